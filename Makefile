@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make run    - virtual environment, runtime install, the app on the shipped model
+#   make test   - everything the tests need (apt dataset package too), then the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+# apt-get through sudo when not root; skipped (with a message) where there is neither.
+SUDO := $(shell [ "$$(id -u)" = 0 ] && echo "" || (command -v sudo >/dev/null && echo sudo || echo none))
+APT_PACKAGES = dataset-fashion-mnist libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+
+.PHONY: run test venv install install-test apt-packages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+venv: $(BIN)/python
+
+install: venv
+	$(BIN)/pip install -e .
+
+install-test: venv apt-packages
+	$(BIN)/pip install -e ".[test]"
+
+apt-packages:
+	@if ! command -v apt-get >/dev/null; then \
+		echo "No apt-get: install Fashion-MNIST yourself and set FASHION_MNIST_DIR; dataset tests will be skipped."; \
+	elif [ "$(SUDO)" = none ]; then \
+		echo "Neither root nor sudo: skipping apt packages ($(APT_PACKAGES)); dataset tests will be skipped."; \
+	else \
+		dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $(APT_PACKAGES); }; \
+	fi
+
+run: install
+	$(BIN)/python -m camera_app $(ARGS)
+
+test: install-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

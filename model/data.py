@@ -1,0 +1,167 @@
+"""Offline loading of Fashion-MNIST from its four IDX files, gzip or plain.
+
+    python -m model.data                 # where the dataset was found, shapes, checksum
+    python -m model.data --download      # allow Keras to fetch it (needs internet)
+
+Search order: an explicit directory, $FASHION_MNIST_DIR, the Debian package
+`dataset-fashion-mnist` (/usr/share/datasets/fashion-mnist), Keras' cache
+(~/.keras/datasets/fashion-mnist). Nothing is downloaded unless asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+KERAS_CACHE_DIR = Path.home() / ".keras" / "datasets" / "fashion-mnist"
+ENVIRONMENT_VARIABLE = "FASHION_MNIST_DIR"
+
+# File stem, IDX magic number, expected count, item shape.
+FILES = {
+    "train_images": ("train-images-idx3-ubyte", 2051, 60000, (28, 28)),
+    "train_labels": ("train-labels-idx1-ubyte", 2049, 60000, ()),
+    "test_images": ("t10k-images-idx3-ubyte", 2051, 10000, (28, 28)),
+    "test_labels": ("t10k-labels-idx1-ubyte", 2049, 10000, ()),
+}
+
+HOW_TO_GET_IT = (
+    "Install it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), "
+    f"or point ${ENVIRONMENT_VARIABLE} at a folder holding the four IDX files, "
+    "or, when online, run `python -m model.data --download` to let Keras fetch it."
+)
+
+
+class DatasetError(RuntimeError):
+    """The dataset is missing, truncated or not Fashion-MNIST."""
+
+
+@dataclass(frozen=True)
+class FashionMnist:
+    train_images: np.ndarray  # uint8, (60000, 28, 28).
+    train_labels: np.ndarray  # uint8, (60000,).
+    test_images: np.ndarray  # uint8, (10000, 28, 28).
+    test_labels: np.ndarray  # uint8, (10000,).
+    directory: Path  # Where the files were read from.
+    checksum: str  # SHA-256 over the four arrays, to pin the data in a model card.
+
+
+def candidate_directories(directory: str | os.PathLike | None = None) -> list[Path]:
+    """Returns the folders searched for the dataset, in order."""
+    candidates = []
+    if directory is not None:
+        candidates.append(Path(directory))
+    if os.environ.get(ENVIRONMENT_VARIABLE):
+        candidates.append(Path(os.environ[ENVIRONMENT_VARIABLE]))
+    candidates += [DEBIAN_DIR, KERAS_CACHE_DIR]
+    return candidates
+
+
+def find_file(directory: Path, stem: str) -> Path | None:
+    """Returns the gzip or plain IDX file with this stem in a folder, if there is one."""
+    for name in (stem + ".gz", stem):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def read_idx(path: str | os.PathLike, expected_magic: int | None = None,
+             expected_count: int | None = None,
+             expected_item_shape: tuple | None = None) -> np.ndarray:
+    """Reads one IDX file (gzip or plain) of unsigned bytes and checks its header."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as file:
+            data = file.read()
+    except (OSError, EOFError) as error:
+        raise DatasetError(f"{path}: cannot be read ({error}). {HOW_TO_GET_IT}") from error
+    if len(data) < 8:
+        raise DatasetError(f"{path}: only {len(data)} bytes, too short for an IDX header.")
+    magic, count = struct.unpack(">II", data[:8])
+    if magic not in (2049, 2051) or (expected_magic is not None and magic != expected_magic):
+        wanted = expected_magic if expected_magic is not None else "2049 or 2051"
+        raise DatasetError(f"{path}: magic number is {magic}, expected {wanted}; "
+                           "this is not an IDX file of the right kind.")
+    dimensions = magic - 2048
+    header_size = 4 + 4 * dimensions
+    if len(data) < header_size:
+        raise DatasetError(f"{path}: header is truncated.")
+    shape = struct.unpack(">" + "I" * dimensions, data[4:header_size])
+    if expected_count is not None and count != expected_count:
+        raise DatasetError(f"{path}: holds {count} items, expected {expected_count}.")
+    if expected_item_shape is not None and tuple(shape[1:]) != tuple(expected_item_shape):
+        raise DatasetError(f"{path}: items have shape {tuple(shape[1:])}, "
+                           f"expected {tuple(expected_item_shape)}.")
+    expected_bytes = int(np.prod(shape))
+    payload = np.frombuffer(data, dtype=np.uint8, offset=header_size)
+    if payload.size != expected_bytes:
+        raise DatasetError(f"{path}: truncated or padded: {payload.size} bytes of data "
+                           f"after the header, expected {expected_bytes}.")
+    return payload.reshape(shape)
+
+
+def load_fashion_mnist(directory: str | os.PathLike | None = None) -> FashionMnist:
+    """Loads the four arrays from the first folder that holds all four files."""
+    searched = []
+    for candidate in candidate_directories(directory):
+        paths = {key: find_file(candidate, stem) for key, (stem, *_) in FILES.items()}
+        if all(paths.values()):
+            return _read_all(candidate, paths)
+        missing = [FILES[key][0] for key, path in paths.items() if path is None]
+        searched.append(f"  {candidate}: missing {', '.join(missing)}")
+    raise DatasetError("Fashion-MNIST not found. Looked in:\n" + "\n".join(searched)
+                       + "\n" + HOW_TO_GET_IT)
+
+
+def _read_all(directory: Path, paths: dict) -> FashionMnist:
+    arrays = {}
+    for key, (stem, magic, count, item_shape) in FILES.items():
+        arrays[key] = read_idx(paths[key], magic, count, item_shape)
+    for split in ("train", "test"):
+        if int(arrays[f"{split}_labels"].max()) > 9:
+            raise DatasetError(f"{paths[split + '_labels']}: labels above 9; not Fashion-MNIST.")
+    digest = hashlib.sha256()
+    for key in FILES:
+        digest.update(arrays[key].tobytes())
+    return FashionMnist(**arrays, directory=directory, checksum=digest.hexdigest())
+
+
+def download_with_keras() -> Path:
+    """Fetches the dataset through Keras into its cache; only called when asked for."""
+    from keras.datasets import fashion_mnist  # Imported here: TensorFlow is slow to import.
+
+    fashion_mnist.load_data()
+    return KERAS_CACHE_DIR
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="folder holding the four IDX files")
+    parser.add_argument("--download", action="store_true",
+                        help="let Keras download the dataset into its cache (needs internet)")
+    arguments = parser.parse_args(argv)
+    if arguments.download:
+        print(f"Downloaded to {download_with_keras()}")
+    try:
+        dataset = load_fashion_mnist(arguments.data_dir)
+    except DatasetError as error:
+        print(f"error: {error}")
+        return 1
+    print(f"Fashion-MNIST from {dataset.directory}")
+    for key in FILES:
+        print(f"  {key}: {getattr(dataset, key).shape}")
+    print(f"  checksum: {dataset.checksum}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""The Fashion-MNIST CNN: a compact VGG-style network with BatchNorm.
+
+It takes raw pixel values 0-255 as float32 of shape (N, 28, 28, 1) and normalises them
+itself, so that no caller can get the preprocessing wrong. It uses only layers that both
+Keras 2.15 (the Intel environment) and Keras 3 provide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+from model.classes import NUM_CLASSES
+
+# Mean and standard deviation of Fashion-MNIST training pixels, scaled to 0-1.
+PIXEL_MEAN = 0.2860
+PIXEL_STD = 0.3530
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    stem_filters: int = 32  # Filters of the single convolution at full 28x28 resolution.
+    block_filters: tuple = (64, 96)  # Filters of the two-convolution blocks at 14x14 and 7x7.
+    dense_units: int = 256  # Width of the hidden dense layer of the head.
+    block_dropout: float = 0.1  # Dropout after each pooling.
+    head_dropout: float = 0.4  # Dropout before the classifier.
+
+
+def convolution_block(x, filters: int, name: str):
+    """3x3 convolution without bias, BatchNorm, ReLU."""
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name + "_conv")(x)
+    x = layers.BatchNormalization(name=name + "_bn")(x)
+    return layers.Activation("relu", name=name + "_relu")(x)
+
+
+def build_network(config: NetworkConfig = NetworkConfig()) -> keras.Model:
+    inputs = keras.Input(shape=(28, 28, 1), name="pixels")
+    x = layers.Rescaling(scale=1.0 / (255.0 * PIXEL_STD), offset=-PIXEL_MEAN / PIXEL_STD,
+                         name="normalise")(inputs)
+    x = convolution_block(x, config.stem_filters, "stem")
+    x = layers.MaxPooling2D(name="pool_28")(x)
+    x = layers.Dropout(config.block_dropout, name="drop_28")(x)
+    size = 14
+    for filters in config.block_filters:
+        x = convolution_block(x, filters, f"block{size}_a")
+        x = convolution_block(x, filters, f"block{size}_b")
+        x = layers.MaxPooling2D(name=f"pool_{size}")(x)
+        x = layers.Dropout(config.block_dropout, name=f"drop_{size}")(x)
+        size //= 2
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(config.dense_units, use_bias=False, name="dense")(x)
+    x = layers.BatchNormalization(name="dense_bn")(x)
+    x = layers.Activation("relu", name="dense_relu")(x)
+    x = layers.Dropout(config.head_dropout, name="head_dropout")(x)
+    x = layers.Dense(NUM_CLASSES, name="logits")(x)
+    # Softmax in float32 keeps probabilities exact under mixed bfloat16.
+    outputs = layers.Activation("softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="fashion_cnn")
+
+
+def count_flops(model: keras.Model) -> int:
+    """Counts multiply-adds of convolutions and dense layers, times two (FLOPs per image)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            _, height, width, out_channels = layer.output.shape
+            kernel_height, kernel_width, in_channels, _ = layer.kernel.shape
+            total += height * width * out_channels * kernel_height * kernel_width * in_channels
+        elif isinstance(layer, layers.Dense):
+            total += layer.kernel.shape[0] * layer.kernel.shape[1]
+    return 2 * int(total)

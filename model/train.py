@@ -1,0 +1,229 @@
+"""Trains the Fashion-MNIST CNN on the CPU and writes the model, its export, card and plots.
+
+    python -m model.train --out runs/main                      # the shipped recipe
+    python -m model.train --epochs 1 --train-limit 3000 --out /tmp/quick   # a smoke run
+    python -m model.train --precision bf16 --schedule cosine --label-smoothing 0.1 ...
+
+Writes to --out: fashion_cnn.keras, fashion_cnn.tflite (float32), model_card.json,
+training_curves.png, confusion_matrix.png and history.csv. The validation split comes from
+the training set; the test set is only measured at the end, never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.data import load_fashion_mnist
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 40  # Passes over the training split.
+    batch_size: int = 128  # Images per step.
+    optimizer: str = "sgd"  # "sgd" (Nesterov momentum 0.9) or "adamw".
+    learning_rate: float = 0.05  # Peak learning rate.
+    weight_decay: float = 5e-4  # Decoupled weight decay.
+    schedule: str = "cosine"  # "cosine" (with warm-up) or "constant".
+    warmup_epochs: int = 2  # Linear warm-up before the cosine decay.
+    label_smoothing: float = 0.1  # Label smoothing of the cross-entropy.
+    flip: bool = True  # Horizontal flip augmentation.
+    shift_pixels: int = 2  # Random shift augmentation, in pixels.
+    erasing_probability: float = 0.5  # Random erasing augmentation.
+    camera_probability: float = 0.0  # Camera-like distortions (blur, gamma, ragged edges).
+    precision: str = "fp32"  # "fp32" or "bf16" (mixed bfloat16 on AMX).
+    validation_size: int = 5000  # Images held out of the training set for validation.
+    train_limit: int = 0  # Use only this many training images (0: all); for smoke runs.
+    early_stopping: int = 0  # Patience in epochs on validation accuracy (0: off).
+    reduce_on_plateau: int = 0  # Patience of ReduceLROnPlateau on validation loss (0: off).
+    stem_filters: int = 32  # Network width at 28x28.
+    block_filters: tuple = (64, 96)  # Network widths at 14x14 and 7x7.
+    dense_units: int = 256  # Hidden units of the head.
+    seed: int = 1  # Seed for the split, the weights and the augmentation.
+    data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
+
+
+def split_train_validation(images, labels, config: TrainConfig):
+    """A shuffled split of the training set; the validation part is used to monitor only."""
+    order = np.random.default_rng(config.seed).permutation(len(labels))
+    validation, train = order[:config.validation_size], order[config.validation_size:]
+    if config.train_limit:
+        train = train[:config.train_limit]
+    return images[train], labels[train], images[validation], labels[validation]
+
+
+def make_dataset(images, labels, config: TrainConfig, training: bool):
+    import tensorflow as tf
+
+    from model.augment import AugmentConfig, augment
+    from model.classes import NUM_CLASSES
+
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (images[..., np.newaxis].astype(np.float32), labels.astype(np.int32)))
+    if training:
+        augment_config = AugmentConfig(
+            flip=config.flip, shift_pixels=config.shift_pixels,
+            erasing_probability=config.erasing_probability,
+            camera_probability=config.camera_probability)
+        dataset = dataset.shuffle(len(labels), seed=config.seed, reshuffle_each_iteration=True)
+        dataset = dataset.map(lambda image, label: augment(image, label, augment_config),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(lambda image, label: (image, tf.one_hot(label, NUM_CLASSES)))
+    return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int):
+    import keras
+
+    total_steps = config.epochs * steps_per_epoch
+    warmup_steps = min(config.warmup_epochs * steps_per_epoch, total_steps // 2)
+    if config.schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=config.learning_rate / 100,
+            decay_steps=max(total_steps - warmup_steps, 1), alpha=0.0,
+            warmup_target=config.learning_rate, warmup_steps=warmup_steps)
+    elif config.schedule == "constant":
+        learning_rate = config.learning_rate
+    else:
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True,
+                                    weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay)
+    raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {config.optimizer!r}")
+
+
+def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
+    """Trains, exports and evaluates; returns the model card that it also writes."""
+    import keras
+    import tensorflow as tf
+
+    from model.export import export_tflite
+    from model.metrics import classification_report, format_report
+    from model.network import NetworkConfig, build_network, count_flops
+    from model.plots import plot_confusion_matrix, plot_training_curves
+
+    if config.precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32' or 'bf16', got {config.precision!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    dataset = load_fashion_mnist(config.data_dir or None)
+    train_images, train_labels, validation_images, validation_labels = \
+        split_train_validation(dataset.train_images, dataset.train_labels, config)
+    train_data = make_dataset(train_images, train_labels, config, training=True)
+    validation_data = make_dataset(validation_images, validation_labels, config, training=False)
+    steps_per_epoch = int(np.ceil(len(train_labels) / config.batch_size))
+
+    network_config = NetworkConfig(stem_filters=config.stem_filters,
+                                   block_filters=tuple(config.block_filters),
+                                   dense_units=config.dense_units)
+    keras.mixed_precision.set_global_policy(
+        "mixed_bfloat16" if config.precision == "bf16" else "float32")
+    model = build_network(network_config)
+    model.compile(optimizer=make_optimizer(config, steps_per_epoch),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+    callbacks = [keras.callbacks.CSVLogger(str(out / "history.csv"))]
+    if config.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", patience=config.early_stopping, restore_best_weights=True))
+    if config.reduce_on_plateau:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.3, patience=config.reduce_on_plateau, verbose=verbose))
+    started = time.time()
+    history = model.fit(train_data, validation_data=validation_data, epochs=config.epochs,
+                        callbacks=callbacks, verbose=verbose)
+    wall_seconds = time.time() - started
+
+    # The export is float32 whatever the training precision: rebuild and copy the weights.
+    keras.mixed_precision.set_global_policy("float32")
+    export_model = build_network(network_config)
+    export_model.set_weights(model.get_weights())
+    export_model.save(out / "fashion_cnn.keras")
+    export_tflite(export_model, out / "fashion_cnn.tflite")
+
+    def probabilities_of(images):
+        return np.concatenate([
+            np.asarray(export_model(images[start:start + 1000, ..., np.newaxis]
+                                    .astype(np.float32), training=False))
+            for start in range(0, len(images), 1000)])
+
+    validation_report = classification_report(validation_labels,
+                                              probabilities_of(validation_images))
+    test_report = classification_report(dataset.test_labels,
+                                        probabilities_of(dataset.test_images))
+    print(format_report(test_report, "Test set (10,000 images), measured once after training:"))
+    history_values = {key: [float(value) for value in values]
+                      for key, values in history.history.items() if key != "learning_rate"}
+    plot_training_curves(history_values, out / "training_curves.png")
+    plot_confusion_matrix(test_report["confusion_matrix"], out / "confusion_matrix.png",
+                          f"Test set, accuracy {test_report['accuracy'] * 100:.2f}%")
+    card = {
+        "name": export_model.name,
+        "architecture": dataclasses.asdict(network_config),
+        "parameters": int(export_model.count_params()),
+        "flops_per_image": count_flops(export_model),
+        "input": "float32 (N, 28, 28, 1), raw pixel values 0-255, normalised inside the model",
+        "output": "float32 (N, 10) class probabilities",
+        "dataset": {"name": "Fashion-MNIST", "directory": str(dataset.directory),
+                    "sha256": dataset.checksum, "train_images": int(len(train_labels)),
+                    "validation_images": int(len(validation_labels)),
+                    "test_images": int(len(dataset.test_labels))},
+        "training": dataclasses.asdict(config),
+        "wall_time_seconds": round(wall_seconds, 1),
+        "epochs_run": len(history.history["loss"]),
+        "validation_accuracy": validation_report["accuracy"],
+        "test_accuracy": test_report["accuracy"],
+        "test_per_class": test_report["per_class"],
+        "history": history_values,
+        "machine": {"processor": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
+                    "keras": keras.__version__},
+    }
+    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"Wrote {out}: test accuracy {test_report['accuracy'] * 100:.2f}%, "
+          f"{card['epochs_run']} epochs in {wall_seconds / 60:.1f} min")
+    return card
+
+
+def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = TrainConfig()
+    parser.add_argument("--out", default="runs/latest", help="output folder")
+    parser.add_argument("--quiet", action="store_true", help="no per-step progress bar")
+    for field in dataclasses.fields(TrainConfig):
+        name = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        if isinstance(default, bool):
+            parser.add_argument(name, action=argparse.BooleanOptionalAction, default=default)
+        elif isinstance(default, tuple):
+            parser.add_argument(name, type=int, nargs="+", default=list(default),
+                                help=f"default {' '.join(map(str, default))}")
+        else:
+            parser.add_argument(name, type=type(default), default=default,
+                                help=f"default {default}")
+    arguments = vars(parser.parse_args(argv))
+    out = Path(arguments.pop("out"))
+    verbose = 2 if arguments.pop("quiet") else 1
+    arguments["block_filters"] = tuple(arguments["block_filters"])
+    return TrainConfig(**arguments), out, verbose
+
+
+def main(argv=None) -> int:
+    config, out, verbose = parse_config(argv)
+    train(config, out, verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
