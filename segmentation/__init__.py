@@ -1,0 +1,42 @@
+"""Segmentation: from a camera frame or a photo to a Fashion-MNIST-like 28x28 input.
+
+Uses numpy and OpenCV only (no Qt, no TensorFlow).
+
+    from segmentation import SegmentationConfig, segment
+    result = segment(frame_bgr, config=SegmentationConfig())
+    result.found, result.reason, result.box, result.model_input   # uint8 (28, 28)
+"""
+
+from segmentation.config import SegmentationConfig, seed_config
+from segmentation.pipeline import SegmentationResult, segment
+from segmentation.steps import (
+    as_bgr,
+    choose_contour,
+    close_mask,
+    crop,
+    find_contours,
+    hsv_range_mask,
+    join_nearby,
+    padded_box,
+    sample_centre_colour,
+    to_fashion_mnist,
+    to_naive,
+)
+
+__all__ = [
+    "SegmentationConfig",
+    "SegmentationResult",
+    "segment",
+    "seed_config",
+    "as_bgr",
+    "choose_contour",
+    "close_mask",
+    "crop",
+    "find_contours",
+    "hsv_range_mask",
+    "join_nearby",
+    "padded_box",
+    "sample_centre_colour",
+    "to_fashion_mnist",
+    "to_naive",
+]

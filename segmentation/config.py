@@ -1,0 +1,84 @@
+"""Settings of the segmentation pipeline: one frozen dataclass, every field explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+VARIANTS = ("fashion", "naive")
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    # Side of the centre sampling square, as a fraction of the frame's shorter side.
+    sample_window: float = 0.1
+    # Allowed hue distance from the sampled colour (OpenCV hue runs 0-179 and wraps at 180).
+    hue_tolerance: int = 12
+    # Allowed saturation distance from the sampled colour (0-255).
+    saturation_tolerance: int = 70
+    # Allowed value (brightness) distance from the sampled colour (0-255).
+    value_tolerance: int = 70
+    # Below this sampled saturation the hue is ignored: white, grey and black garments have no hue.
+    low_saturation: int = 40
+    # Side in pixels of the elliptic kernel used to close holes in the mask (at working size).
+    close_kernel: int = 5
+    # How many times the closing is applied.
+    close_iterations: int = 2
+    # Side of the opening kernel that cuts thin parts (hangers, straps) as a fraction of the object's shorter side; 0 turns it off.
+    open_fraction: float = 0.0
+    # Smallest accepted object area, as a fraction of the frame area.
+    min_area: float = 0.005
+    # Largest accepted object area, as a fraction of the frame area.
+    max_area: float = 0.95
+    # Other pieces within this gap (fraction of the frame's shorter side) of the chosen object are joined to it (a pair of shoes); 0 turns joining off.
+    join_distance: float = 0.0
+    # A piece is joined only when its area is at least this fraction of the chosen object's area.
+    join_min_ratio: float = 0.3
+    # Pixels (at frame resolution) added around the object's box before cropping.
+    padding: int = 8
+    # Side of the square model input in pixels.
+    output_size: int = 28
+    # Empty pixels kept on each side of the garment inside the model input (Fashion-MNIST uses 0).
+    margin: int = 0
+    # "fashion": Fashion-MNIST-like conversion; "naive": the seed's stretch without negation, for comparison.
+    variant: str = "fashion"
+    # Apply light unsharp masking to the model input, as the Fashion-MNIST conversion did.
+    sharpen: bool = False
+    # Stretch the garment's intensities to span the full range, like Fashion-MNIST images do.
+    normalise_contrast: bool = False
+    # Longer side in pixels of the downscaled image used for the mask work; 0 uses the full frame.
+    work_size: int = 320
+
+    def __post_init__(self):
+        if not 0 < self.sample_window <= 1:
+            raise ValueError(f"sample_window must be in (0, 1], got {self.sample_window}.")
+        for name in ("hue_tolerance", "saturation_tolerance", "value_tolerance", "low_saturation"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+        if self.close_kernel < 1 or self.close_iterations < 0:
+            raise ValueError("close_kernel must be at least 1 and close_iterations at least 0, "
+                             f"got {self.close_kernel} and {self.close_iterations}.")
+        if not 0 <= self.min_area < self.max_area <= 1:
+            raise ValueError("Need 0 <= min_area < max_area <= 1, "
+                             f"got min_area={self.min_area}, max_area={self.max_area}.")
+        if self.padding < 0 or self.margin < 0 or self.join_distance < 0 or self.open_fraction < 0:
+            raise ValueError("padding, margin, join_distance and open_fraction must not be negative.")
+        if self.output_size < 4 or 2 * self.margin >= self.output_size:
+            raise ValueError(f"output_size must be at least 4 and larger than twice the margin, "
+                             f"got output_size={self.output_size}, margin={self.margin}.")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
+        if self.work_size != 0 and self.work_size < 32:
+            raise ValueError(f"work_size must be 0 (full frame) or at least 32, got {self.work_size}.")
+
+
+def field_names() -> list[str]:
+    """Names of the configuration fields, in declaration order (used by the command lines)."""
+    return [field.name for field in fields(SegmentationConfig)]
+
+
+def seed_config() -> SegmentationConfig:
+    """The seed pipeline's settings (wide tolerances, 3x3 closing five times, naive conversion)."""
+    return SegmentationConfig(hue_tolerance=50, saturation_tolerance=70, value_tolerance=70,
+                              low_saturation=0, close_kernel=3, close_iterations=5,
+                              padding=0, variant="naive", join_distance=0.0, open_fraction=0.0)

@@ -1,0 +1,159 @@
+"""From a camera frame or a photo to a Fashion-MNIST-like 28x28 input.
+
+    from segmentation import SegmentationConfig, segment
+    result = segment(frame_bgr, config=SegmentationConfig())
+    if result.found:
+        probabilities = predictor.predict(result.model_input[None])
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from segmentation import steps
+from segmentation.config import SegmentationConfig
+
+DEFAULT_CONFIG = SegmentationConfig()
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    # True when a garment of acceptable size was found.
+    found: bool
+    # Why nothing was found ("no contour", "too small", "too large", ...); None when found.
+    reason: str | None
+    # uint8 0/255 mask at working resolution: the chosen garment, or the colour mask when not found.
+    mask: np.ndarray
+    # int32 (N, 1, 2) outline of the garment in frame coordinates, or None.
+    contour: np.ndarray | None
+    # (x, y, w, h) padded box of the garment in frame coordinates, or None.
+    box: tuple[int, int, int, int] | None
+    # BGR crop of the frame inside the box, or None.
+    crop: np.ndarray | None
+    # uint8 (output_size, output_size) input for the classifier; all zeros when not found.
+    model_input: np.ndarray
+    # Garment area as a fraction of the frame area (0.0 when there is no contour).
+    area_fraction: float
+    # Milliseconds spent in each step, by step name.
+    timings: dict = field(default_factory=dict)
+    # Median HSV colour sampled at the centre (OpenCV ranges), or None for an empty frame.
+    sample_colour: tuple[int, int, int] | None = None
+    # Working-resolution coordinates = frame coordinates * scale.
+    scale: float = 1.0
+
+
+class _StepTimer:
+    """Records the milliseconds between successive calls under the given step names."""
+
+    def __init__(self):
+        self.timings = {}
+        self.last = time.perf_counter()
+
+    def lap(self, name: str):
+        now = time.perf_counter()
+        self.timings[name] = (now - self.last) * 1000.0
+        self.last = now
+
+
+def _not_found(reason, mask, output_size, timer, area_fraction=0.0, colour=None, scale=1.0):
+    return SegmentationResult(found=False, reason=reason, mask=mask, contour=None, box=None,
+                              crop=None, model_input=np.zeros((output_size, output_size), np.uint8),
+                              area_fraction=float(area_fraction), timings=timer.timings,
+                              sample_colour=colour, scale=scale)
+
+
+def mask_for_box(object_mask: np.ndarray, box, scale: float) -> np.ndarray:
+    """The working-resolution mask resampled onto a frame-coordinate box (smooth edges)."""
+    x, y, w, h = box
+    # Maps each crop pixel centre to working coordinates (an inverse affine map).
+    matrix = np.array([[scale, 0, (x + 0.5) * scale - 0.5],
+                       [0, scale, (y + 0.5) * scale - 0.5]], dtype=np.float64)
+    return cv2.warpAffine(object_mask, matrix, (w, h),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def select_object(mask: np.ndarray, config: SegmentationConfig):
+    """The garment's pieces in the closed colour mask: (contours, object_mask) or (None, None)."""
+    contours = steps.find_contours(mask)
+    height, width = mask.shape[:2]
+    chosen = steps.choose_contour(contours, ((width - 1) / 2, (height - 1) / 2))
+    if chosen is None:
+        return None, None
+    max_gap = config.join_distance * min(height, width)
+    pieces = steps.join_nearby(contours, chosen, max_gap, config.join_min_ratio)
+    filled = np.zeros_like(mask)
+    cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
+    # Keeps holes inside the garment (a bag's handle) that the filled outline would cover.
+    object_mask = cv2.bitwise_and(filled, mask)
+    if config.open_fraction > 0:
+        x, y, w, h = cv2.boundingRect(np.concatenate(pieces))
+        kernel_size = int(round(config.open_fraction * min(w, h)))
+        opened = steps.open_mask(object_mask, kernel_size)
+        opened_contours = steps.find_contours(opened)
+        if opened_contours:
+            chosen = steps.choose_contour(opened_contours, ((width - 1) / 2, (height - 1) / 2))
+            pieces = steps.join_nearby(opened_contours, chosen, max_gap, config.join_min_ratio)
+            filled = np.zeros_like(mask)
+            cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
+            object_mask = cv2.bitwise_and(filled, object_mask)
+    return pieces, object_mask
+
+
+def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationResult:
+    """Finds the garment at the centre of the frame and turns it into the model input.
+
+    frame: uint8 HxWx3 BGR (HxW grey and HxWx4 BGRA are converted). Raises ValueError for an
+    empty array or a wrong dtype. Large frames are downscaled to config.work_size for the mask
+    work; the box and contour are mapped back to frame coordinates.
+    """
+    timer = _StepTimer()
+    frame = steps.as_bgr(frame)
+    timer.lap("convert")
+    small, scale = steps.downscale(frame, config.work_size)
+    timer.lap("downscale")
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    timer.lap("hsv")
+    colour = steps.sample_centre_colour(hsv, config.sample_window)
+    timer.lap("sample")
+    mask = steps.hsv_range_mask(hsv, colour, config.hue_tolerance, config.saturation_tolerance,
+                                config.value_tolerance, config.low_saturation)
+    timer.lap("mask")
+    mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
+    timer.lap("close")
+    pieces, object_mask = select_object(mask, config)
+    timer.lap("contour")
+    if pieces is None:
+        return _not_found("no contour", mask, config.output_size, timer, 0.0, colour, scale)
+    work_area = float(small.shape[0] * small.shape[1])
+    area_fraction = cv2.countNonZero(object_mask) / work_area
+    if area_fraction < config.min_area:
+        return _not_found("too small", mask, config.output_size, timer, area_fraction, colour, scale)
+    if area_fraction > config.max_area:
+        return _not_found("too large", mask, config.output_size, timer, area_fraction, colour, scale)
+    points = np.concatenate(pieces)
+    outline = points if len(pieces) == 1 else cv2.convexHull(points)
+    contour = np.round((outline.astype(np.float32) + 0.5) / scale - 0.5).astype(np.int32)
+    x, y, w, h = cv2.boundingRect(points)
+    frame_height, frame_width = frame.shape[:2]
+    left, top = int(np.floor(x / scale)), int(np.floor(y / scale))
+    right = min(frame_width, int(np.ceil((x + w) / scale)))
+    bottom = min(frame_height, int(np.ceil((y + h) / scale)))
+    box = steps.padded_box((left, top, right - left, bottom - top), config.padding, frame.shape)
+    crop = steps.crop(frame, box)
+    timer.lap("box")
+    if config.variant == "naive":
+        model_input = steps.to_naive(crop, config.output_size)
+    else:
+        crop_mask = mask_for_box(object_mask, box, scale)
+        model_input = steps.to_fashion_mnist(crop, crop_mask, config.output_size, config.margin,
+                                             config.sharpen, config.normalise_contrast)
+    timer.lap("to_input")
+    return SegmentationResult(found=True, reason=None, mask=object_mask, contour=contour,
+                              box=box, crop=crop, model_input=model_input,
+                              area_fraction=float(area_fraction), timings=timer.timings,
+                              sample_colour=colour, scale=scale)

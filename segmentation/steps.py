@@ -1,0 +1,256 @@
+"""The segmentation steps, each a small function that can be used alone.
+
+    hsv = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2HSV)
+    colour = sample_centre_colour(hsv, window_fraction=0.1)
+    mask = close_mask(hsv_range_mask(hsv, colour, 12, 70, 70), kernel_size=5, iterations=2)
+    contour = choose_contour(find_contours(mask), centre=(320, 240))
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+HUE_PERIOD = 180  # OpenCV stores hue as 0-179 in uint8 images.
+NAIVE_BORDER = 20  # The seed's black border around the crop, in pixels.
+
+
+def as_bgr(frame) -> np.ndarray:
+    """Returns the frame as a contiguous uint8 HxWx3 BGR image; grey and BGRA are converted.
+
+    Raises ValueError for anything that is not a non-empty uint8 image.
+    """
+    if not isinstance(frame, np.ndarray):
+        raise ValueError(f"Frame must be a numpy array, got {type(frame).__name__}.")
+    if frame.size == 0 or frame.ndim < 2 or min(frame.shape[:2]) == 0:
+        raise ValueError(f"Frame is empty (shape {frame.shape}); pass a decoded image.")
+    if frame.dtype != np.uint8:
+        raise ValueError(f"Frame must be uint8 (0-255), got {frame.dtype}; "
+                         "convert with np.clip(frame, 0, 255).astype(np.uint8) first.")
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return np.ascontiguousarray(frame)
+    raise ValueError(f"Frame must be HxW grey, HxWx3 BGR or HxWx4 BGRA, got shape {frame.shape}.")
+
+
+def downscale(frame: np.ndarray, work_size: int) -> tuple[np.ndarray, float]:
+    """Shrinks the frame so its longer side is at most work_size; returns (image, scale).
+
+    scale multiplies frame coordinates into image coordinates (1.0 when nothing was done).
+    """
+    longer_side = max(frame.shape[:2])
+    if work_size <= 0 or longer_side <= work_size:
+        return frame, 1.0
+    scale = work_size / longer_side
+    height = max(1, round(frame.shape[0] * scale))
+    width = max(1, round(frame.shape[1] * scale))
+    small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    return small, width / frame.shape[1]
+
+
+def centre_window(shape, window_fraction: float) -> tuple[int, int, int, int]:
+    """The centre sampling square as (x, y, w, h); its side is a fraction of the shorter side."""
+    height, width = shape[:2]
+    side = max(1, round(min(height, width) * window_fraction))
+    return (width - side) // 2, (height - side) // 2, side, side
+
+
+def circular_median_hue(hues: np.ndarray) -> int:
+    """Median of OpenCV hues (0-179) that respects the wrap-around (reds on both ends)."""
+    angles = hues.astype(np.float32) * (2 * np.pi / HUE_PERIOD)
+    mean_angle = np.arctan2(np.sin(angles).mean(), np.cos(angles).mean())
+    mean_hue = mean_angle * HUE_PERIOD / (2 * np.pi)
+    # Rotate so the circular mean sits mid-range, take a plain median, rotate back.
+    shifted = (hues.astype(np.float32) - mean_hue + HUE_PERIOD / 2) % HUE_PERIOD
+    return int(round(np.median(shifted) + mean_hue - HUE_PERIOD / 2)) % HUE_PERIOD
+
+
+def sample_centre_colour(hsv: np.ndarray, window_fraction: float) -> tuple[int, int, int]:
+    """Median HSV colour of the centre square, so a small logo at the centre does not decide it."""
+    x, y, w, h = centre_window(hsv.shape, window_fraction)
+    window = hsv[y:y + h, x:x + w].reshape(-1, 3)
+    hue = circular_median_hue(window[:, 0])
+    saturation = int(np.median(window[:, 1]))
+    value = int(np.median(window[:, 2]))
+    return hue, saturation, value
+
+
+def hsv_range_mask(hsv: np.ndarray, colour, hue_tolerance: int, saturation_tolerance: int,
+                   value_tolerance: int, low_saturation: int = 0) -> np.ndarray:
+    """0/255 mask of pixels within the tolerances of colour; hue wraps around at 180.
+
+    When the colour's saturation is below low_saturation its hue is noise, so any hue passes.
+    """
+    hue, saturation, value = (int(channel) for channel in colour)
+    saturation_range = (max(0, saturation - saturation_tolerance),
+                        min(255, saturation + saturation_tolerance))
+    value_range = (max(0, value - value_tolerance), min(255, value + value_tolerance))
+    if saturation < low_saturation or hue_tolerance >= HUE_PERIOD // 2:
+        hue_ranges = [(0, HUE_PERIOD - 1)]
+    else:
+        low, high = hue - hue_tolerance, hue + hue_tolerance
+        if low < 0:
+            hue_ranges = [(0, high), (low + HUE_PERIOD, HUE_PERIOD - 1)]
+        elif high >= HUE_PERIOD:
+            hue_ranges = [(low, HUE_PERIOD - 1), (0, high - HUE_PERIOD)]
+        else:
+            hue_ranges = [(low, high)]
+    mask = None
+    for hue_low, hue_high in hue_ranges:
+        lower = np.array([hue_low, saturation_range[0], value_range[0]], dtype=np.uint8)
+        upper = np.array([hue_high, saturation_range[1], value_range[1]], dtype=np.uint8)
+        part = cv2.inRange(hsv, lower, upper)
+        mask = part if mask is None else cv2.bitwise_or(mask, part)
+    return mask
+
+
+def close_mask(mask: np.ndarray, kernel_size: int, iterations: int) -> np.ndarray:
+    """Closes small holes and gaps (dilate, then erode) with an elliptic kernel."""
+    if iterations <= 0 or kernel_size <= 1:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_size, kernel_size))
+    return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel, iterations=iterations)
+
+
+def open_mask(mask: np.ndarray, kernel_size: int) -> np.ndarray:
+    """Cuts parts thinner than the kernel (hanger hooks, straps, fingers) off the mask."""
+    if kernel_size <= 1:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_size, kernel_size))
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+
+
+def find_contours(mask: np.ndarray) -> list[np.ndarray]:
+    """The outer contours of the mask's pieces."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return list(contours)
+
+
+def choose_contour(contours, centre) -> np.ndarray | None:
+    """The contour that contains the centre point, else the largest one (None if there are none)."""
+    if not contours:
+        return None
+    point = (float(centre[0]), float(centre[1]))
+    for contour in contours:
+        if cv2.pointPolygonTest(contour, point, False) >= 0:
+            return contour
+    return max(contours, key=cv2.contourArea)
+
+
+def box_gap(box_a, box_b) -> float:
+    """Distance in pixels between two (x, y, w, h) boxes; 0 when they touch or overlap."""
+    gap_x = max(box_a[0] - (box_b[0] + box_b[2]), box_b[0] - (box_a[0] + box_a[2]), 0)
+    gap_y = max(box_a[1] - (box_b[1] + box_b[3]), box_b[1] - (box_a[1] + box_a[3]), 0)
+    return float(np.hypot(gap_x, gap_y))
+
+
+def join_nearby(contours, chosen, max_gap: float, min_ratio: float) -> list[np.ndarray]:
+    """The chosen contour plus pieces at most max_gap pixels away that are large enough.
+
+    A piece counts when its area is at least min_ratio of the chosen contour's, so a pair of
+    shoes is joined while crumbs of background are not. Joining repeats until nothing changes.
+    """
+    chosen_area = cv2.contourArea(chosen)
+    candidates = [contour for contour in contours if contour is not chosen
+                  and cv2.contourArea(contour) >= min_ratio * chosen_area]
+    joined = [chosen]
+    if max_gap <= 0:
+        return joined
+    joined_box = cv2.boundingRect(chosen)
+    changed = True
+    while changed and candidates:
+        changed = False
+        for contour in list(candidates):
+            if box_gap(joined_box, cv2.boundingRect(contour)) <= max_gap:
+                joined.append(contour)
+                candidates = [other for other in candidates if other is not contour]
+                joined_box = cv2.boundingRect(np.concatenate(joined))
+                changed = True
+    return joined
+
+
+def padded_box(box, padding: int, shape) -> tuple[int, int, int, int]:
+    """The (x, y, w, h) box grown by padding pixels on each side and clipped to the image."""
+    x, y, w, h = box
+    height, width = shape[:2]
+    left, top = max(0, x - padding), max(0, y - padding)
+    right, bottom = min(width, x + w + padding), min(height, y + h + padding)
+    return left, top, right - left, bottom - top
+
+
+def crop(image: np.ndarray, box) -> np.ndarray:
+    """The part of the image inside the (x, y, w, h) box (a view, not a copy)."""
+    x, y, w, h = box
+    return image[y:y + h, x:x + w]
+
+
+def sharpen_image(image: np.ndarray, amount: float = 0.5) -> np.ndarray:
+    """Light unsharp masking of a small greyscale image."""
+    blurred = cv2.GaussianBlur(image, (3, 3), 0)
+    return cv2.addWeighted(image, 1 + amount, blurred, -amount, 0)
+
+
+def stretch_contrast(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Stretches garment intensities (float) so the brightest garment pixels reach 255.
+
+    The darkest garment pixels stay above zero so the garment does not melt into the background.
+    """
+    garment = values[weights > 0.5]
+    if garment.size < 4:
+        return values
+    low, high = np.percentile(garment, (2, 98))
+    if high - low < 1:
+        return values
+    floor = 40.0  # Keeps faint garment parts visible against the black background.
+    stretched = floor + (values - low) * ((255.0 - floor) / (high - low))
+    return np.clip(stretched, 0, 255)
+
+
+def to_fashion_mnist(crop_bgr: np.ndarray, crop_mask: np.ndarray, output_size: int = 28,
+                     margin: int = 0, sharpen: bool = False,
+                     normalise_contrast: bool = False) -> np.ndarray:
+    """The garment as a Fashion-MNIST-like uint8 image (output_size x output_size).
+
+    Background 0, greyscale, garment intensities negated (dark garments show bright), the
+    longest edge of the garment fitted to output_size - 2 * margin with its aspect kept, centred.
+    crop_mask (0-255, same size as crop_bgr) marks the garment; soft edges are kept.
+    """
+    if crop_bgr.shape[:2] != crop_mask.shape[:2]:
+        raise ValueError(f"crop_bgr {crop_bgr.shape[:2]} and crop_mask {crop_mask.shape[:2]} "
+                         "must have the same height and width.")
+    canvas = np.zeros((output_size, output_size), dtype=np.uint8)
+    points = cv2.findNonZero((crop_mask > 127).astype(np.uint8))
+    if points is None:
+        return canvas
+    x, y, w, h = cv2.boundingRect(points)
+    grey = crop_bgr if crop_bgr.ndim == 2 else cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
+    grey, mask = grey[y:y + h, x:x + w], crop_mask[y:y + h, x:x + w]
+    target = output_size - 2 * margin
+    scale = target / max(w, h)
+    new_w, new_h = max(1, min(target, round(w * scale))), max(1, min(target, round(h * scale)))
+    small_grey = cv2.resize(grey, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    small_mask = cv2.resize(mask, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    weights = small_mask.astype(np.float32) / 255.0
+    garment = 255.0 - small_grey.astype(np.float32)
+    if normalise_contrast:
+        garment = stretch_contrast(garment, weights)
+    image = np.clip(garment * weights, 0, 255).astype(np.uint8)
+    if sharpen:
+        image = sharpen_image(image)
+        image[small_mask == 0] = 0
+    top, left = (output_size - new_h) // 2, (output_size - new_w) // 2
+    canvas[top:top + new_h, left:left + new_w] = image
+    return canvas
+
+
+def to_naive(crop_bgr: np.ndarray, output_size: int = 28) -> np.ndarray:
+    """The seed's conversion: 20 px black border, grey, stretched to a square, no negation."""
+    bordered = cv2.copyMakeBorder(crop_bgr, NAIVE_BORDER, NAIVE_BORDER, NAIVE_BORDER,
+                                  NAIVE_BORDER, cv2.BORDER_CONSTANT, value=0)
+    grey = bordered if bordered.ndim == 2 else cv2.cvtColor(bordered, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(grey, (output_size, output_size), interpolation=cv2.INTER_AREA)
