@@ -1,0 +1,151 @@
+"""Segment saved images into Fashion-MNIST-like 28x28 inputs and optionally classify them.
+
+    python -m segmentation photo.jpg folder/ --out segmented/ --classify
+    python -m segmentation folder/ --format json --hue-tolerance 15
+    python -m segmentation folder/ --variant naive --seed-settings   # the seed pipeline
+
+Folders are searched recursively for image files. With --out DIR each image gets a mask,
+an overlay (contour and box), a crop, the 28x28 input and a 10x copy of it, and the batch
+gets one contact sheet. A file that cannot be read is reported on its own line and the rest
+go on; the exit status is 1 only when no input could be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from segmentation import images as image_files
+from segmentation.options import add_config_arguments, config_from_arguments
+from segmentation.pipeline import segment
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m segmentation", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="write masks, overlays, crops, inputs and a contact sheet here")
+    parser.add_argument("--classify", action="store_true",
+                        help="classify each 28x28 input with the shipped model")
+    parser.add_argument("--model", type=Path, metavar="FILE",
+                        help="model file for --classify (default: the shipped .tflite)")
+    parser.add_argument("--flip-tta", action="store_true",
+                        help="with --classify, average the input and its mirror image")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text lines, or one JSON object per line")
+    add_config_arguments(parser)
+    return parser
+
+
+def record_for(path, result=None, error=None, probabilities=None) -> dict:
+    """The JSON record of one image; nulls where not found, not classified or unreadable."""
+    from model.classes import CLASS_NAMES  # Small module without dependencies.
+
+    record = {"path": str(path), "found": None, "reason": None, "bbox": None,
+              "area_fraction": None, "label": None, "label_index": None,
+              "confidence": None, "top3": None, "error": error}
+    if result is None:
+        return record
+    record.update(found=result.found, reason=result.reason,
+                  area_fraction=round(result.area_fraction, 5),
+                  bbox=list(result.box) if result.box is not None else None)
+    if probabilities is not None and result.found:
+        from segmentation.classify import top_classes
+
+        top3 = top_classes(probabilities, 3)
+        record.update(label=CLASS_NAMES[top3[0][0]], label_index=top3[0][0],
+                      confidence=round(top3[0][1], 5),
+                      top3=[[CLASS_NAMES[index], round(probability, 5)]
+                            for index, probability in top3])
+    return record
+
+
+def text_line(record: dict) -> str:
+    """One human-readable line for a record."""
+    if record["error"]:
+        return f"{record['path']}: error: {record['error']}"
+    if not record["found"]:
+        return (f"{record['path']}: not found ({record['reason']}, "
+                f"area {record['area_fraction']:.3f})")
+    line = (f"{record['path']}: found box={tuple(record['bbox'])} "
+            f"area={record['area_fraction']:.3f}")
+    if record["label"] is not None:
+        others = ", ".join(f"{name} {probability:.2f}" for name, probability in record["top3"][1:])
+        line += f" -> {record['label']} {record['confidence']:.2f} ({others})"
+    return line
+
+
+def write_outputs(out_dir: Path, index: int, path: Path, frame, result, label, config):
+    """Writes the per-image pictures; returns the contact-sheet row for this image."""
+    stem = f"{index:04d}_{path.stem}"
+    overlay = image_files.draw_overlay(frame, result, label, config.sample_window)
+    enlarged = image_files.enlarge(result.model_input, 10)
+    image_files.write_image(out_dir / f"{stem}_mask.png", result.mask)
+    image_files.write_image(out_dir / f"{stem}_overlay.png", overlay)
+    if result.crop is not None:
+        image_files.write_image(out_dir / f"{stem}_crop.png", result.crop)
+    image_files.write_image(out_dir / f"{stem}_input.png", result.model_input)
+    image_files.write_image(out_dir / f"{stem}_input_x10.png", enlarged)
+    caption = f"{path.name}: {label or result.reason or 'found'}"
+    return [overlay, result.mask, result.crop, result.model_input], caption
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        config = config_from_arguments(arguments)
+    except ValueError as error:
+        parser.error(str(error))
+    predictor = None
+    if arguments.classify:
+        from segmentation.classify import load_classifier
+
+        try:
+            predictor = load_classifier(arguments.model)
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 2
+    paths = image_files.find_images(arguments.paths)
+    if not paths:
+        print("No image files found in " + ", ".join(arguments.paths), file=sys.stderr)
+        return 1
+    read_count, sheet_rows = 0, []
+    for index, path in enumerate(paths):
+        try:
+            frame = image_files.read_image(path)
+        except image_files.ImageReadError as error:
+            record = record_for(path, error=str(error))
+            sheet_rows.append(([None], f"{path.name}: unreadable"))
+        else:
+            read_count += 1
+            result = segment(frame, config)
+            probabilities = None
+            if predictor is not None and result.found:
+                from segmentation.classify import classify
+
+                probabilities = classify(predictor, result.model_input[None],
+                                         arguments.flip_tta)[0]
+            record = record_for(path, result, probabilities=probabilities)
+            if arguments.out is not None:
+                label = (f"{record['label']} {record['confidence']:.2f}"
+                         if record["label"] else None)
+                sheet_rows.append(write_outputs(arguments.out, index, path, frame, result,
+                                                label, config))
+        print(json.dumps(record) if arguments.format == "json" else text_line(record),
+              flush=True)
+    if arguments.out is not None:
+        sheet_path = arguments.out / "contact_sheet.png"
+        image_files.write_image(sheet_path, image_files.contact_sheet(sheet_rows))
+        print(f"Wrote pictures for {read_count} images and {sheet_path}", file=sys.stderr)
+    if read_count == 0:
+        print("No input could be read.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

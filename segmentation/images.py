@@ -1,0 +1,119 @@
+"""Reading image files and drawing the pictures the command lines write (overlays, contact sheets)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+TILE_SIZE = 160  # Side in pixels of one picture in a contact sheet.
+CAPTION_HEIGHT = 18  # Height in pixels of the caption strip under each contact-sheet row.
+
+
+class ImageReadError(ValueError):
+    """A file could not be read as an image (missing, empty, corrupt or not an image)."""
+
+
+def find_images(paths) -> list[Path]:
+    """Image files among the given paths; folders are searched recursively, in sorted order.
+
+    Files named explicitly are kept whatever their extension (and even when missing), so
+    read_image reports the bad ones.
+    """
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(candidate for candidate in path.rglob("*")
+                                if candidate.is_file()
+                                and candidate.suffix.lower() in IMAGE_EXTENSIONS))
+        else:
+            found.append(path)
+    return found
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Reads an image file as uint8 BGR; raises ImageReadError saying what was wrong."""
+    path = Path(path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as error:
+        raise ImageReadError(f"cannot read {path}: {error.strerror or error}") from error
+    if data.size == 0:
+        raise ImageReadError(f"{path} is empty (0 bytes)")
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise ImageReadError(f"{path} is not a readable image (corrupt or unsupported format)")
+    return image
+
+
+def draw_overlay(frame_bgr: np.ndarray, result, label: str | None = None,
+                 sample_window: float = 0.1) -> np.ndarray:
+    """A copy of the frame with the garment's contour (green), box (yellow) and the sampling square."""
+    from segmentation.steps import centre_window  # Local import keeps this module light.
+
+    overlay = frame_bgr.copy()
+    thickness = max(1, round(max(frame_bgr.shape[:2]) / 320))
+    x, y, w, h = centre_window(frame_bgr.shape, sample_window)
+    cv2.rectangle(overlay, (x, y), (x + w, y + h), (255, 0, 255), thickness)
+    if result.contour is not None:
+        cv2.drawContours(overlay, [result.contour], -1, (0, 255, 0), thickness)
+    if result.box is not None:
+        x, y, w, h = result.box
+        cv2.rectangle(overlay, (x, y), (x + w - 1, y + h - 1), (0, 255, 255), thickness)
+    text = label if label is not None else (result.reason or "")
+    if text:
+        scale = max(0.5, max(frame_bgr.shape[:2]) / 800)
+        cv2.putText(overlay, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                    (0, 0, 255), max(1, int(2 * scale)), cv2.LINE_AA)
+    return overlay
+
+
+def enlarge(image: np.ndarray, factor: int = 10) -> np.ndarray:
+    """A small image enlarged with nearest-neighbour pixels, so each pixel stays visible."""
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+
+
+def fit_tile(image: np.ndarray, size: int = TILE_SIZE) -> np.ndarray:
+    """The image (grey or BGR) scaled to fit a size x size BGR tile, centred on dark grey."""
+    tile = np.full((size, size, 3), 40, dtype=np.uint8)
+    if image is None or image.size == 0:
+        return tile
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    height, width = image.shape[:2]
+    scale = size / max(height, width)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    small_image = image.shape[0] <= 64 and image.shape[1] <= 64
+    interpolation = cv2.INTER_NEAREST if small_image else cv2.INTER_AREA
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+    top, left = (size - new_h) // 2, (size - new_w) // 2
+    tile[top:top + new_h, left:left + new_w] = resized
+    return tile
+
+
+def contact_sheet(rows, tile_size: int = TILE_SIZE) -> np.ndarray:
+    """One BGR picture from rows of (images, caption); each image becomes a tile."""
+    columns = max((len(images) for images, _ in rows), default=1)
+    row_height = tile_size + CAPTION_HEIGHT
+    sheet = np.zeros((max(1, len(rows)) * row_height, columns * tile_size, 3), dtype=np.uint8)
+    for row_index, (images, caption) in enumerate(rows):
+        top = row_index * row_height
+        for column_index, image in enumerate(images):
+            left = column_index * tile_size
+            sheet[top:top + tile_size, left:left + tile_size] = fit_tile(image, tile_size)
+        cv2.putText(sheet, caption[:120], (4, top + tile_size + 13), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.4, (255, 255, 255), 1, cv2.LINE_AA)
+    return sheet
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray):
+    """Writes an image file (PNG by extension); raises OSError when it cannot."""
+    path = Path(path)
+    ok, encoded = cv2.imencode(path.suffix or ".png", image)
+    if not ok:
+        raise OSError(f"could not encode {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoded.tofile(path)
