@@ -94,18 +94,26 @@ def fit_tile(image: np.ndarray, size: int = TILE_SIZE) -> np.ndarray:
     return tile
 
 
-def contact_sheet(rows, tile_size: int = TILE_SIZE) -> np.ndarray:
-    """One BGR picture from rows of (images, caption); each image becomes a tile."""
-    columns = max((len(images) for images, _ in rows), default=1)
+def contact_sheet(entries, tile_size: int = TILE_SIZE, entries_per_row: int = 1) -> np.ndarray:
+    """One BGR picture from entries of (images, caption); each image becomes a tile.
+
+    entries_per_row entries sit side by side; each caption goes under its own tiles.
+    """
+    entries = list(entries) or [([None], "nothing to show")]
+    entry_width = max(len(images) for images, _ in entries) * tile_size
     row_height = tile_size + CAPTION_HEIGHT
-    sheet = np.zeros((max(1, len(rows)) * row_height, columns * tile_size, 3), dtype=np.uint8)
-    for row_index, (images, caption) in enumerate(rows):
-        top = row_index * row_height
+    row_count = -(-len(entries) // entries_per_row)
+    columns = min(entries_per_row, len(entries))
+    sheet = np.zeros((row_count * row_height, columns * entry_width, 3), dtype=np.uint8)
+    for entry_index, (images, caption) in enumerate(entries):
+        top = (entry_index // entries_per_row) * row_height
+        left = (entry_index % entries_per_row) * entry_width
         for column_index, image in enumerate(images):
-            left = column_index * tile_size
-            sheet[top:top + tile_size, left:left + tile_size] = fit_tile(image, tile_size)
-        cv2.putText(sheet, caption[:120], (4, top + tile_size + 13), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4, (255, 255, 255), 1, cv2.LINE_AA)
+            tile_left = left + column_index * tile_size
+            sheet[top:top + tile_size, tile_left:tile_left + tile_size] = fit_tile(image, tile_size)
+        characters = entry_width // 7  # About 7 pixels per character at this font scale.
+        cv2.putText(sheet, caption[:characters], (left + 4, top + tile_size + 13),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
     return sheet
 
 

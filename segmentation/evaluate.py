@@ -1,0 +1,257 @@
+"""Score the whole pipeline (segmentation + classifier) on labelled photos.
+
+    python -m segmentation.evaluate ../shared/real-photos --labels ../shared/real-photos/labels.csv
+    python -m segmentation.evaluate photos/ --labels labels.csv --variant naive --out report/
+    python -m segmentation.evaluate photos/ --labels labels.csv --flip-tta --format json
+
+labels.csv has a header and one line per folder: folder,accepted_classes,group_classes, where
+the classes are Fashion-MNIST indices separated by spaces (e.g. `shirt,6,0 2 4 6`). A photo is
+exact when the predicted class is accepted and right in group when it is in group_classes;
+photos where nothing is found count as wrong. Prints found rate, exact and group accuracy per
+folder and overall; --out DIR writes failures.png (photo, mask, 28x28 input, prediction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segmentation import images as image_files
+from segmentation.config import SegmentationConfig
+from segmentation.options import add_config_arguments, config_from_arguments
+from segmentation.pipeline import segment
+
+
+@dataclass(frozen=True)
+class FolderLabels:
+    # Folder name, relative to the photo directory.
+    folder: str
+    # Class indices that count as the exact answer.
+    accepted_classes: tuple[int, ...]
+    # Class indices that count as the right group (tops, bottoms, dresses, footwear, bags).
+    group_classes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PhotoScore:
+    # Folder the photo belongs to.
+    folder: str
+    # Path of the photo.
+    path: Path
+    # The segmentation result, or None when the file could not be read.
+    result: object
+    # Predicted class index, or None when nothing was found or the file was unreadable.
+    predicted: int | None
+    # Probability of the predicted class, or None.
+    confidence: float | None
+    # True when the predicted class is accepted.
+    exact: bool
+    # True when the predicted class is in the right group.
+    group: bool
+    # The read error, or None.
+    error: str | None = None
+
+
+def read_labels(path) -> list[FolderLabels]:
+    """Parses labels.csv; raises ValueError naming the line that is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"Labels file {path} does not exist.")
+    labels = []
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        expected = {"folder", "accepted_classes", "group_classes"}
+        if reader.fieldnames is None or not expected <= set(reader.fieldnames):
+            raise ValueError(f"{path} must start with the header "
+                             f"folder,accepted_classes,group_classes; got {reader.fieldnames}.")
+        for line_number, row in enumerate(reader, start=2):
+            try:
+                accepted = tuple(int(value) for value in row["accepted_classes"].split())
+                group = tuple(int(value) for value in row["group_classes"].split())
+            except (ValueError, AttributeError) as error:
+                raise ValueError(f"{path} line {line_number}: classes must be integers "
+                                 f"separated by spaces ({error}).") from error
+            if not row["folder"] or not accepted or not group:
+                raise ValueError(f"{path} line {line_number}: folder, accepted_classes and "
+                                 "group_classes must all be filled in.")
+            if any(not 0 <= index <= 9 for index in accepted + group):
+                raise ValueError(f"{path} line {line_number}: class indices must be 0-9.")
+            labels.append(FolderLabels(row["folder"].strip(), accepted, group))
+    if not labels:
+        raise ValueError(f"{path} lists no folders.")
+    return labels
+
+
+def load_photos(directory, labels: list[FolderLabels]):
+    """(folder labels, path, image or None, error or None) for each photo of each labelled folder."""
+    photos = []
+    for folder_labels in labels:
+        folder = Path(directory) / folder_labels.folder
+        if not folder.is_dir():
+            print(f"Warning: folder {folder} from the labels does not exist; skipped.",
+                  file=sys.stderr)
+            continue
+        for path in image_files.find_images([folder]):
+            try:
+                photos.append((folder_labels, path, image_files.read_image(path), None))
+            except image_files.ImageReadError as error:
+                photos.append((folder_labels, path, None, str(error)))
+    return photos
+
+
+def score_photos(photos, predictor, config: SegmentationConfig, flip: bool = False,
+                 progress: bool = False) -> list[PhotoScore]:
+    """Segments and classifies each loaded photo and scores the answer."""
+    from segmentation.classify import classify
+
+    scores = []
+    for number, (folder_labels, path, image, error) in enumerate(photos, start=1):
+        if progress:
+            print(f"\r{number}/{len(photos)} photos", end="", file=sys.stderr, flush=True)
+        if image is None:
+            scores.append(PhotoScore(folder_labels.folder, path, None, None, None, False, False,
+                                     error))
+            continue
+        result = segment(image, config)
+        predicted, confidence = None, None
+        if result.found:
+            probabilities = classify(predictor, result.model_input[None], flip)[0]
+            predicted = int(np.argmax(probabilities))
+            confidence = float(probabilities[predicted])
+        scores.append(PhotoScore(folder_labels.folder, path, result, predicted, confidence,
+                                 predicted in folder_labels.accepted_classes,
+                                 predicted in folder_labels.group_classes))
+    if progress:
+        print(file=sys.stderr)
+    return scores
+
+
+def summarise(scores: list[PhotoScore]) -> dict:
+    """Counts and rates per folder and overall (rates are fractions of all photos)."""
+
+    def rates(subset):
+        count = len(subset)
+        found = sum(score.predicted is not None for score in subset)
+        exact = sum(score.exact for score in subset)
+        group = sum(score.group for score in subset)
+        right = [score.confidence for score in subset if score.exact]
+        wrong = [score.confidence for score in subset
+                 if score.predicted is not None and not score.exact]
+        return {"photos": count, "found": found, "exact": exact, "group": group,
+                "found_rate": found / count if count else 0.0,
+                "exact_accuracy": exact / count if count else 0.0,
+                "group_accuracy": group / count if count else 0.0,
+                "mean_confidence_right": float(np.mean(right)) if right else None,
+                "mean_confidence_wrong": float(np.mean(wrong)) if wrong else None}
+
+    folders = sorted({score.folder for score in scores})
+    return {"folders": {folder: rates([score for score in scores if score.folder == folder])
+                        for folder in folders},
+            "overall": rates(scores)}
+
+
+def summary_table(summary: dict) -> str:
+    """The summary as an aligned text table."""
+    lines = [f"{'folder':<14}{'photos':>7}{'found':>8}{'exact':>8}{'group':>8}"]
+    rows = list(summary["folders"].items()) + [("overall", summary["overall"])]
+    for name, rates in rows:
+        if name == "overall":
+            lines.append("-" * len(lines[0]))
+        lines.append(f"{name:<14}{rates['photos']:>7}{rates['found_rate']:>8.0%}"
+                     f"{rates['exact_accuracy']:>8.0%}{rates['group_accuracy']:>8.0%}")
+    overall = summary["overall"]
+    if overall["mean_confidence_right"] is not None or overall["mean_confidence_wrong"] is not None:
+        right = overall["mean_confidence_right"] or 0.0
+        wrong = overall["mean_confidence_wrong"] or 0.0
+        lines.append(f"mean confidence: {right:.2f} when exact, {wrong:.2f} when not")
+    return "\n".join(lines)
+
+
+def failure_sheet(scores: list[PhotoScore], photos, labels: list[FolderLabels], config):
+    """Contact sheet of the photos that were not exact: overlay, mask, 28x28 input, prediction."""
+    from model.classes import CLASS_NAMES
+
+    images_by_path = {path: image for _, path, image, _ in photos}
+    accepted_by_folder = {item.folder: item.accepted_classes for item in labels}
+    entries = []
+    for score in scores:
+        if score.exact:
+            continue
+        if score.result is None:
+            entries.append(([None], f"{score.folder}/{score.path.name}: {score.error}"))
+            continue
+        accepted = "/".join(CLASS_NAMES[index] for index in accepted_by_folder[score.folder])
+        if score.predicted is None:
+            said = f"not found ({score.result.reason})"
+        else:
+            said = f"{CLASS_NAMES[score.predicted]} {score.confidence:.2f}"
+        overlay = image_files.draw_overlay(images_by_path[score.path], score.result, None,
+                                           config.sample_window)
+        entries.append(([overlay, score.result.mask, score.result.model_input],
+                        f"{score.folder}: {said} (want {accepted})"))
+    return image_files.contact_sheet(entries, entries_per_row=2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m segmentation.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directory", type=Path, metavar="DIR",
+                        help="folder holding one sub-folder of photos per labels.csv line")
+    parser.add_argument("--labels", type=Path, metavar="CSV",
+                        help="labels file (default: DIR/labels.csv)")
+    parser.add_argument("--model", type=Path, metavar="FILE",
+                        help="model file (.tflite or .keras; default: the shipped .tflite)")
+    parser.add_argument("--flip-tta", action="store_true",
+                        help="average the prediction of each input and its mirror image")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="write failures.png (contact sheet of the photos not named exactly)")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="a text table, or one JSON object with the summary")
+    add_config_arguments(parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        config = config_from_arguments(arguments)
+        labels = read_labels(arguments.labels or arguments.directory / "labels.csv")
+    except ValueError as error:
+        parser.error(str(error))
+    from segmentation.classify import load_classifier
+
+    try:
+        predictor = load_classifier(arguments.model)
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 2
+    photos = load_photos(arguments.directory, labels)
+    if not photos:
+        print(f"No photos found under {arguments.directory} for the folders in the labels.",
+              file=sys.stderr)
+        return 1
+    for _, path, _, error in photos:
+        if error:
+            print(f"{path}: error: {error}", file=sys.stderr)
+    scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True)
+    summary = summarise(scores)
+    if arguments.format == "json":
+        print(json.dumps(summary))
+    else:
+        print(summary_table(summary))
+    if arguments.out is not None:
+        sheet_path = arguments.out / "failures.png"
+        image_files.write_image(sheet_path, failure_sheet(scores, photos, labels, config))
+        print(f"Wrote {sheet_path}", file=sys.stderr)
+    return 0 if any(image is not None for _, _, image, _ in photos) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
