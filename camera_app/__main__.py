@@ -1,0 +1,57 @@
+"""FashionCam: hold a garment up to the webcam and read what it is.
+
+    python -m camera_app                       # default camera (plays the demo if there is none)
+    python -m camera_app --source demo         # the demo clip that ships in assets/
+    python -m camera_app --source clip.mp4     # a video file; a folder of images plays as a slideshow
+    python -m camera_app --source 1 --mirror   # another camera, shown as a mirror
+    python -m camera_app --model my.tflite     # another LiteRT model
+
+Keys: space pauses, s saves a snapshot, q quits. Hold the garment so that it covers the
+small square in the middle of the view: its colour there decides what is cut out.
+"""
+
+import time
+
+LAUNCHED = time.perf_counter()  # Taken before the heavy imports, for the start-up figure.
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m camera_app", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", default="0",
+                        help="camera index, video file, image folder or 'demo' (default: 0)")
+    parser.add_argument("--model", default=None,
+                        help="a .tflite model (default: the shipped assets/fashion_cnn.tflite)")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
+                        help="flip the view left to right (default: as last time)")
+    parser.add_argument("--startup-time", action="store_true",
+                        help="print the seconds from launch to the first shown frame, then quit")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    arguments = parse_arguments(argv)
+    from PyQt5.QtWidgets import QApplication
+
+    from camera_app.window import MainWindow
+
+    application = QApplication.instance() or QApplication(sys.argv[:1])
+    application.setOrganizationName("FashionCam")
+    application.setApplicationName("FashionCam")
+    window = MainWindow(source=arguments.source, model_path=arguments.model,
+                        mirror=arguments.mirror, launched=LAUNCHED)
+    window.show()
+    if arguments.startup_time:
+        def report():
+            print(f"Window shown after {window.shown_seconds:.3f} s, first frame shown after "
+                  f"{window.startup_seconds:.3f} s (from the start of camera_app.__main__).")
+            window.close()
+        window.first_frame_shown.connect(report)
+    return application.exec_()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""The per-frame work of the app as one plain function, with no Qt in it.
+
+    answer = SteadyAnswer()
+    result = process_frame(frame, predictor, FrameSettings(), answer)
+    answer = result.answer          # carry the smoothed answer to the next frame
+    cv2.imshow("FashionCam", result.frame)
+
+process_frame segments the garment, classifies its 28x28 image (with flip test-time
+augmentation), smooths the probabilities over recent frames and draws the overlay.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model.classes import CLASS_NAMES
+from model.predictor import predict_with_flip
+from segmentation import SegmentationConfig, SegmentationResult, segment
+
+NO_GARMENT = "no garment"
+NOT_SURE = "not sure"
+NO_MODEL = "no model"
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    # How the garment is cut out of the frame and turned into a 28x28 image.
+    segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
+    # Flip the frame left to right first, so the view behaves like a mirror.
+    mirror: bool = False
+    # Average the model's answers for the image and its mirror image (two inferences).
+    flip_augmentation: bool = True
+    # Weight of the newest frame in the exponential average of probabilities (1 = no smoothing).
+    smoothing: float = 0.3
+    # Below this smoothed probability the app says "not sure" instead of naming a class.
+    confidence_threshold: float = 0.5
+    # Hysteresis against flicker: another class must lead the shown one by this much to replace
+    # it, and the shown one stays until it falls this much below the threshold.
+    switch_margin: float = 0.1
+    # Frames in a row without a garment before the app says "no garment".
+    frames_before_no_garment: int = 3
+
+    def __post_init__(self):
+        if not 0 < self.smoothing <= 1:
+            raise ValueError(f"smoothing must be in (0, 1], got {self.smoothing}.")
+        if not 0 <= self.confidence_threshold <= 1:
+            raise ValueError(f"confidence_threshold must be in [0, 1], got {self.confidence_threshold}.")
+
+
+@dataclass(frozen=True)
+class SteadyAnswer:
+    # Exponential average of recent probabilities, or None before the first garment.
+    probabilities: np.ndarray | None = None
+    # Index of the class shown, or None when the app shows "no garment" or "not sure".
+    class_index: int | None = None
+    # Frames in a row without a garment.
+    misses: int = 0
+    # What the app shows: a class name, "no garment", "not sure" or "no model".
+    text: str = NO_GARMENT
+
+    @property
+    def confidence(self) -> float:
+        """Smoothed probability of the shown class (0 when no class is shown)."""
+        if self.class_index is None or self.probabilities is None:
+            return 0.0
+        return float(self.probabilities[self.class_index])
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    # The (mirrored) frame with contour, box and label drawn on it, uint8 BGR.
+    frame: np.ndarray
+    # What the segmentation found, with the mask and the 28x28 model input.
+    segmentation: SegmentationResult
+    # This frame's class probabilities (10,), or None when nothing was classified.
+    probabilities: np.ndarray | None
+    # The smoothed answer after this frame; pass it to the next call.
+    answer: SteadyAnswer
+    # Milliseconds spent in each stage: segmentation, inference, overlay, total.
+    timings: dict
+    # Position of the frame in its source, counted from 1 (set by the worker; 0 when unknown).
+    frame_number: int = 0
+
+
+def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
+                  settings: FrameSettings) -> SteadyAnswer:
+    """Folds one frame's probabilities (None: no garment) into the steady answer."""
+    if probabilities is None:
+        misses = previous.misses + 1
+        if misses >= settings.frames_before_no_garment:
+            return SteadyAnswer(misses=misses, text=NO_GARMENT)
+        # A garment missed for a frame or two keeps its answer, so the label does not blink.
+        return SteadyAnswer(previous.probabilities, previous.class_index, misses, previous.text)
+    if previous.probabilities is None:
+        smoothed = probabilities.astype(np.float32)
+    else:
+        smoothed = (settings.smoothing * probabilities
+                    + (1 - settings.smoothing) * previous.probabilities).astype(np.float32)
+    # Hysteresis: the shown class stays until another leads it by switch_margin, and until it
+    # falls switch_margin below the threshold; a new class must reach the threshold itself.
+    leader = int(np.argmax(smoothed))
+    class_index, threshold = previous.class_index, settings.confidence_threshold
+    if class_index is None or smoothed[leader] > smoothed[class_index] + settings.switch_margin:
+        class_index = leader
+    if class_index == previous.class_index:
+        threshold -= settings.switch_margin
+    if smoothed[class_index] < threshold:
+        return SteadyAnswer(smoothed, None, 0, NOT_SURE)
+    return SteadyAnswer(smoothed, class_index, 0, CLASS_NAMES[class_index])
+
+
+def blank_segmentation(frame: np.ndarray, reason: str) -> SegmentationResult:
+    """A "nothing found" result for frames the segmentation cannot take."""
+    return SegmentationResult(found=False, reason=reason,
+                              mask=np.zeros(frame.shape[:2], np.uint8), contour=None, box=None,
+                              crop=None, model_input=np.zeros((28, 28), np.uint8),
+                              area_fraction=0.0, timings={})
+
+
+def draw_overlay(frame: np.ndarray, segmentation: SegmentationResult, answer: SteadyAnswer,
+                 settings: FrameSettings) -> np.ndarray:
+    """Draws the sampling window, the garment's contour and box, and the label on the frame."""
+    height, width = frame.shape[:2]
+    # The centre square the garment's colour is sampled from.
+    side = max(2, int(settings.segmentation.sample_window * min(height, width)))
+    top_left = ((width - side) // 2, (height - side) // 2)
+    cv2.rectangle(frame, top_left, (top_left[0] + side, top_left[1] + side), (255, 255, 255), 1)
+    colour = (80, 220, 80) if answer.class_index is not None else (0, 200, 255)
+    if segmentation.found and segmentation.contour is not None:
+        cv2.drawContours(frame, [segmentation.contour], -1, colour, 2)
+    if segmentation.found and segmentation.box is not None:
+        x, y, box_width, box_height = segmentation.box
+        cv2.rectangle(frame, (x, y), (x + box_width, y + box_height), (255, 160, 0), 1)
+    text = answer.text
+    if answer.class_index is not None:
+        text = f"{answer.text} {answer.confidence:.0%}"
+    scale = max(0.6, height / 600)
+    thickness = max(1, round(scale * 2))
+    (text_width, text_height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale,
+                                                          thickness)
+    cv2.rectangle(frame, (8, 8), (20 + text_width, 20 + text_height + baseline), (0, 0, 0), -1)
+    cv2.putText(frame, text, (14, 14 + text_height), cv2.FONT_HERSHEY_SIMPLEX, scale, colour,
+                thickness, cv2.LINE_AA)
+    return frame
+
+
+def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
+                  previous: SteadyAnswer) -> FrameResult:
+    """Runs segmentation, inference and overlay on one BGR frame; never raises for a bad frame.
+
+    predictor may be None (the model failed to load): the frame is still segmented and drawn.
+    """
+    started = time.perf_counter()
+    if frame is not None and frame.ndim == 2 and min(frame.shape) >= 2:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame is None or frame.ndim != 3 or frame.shape[0] < 2 or frame.shape[1] < 2:
+        frame = np.zeros((480, 640, 3), np.uint8)
+        segmentation = blank_segmentation(frame, "empty frame")
+    else:
+        if settings.mirror:
+            frame = cv2.flip(frame, 1)
+        frame = np.ascontiguousarray(frame[:, :, :3], dtype=np.uint8)
+        segmentation = segment(frame, config=settings.segmentation)
+    segmented = time.perf_counter()
+
+    probabilities = None
+    if segmentation.found and predictor is not None:
+        images = segmentation.model_input[np.newaxis]
+        if settings.flip_augmentation:
+            probabilities = predict_with_flip(predictor, images)[0]
+        else:
+            probabilities = predictor.predict(images)[0]
+    answer = update_answer(previous, probabilities, settings)
+    if predictor is None:
+        answer = SteadyAnswer(misses=answer.misses, text=NO_MODEL)
+    classified = time.perf_counter()
+
+    shown = draw_overlay(frame.copy(), segmentation, answer, settings)
+    finished = time.perf_counter()
+    timings = {
+        "segmentation": (segmented - started) * 1000,
+        "inference": (classified - segmented) * 1000,
+        "overlay": (finished - classified) * 1000,
+        "total": (finished - started) * 1000,
+    }
+    return FrameResult(shown, segmentation, probabilities, answer, timings)
+
+
+def top_classes(probabilities: np.ndarray | None, count: int = 3) -> list[tuple[str, float]]:
+    """The count most likely (class name, probability) pairs, most likely first."""
+    if probabilities is None:
+        return []
+    order = np.argsort(probabilities)[::-1][:count]
+    return [(CLASS_NAMES[index], float(probabilities[index])) for index in order]
+
+
+def save_snapshot(result: FrameResult, folder: str | Path) -> list[Path]:
+    """Saves the frame, the mask, the 28x28 input and the prediction (JSON) to a folder.
+
+    Returns the paths written. Names share a time stamp, so snapshots never overwrite each other.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
+    paths = {
+        "frame": folder / f"snapshot-{stamp}-frame.png",
+        "mask": folder / f"snapshot-{stamp}-mask.png",
+        "input": folder / f"snapshot-{stamp}-input28.png",
+        "prediction": folder / f"snapshot-{stamp}-prediction.json",
+    }
+    images = {"frame": result.frame, "mask": result.segmentation.mask,
+              "input": result.segmentation.model_input}
+    for name, image in images.items():
+        if not cv2.imwrite(str(paths[name]), image):
+            raise OSError(f"Could not write {paths[name]}; check that the folder is writable.")
+    smoothed = result.answer.probabilities
+    prediction = {
+        "label": result.answer.text,
+        "class_index": result.answer.class_index,
+        "confidence": result.answer.confidence,
+        "garment_found": bool(result.segmentation.found),
+        "reason": result.segmentation.reason,
+        "box": [int(value) for value in result.segmentation.box] if result.segmentation.box else None,
+        "probabilities": _by_class(result.probabilities),
+        "smoothed_probabilities": _by_class(smoothed),
+        "timings_ms": {name: round(value, 3) for name, value in result.timings.items()},
+    }
+    paths["prediction"].write_text(json.dumps(prediction, indent=2))
+    return list(paths.values())
+
+
+def _by_class(probabilities: np.ndarray | None) -> dict | None:
+    if probabilities is None:
+        return None
+    return {name: round(float(value), 5) for name, value in zip(CLASS_NAMES, probabilities)}
+

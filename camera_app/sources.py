@@ -1,0 +1,149 @@
+"""Where frames come from: a camera, a video file, a folder of images, or the demo clip.
+
+Every source has the same small interface, like the sources in OpenCV's samples:
+
+    source = open_source("demo")        # or 0, "clip.mp4", "photos/"
+    frame = source.read()               # uint8 BGR frame, or None at the end of a video
+    source.release()
+
+read() raises SourceError when a camera stops delivering frames or a file cannot be decoded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model.paths import DEMO_VIDEO
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+class SourceError(RuntimeError):
+    """A source cannot be opened, or stopped delivering frames."""
+
+
+class CameraSource:
+    """A webcam by index; read() blocks until the camera delivers the next frame."""
+
+    live = True  # Frames arrive in real time, so the worker need not pace them.
+    frame_interval = 0.0  # Seconds to wait between frames (the camera paces itself).
+
+    def __init__(self, index: int):
+        self.name = f"camera {index}"
+        self.capture = cv2.VideoCapture(index)
+        if not self.capture.isOpened():
+            self.capture.release()
+            raise SourceError(f"Camera {index} could not be opened. Check that it is plugged in "
+                              "and not used by another program, or choose another source.")
+
+    def read(self) -> np.ndarray:
+        ok, frame = self.capture.read()
+        if not ok or frame is None:
+            raise SourceError(f"{self.name.capitalize()} stopped delivering frames "
+                              "(unplugged or taken by another program).")
+        return frame
+
+    def release(self):
+        self.capture.release()
+
+
+class VideoSource:
+    """A video file, played once or in a loop at its own frame rate."""
+
+    live = False
+
+    def __init__(self, path: str | os.PathLike, loop: bool = False):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.loop = loop
+        if not self.path.is_file():
+            raise SourceError(f"Video file {self.path} does not exist.")
+        self.capture = cv2.VideoCapture(str(self.path))
+        if not self.capture.isOpened():
+            self.capture.release()
+            raise SourceError(f"{self.path} could not be opened as a video. "
+                              "Choose a video file (.mp4, .avi, ...) or a folder of images.")
+        frames_per_second = self.capture.get(cv2.CAP_PROP_FPS)
+        self.frame_interval = 1.0 / frames_per_second if 1 <= frames_per_second <= 240 else 1 / 30
+        self.frames_read = 0
+
+    def read(self) -> np.ndarray | None:
+        ok, frame = self.capture.read()
+        if not ok and self.loop and self.frames_read > 0:
+            self.capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = self.capture.read()
+        if not ok:
+            if self.frames_read == 0:
+                raise SourceError(f"{self.path} holds no frames that can be decoded.")
+            return None
+        self.frames_read += 1
+        return frame
+
+    def release(self):
+        self.capture.release()
+
+
+class FolderSource:
+    """The images in a folder (or one image file) shown as a slideshow."""
+
+    live = False
+
+    def __init__(self, path: str | os.PathLike, seconds_per_image: float = 2.0, loop: bool = True):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.loop = loop
+        self.frame_interval = seconds_per_image
+        if self.path.is_dir():
+            self.files = sorted(file for file in self.path.iterdir()
+                                if file.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            self.files = [self.path]
+        if not self.files:
+            raise SourceError(f"Folder {self.path} holds no images ({', '.join(IMAGE_SUFFIXES)}).")
+        self.position = 0
+        self.skipped = []  # Files that could not be read, reported and left out.
+
+    def read(self) -> np.ndarray | None:
+        while self.files:
+            if self.position >= len(self.files):
+                if not self.loop:
+                    return None
+                self.position = 0
+            file = self.files[self.position]
+            frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            if frame is not None:
+                self.position += 1
+                return frame
+            # One unreadable image is left out; the rest of the slideshow goes on.
+            self.skipped.append(file)
+            del self.files[self.position]
+        raise SourceError(f"None of the images in {self.path} could be read "
+                          f"(skipped: {', '.join(file.name for file in self.skipped)}).")
+
+    def release(self):
+        pass
+
+
+def open_source(spec: str | int, loop: bool = True):
+    """Opens a source from a camera index, "demo", a video file, an image file or a folder.
+
+    Raises SourceError with a message for the user when it cannot be opened.
+    """
+    spec = str(spec).strip()
+    if spec.isdigit():
+        return CameraSource(int(spec))
+    if spec == "demo":
+        if not DEMO_VIDEO.is_file():
+            raise SourceError(f"The demo clip {DEMO_VIDEO} is missing; "
+                              "make it with `python -m camera_app.make_demo`.")
+        return VideoSource(DEMO_VIDEO, loop=True)
+    path = Path(spec).expanduser()
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        if not path.exists():
+            raise SourceError(f"Image file {path} does not exist.")
+        return FolderSource(path, loop=loop)
+    return VideoSource(path, loop=loop)

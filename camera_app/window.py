@@ -1,0 +1,417 @@
+"""The FashionCam main window: the live view, the answer, the probability bars and the controls.
+
+Only this thread (the GUI thread) touches widgets; frames are processed by a FrameWorker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+from PyQt5.QtCore import QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QFont, QImage, QKeySequence, QPixmap
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
+                             QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
+                             QShortcut, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
+
+from camera_app.pipeline import FrameSettings, save_snapshot
+from camera_app.sources import SourceError, open_source
+from camera_app.worker import FrameWorker
+from model.classes import CLASS_NAMES
+from model.predictor import ModelLoadError, load_predictor
+from segmentation.config import VARIANTS
+
+CAMERA_CHOICES = 4  # Camera indices 0..3 are offered in the source list.
+DEFAULT_SNAPSHOT_FOLDER = Path.home() / "Pictures" / "FashionCam"
+
+
+def to_pixmap(image: np.ndarray) -> QPixmap:
+    """Converts a uint8 BGR or grey numpy image to a QPixmap (copied, so the array may change)."""
+    image = np.ascontiguousarray(image)
+    height, width = image.shape[:2]
+    if image.ndim == 2:
+        qimage = QImage(image.data, width, height, width, QImage.Format_Grayscale8)
+    else:
+        qimage = QImage(image.data, width, height, 3 * width, QImage.Format_BGR888)
+    return QPixmap.fromImage(qimage.copy())
+
+
+class MainWindow(QMainWindow):
+    """The app window. Give it a QSettings to keep settings elsewhere (tests use a temporary file)."""
+
+    # Emitted once, when the first processed frame has been shown.
+    first_frame_shown = pyqtSignal()
+
+    def __init__(self, source: str = "0", model_path=None, mirror: bool | None = None,
+                 settings_store: QSettings | None = None, launched: float | None = None):
+        super().__init__()
+        self.setWindowTitle("FashionCam")
+        self.store = settings_store if settings_store is not None else QSettings("FashionCam",
+                                                                                 "FashionCam")
+        self.launched = launched if launched is not None else time.perf_counter()
+        self.shown_seconds = None  # Launch to the window on screen, once known.
+        self.startup_seconds = None  # Launch to the first shown frame, once known.
+        self.requested_source = str(source)
+        self.model_path = model_path
+        self.predictor = None
+        self.worker = None
+        self.source_name = ""
+        self.last_result = None
+        self.frame_times = []  # perf_counter() of recently shown frames, for the FPS figure.
+        self.settings = self.load_settings()
+        if mirror is not None:
+            self.settings = dataclasses.replace(self.settings, mirror=mirror)
+        self.snapshot_folder = Path(self.store.value("snapshot_folder", str(DEFAULT_SNAPSHOT_FOLDER)))
+        self.build_widgets()
+        self.show_settings(self.settings)
+        self.resize(1180, 720)
+        geometry = self.store.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        # The model and the source are opened once the window is on screen, for a fast start.
+        QTimer.singleShot(0, self.start)
+
+    # ----- Building the window -----
+
+    def build_widgets(self):
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("background: #fff3cd; color: #5c4400; padding: 6px;")
+        self.message.hide()
+        self.video = QLabel("Starting...")
+        self.video.setAlignment(Qt.AlignCenter)
+        self.video.setMinimumSize(480, 360)
+        self.video.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.video.setStyleSheet("background: #202020; color: #dddddd;")
+        left = QVBoxLayout()
+        left.addWidget(self.message)
+        left.addWidget(self.video, 1)
+
+        self.answer_label = QLabel("no garment")
+        font = QFont()
+        font.setPointSize(18)
+        font.setBold(True)
+        self.answer_label.setFont(font)
+        self.bars = []
+        bars_layout = QFormLayout()
+        for name in CLASS_NAMES:
+            bar = QProgressBar()
+            bar.setRange(0, 100)
+            bar.setFormat("%p%")
+            bar.setMaximumHeight(16)
+            bars_layout.addRow(name, bar)
+            self.bars.append(bar)
+        self.mask_view = QLabel()
+        self.mask_view.setFixedSize(160, 120)
+        self.mask_view.setAlignment(Qt.AlignCenter)
+        self.mask_view.setStyleSheet("background: black;")
+        self.input_view = QLabel()
+        self.input_view.setFixedSize(112, 112)
+        self.input_view.setStyleSheet("background: black;")
+        views = QHBoxLayout()
+        for title, view in (("Mask", self.mask_view), ("Model input 28x28", self.input_view)):
+            column = QVBoxLayout()
+            column.addWidget(QLabel(title))
+            column.addWidget(view)
+            views.addLayout(column)
+
+        answer_box = QGroupBox("Answer (smoothed)")
+        answer_layout = QVBoxLayout(answer_box)
+        answer_layout.addWidget(self.answer_label)
+        answer_layout.addLayout(bars_layout)
+        answer_layout.addLayout(views)
+
+        controls_box = QGroupBox("Controls")
+        controls = QFormLayout(controls_box)
+        self.source_choice = QComboBox()
+        for index in range(CAMERA_CHOICES):
+            self.source_choice.addItem(f"Camera {index}", str(index))
+        self.source_choice.addItem("Demo clip", "demo")
+        self.source_choice.activated.connect(self.choose_source)
+        open_file = QPushButton("Open file...")
+        open_file.clicked.connect(self.open_file)
+        open_folder = QPushButton("Open folder...")
+        open_folder.clicked.connect(self.open_folder)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source_choice, 1)
+        source_row.addWidget(open_file)
+        source_row.addWidget(open_folder)
+        controls.addRow("Source", source_row)
+
+        self.hue_slider = self.make_slider(0, 90)
+        self.saturation_slider = self.make_slider(0, 255)
+        self.value_slider = self.make_slider(0, 255)
+        self.window_slider = self.make_slider(2, 50)
+        self.closing_spin = QSpinBox()
+        self.closing_spin.setRange(0, 10)
+        self.closing_spin.valueChanged.connect(self.controls_changed)
+        self.variant_choice = QComboBox()
+        self.variant_choice.addItems(VARIANTS)
+        self.variant_choice.currentIndexChanged.connect(self.controls_changed)
+        self.threshold_slider = self.make_slider(0, 100)
+        controls.addRow("Hue tolerance", self.hue_slider)
+        controls.addRow("Saturation tolerance", self.saturation_slider)
+        controls.addRow("Value tolerance", self.value_slider)
+        controls.addRow("Sampling window %", self.window_slider)
+        controls.addRow("Closing iterations", self.closing_spin)
+        controls.addRow("Variant", self.variant_choice)
+        controls.addRow("Not-sure threshold %", self.threshold_slider)
+        self.mirror_check = QCheckBox("Mirror")
+        self.flip_check = QCheckBox("Flip averaging")
+        self.flip_check.setToolTip("Average the answers for the image and its mirror image.")
+        for check in (self.mirror_check, self.flip_check):
+            check.toggled.connect(self.controls_changed)
+        checks = QHBoxLayout()
+        checks.addWidget(self.mirror_check)
+        checks.addWidget(self.flip_check)
+        controls.addRow(checks)
+
+        self.pause_button = QPushButton("Pause (space)")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self.set_paused)
+        snapshot_button = QPushButton("Snapshot (s)")
+        snapshot_button.clicked.connect(self.snapshot)
+        folder_button = QPushButton("Snapshot folder...")
+        folder_button.clicked.connect(self.choose_snapshot_folder)
+        buttons = QHBoxLayout()
+        for button in (self.pause_button, snapshot_button, folder_button):
+            button.setFocusPolicy(Qt.NoFocus)  # Space must pause, not press the focused button.
+            buttons.addWidget(button)
+        controls.addRow(buttons)
+
+        right = QVBoxLayout()
+        right.addWidget(answer_box)
+        right.addWidget(controls_box)
+        right.addStretch(1)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addLayout(left, 1)
+        layout.addLayout(right)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage("Starting...")
+
+        QShortcut(QKeySequence(Qt.Key_Space), self, self.pause_button.toggle)
+        QShortcut(QKeySequence(Qt.Key_S), self, self.snapshot)
+        QShortcut(QKeySequence(Qt.Key_Q), self, self.close)
+
+    def make_slider(self, minimum: int, maximum: int) -> QSlider:
+        slider = QSlider(Qt.Horizontal)
+        slider.setRange(minimum, maximum)
+        slider.setMinimumWidth(160)
+        slider.valueChanged.connect(self.controls_changed)
+        return slider
+
+    # ----- Settings: controls <-> FrameSettings <-> QSettings -----
+
+    def show_settings(self, settings: FrameSettings):
+        """Puts settings into the controls without triggering controls_changed."""
+        segmentation = settings.segmentation
+        widgets = (self.hue_slider, self.saturation_slider, self.value_slider, self.window_slider,
+                   self.closing_spin, self.variant_choice, self.threshold_slider,
+                   self.mirror_check, self.flip_check)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.hue_slider.setValue(segmentation.hue_tolerance)
+        self.saturation_slider.setValue(segmentation.saturation_tolerance)
+        self.value_slider.setValue(segmentation.value_tolerance)
+        self.window_slider.setValue(round(segmentation.sample_window * 100))
+        self.closing_spin.setValue(segmentation.close_iterations)
+        self.variant_choice.setCurrentText(segmentation.variant)
+        self.threshold_slider.setValue(round(settings.confidence_threshold * 100))
+        self.mirror_check.setChecked(settings.mirror)
+        self.flip_check.setChecked(settings.flip_augmentation)
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    def settings_from_controls(self) -> FrameSettings:
+        segmentation = dataclasses.replace(
+            self.settings.segmentation,
+            hue_tolerance=self.hue_slider.value(),
+            saturation_tolerance=self.saturation_slider.value(),
+            value_tolerance=self.value_slider.value(),
+            sample_window=self.window_slider.value() / 100,
+            close_iterations=self.closing_spin.value(),
+            variant=self.variant_choice.currentText())
+        return dataclasses.replace(self.settings, segmentation=segmentation,
+                                   confidence_threshold=self.threshold_slider.value() / 100,
+                                   mirror=self.mirror_check.isChecked(),
+                                   flip_augmentation=self.flip_check.isChecked())
+
+    def controls_changed(self, *_):
+        self.settings = self.settings_from_controls()
+        if self.worker is not None:
+            self.worker.settings = self.settings
+
+    def load_settings(self) -> FrameSettings:
+        """The settings saved by the last run; defaults for anything missing or invalid."""
+        defaults = FrameSettings()
+        segmentation = defaults.segmentation
+        store = self.store
+        try:
+            segmentation = dataclasses.replace(
+                segmentation,
+                hue_tolerance=int(store.value("hue_tolerance", segmentation.hue_tolerance)),
+                saturation_tolerance=int(store.value("saturation_tolerance",
+                                                     segmentation.saturation_tolerance)),
+                value_tolerance=int(store.value("value_tolerance", segmentation.value_tolerance)),
+                sample_window=float(store.value("sample_window", segmentation.sample_window)),
+                close_iterations=int(store.value("close_iterations",
+                                                 segmentation.close_iterations)),
+                variant=str(store.value("variant", segmentation.variant)))
+            return dataclasses.replace(
+                defaults, segmentation=segmentation,
+                confidence_threshold=float(store.value("confidence_threshold",
+                                                       defaults.confidence_threshold)),
+                mirror=store.value("mirror", defaults.mirror, type=bool),
+                flip_augmentation=store.value("flip_augmentation", defaults.flip_augmentation,
+                                              type=bool))
+        except (TypeError, ValueError):
+            return defaults  # A damaged settings file must not stop the app.
+
+    def save_settings(self):
+        segmentation = self.settings.segmentation
+        for name in ("hue_tolerance", "saturation_tolerance", "value_tolerance", "sample_window",
+                     "close_iterations", "variant"):
+            self.store.setValue(name, getattr(segmentation, name))
+        self.store.setValue("confidence_threshold", self.settings.confidence_threshold)
+        self.store.setValue("mirror", self.settings.mirror)
+        self.store.setValue("flip_augmentation", self.settings.flip_augmentation)
+        self.store.setValue("snapshot_folder", str(self.snapshot_folder))
+        self.store.setValue("geometry", self.saveGeometry())
+        self.store.sync()
+
+    # ----- Model and sources -----
+
+    def start(self):
+        self.shown_seconds = time.perf_counter() - self.launched
+        try:
+            self.predictor = load_predictor(self.model_path)
+        except ModelLoadError as error:
+            self.show_message(f"The model could not be loaded: {error} "
+                              "Frames are still segmented, but not named.")
+        self.set_source(self.requested_source, fall_back_to_demo=True)
+
+    def set_source(self, spec: str, fall_back_to_demo: bool = False) -> bool:
+        """Switches to another source; on failure keeps the current one (or plays the demo)."""
+        try:
+            source = open_source(spec, loop=False)
+        except SourceError as error:
+            if fall_back_to_demo and spec != "demo":
+                self.show_message(f"{error} Playing the demo instead.")
+                return self.set_source("demo")
+            self.show_message(str(error))
+            return False
+        self.stop_worker()
+        self.source_name = source.name
+        index = self.source_choice.findData(spec)
+        if index >= 0:
+            self.source_choice.setCurrentIndex(index)
+        self.worker = FrameWorker(source, self.predictor, self.settings)
+        self.worker.paused = self.pause_button.isChecked()
+        self.worker.result_ready.connect(self.show_result)
+        self.worker.source_failed.connect(self.source_failed)
+        self.worker.source_ended.connect(self.source_ended)
+        self.worker.frame_failed.connect(lambda text: self.statusBar().showMessage(
+            f"A frame could not be processed: {text}"))
+        self.worker.start()
+        return True
+
+    def choose_source(self, index: int):
+        spec = self.source_choice.itemData(index)
+        if self.set_source(spec):
+            self.hide_message()
+
+    def open_file(self):
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a video or an image", str(Path.home()),
+            "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.jpg *.jpeg *.png *.bmp);;All files (*)")
+        if path and self.set_source(path):
+            self.hide_message()
+
+    def open_folder(self):
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of images", str(Path.home()))
+        if path and self.set_source(path):
+            self.hide_message()
+
+    def source_failed(self, text: str):
+        self.show_message(f"{text} Playing the demo instead; choose the source again when it is back.")
+        if self.source_name != "demo.mp4":
+            QTimer.singleShot(0, lambda: self.set_source("demo"))
+
+    def source_ended(self):
+        self.show_message(f"End of {self.source_name}. Open another file or choose a source.")
+
+    def stop_worker(self):
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    # ----- Showing results -----
+
+    def show_result(self, result):
+        if self.worker is None or self.sender() is not self.worker:
+            return  # A late result from a worker that was replaced.
+        self.last_result = result
+        self.video.setPixmap(to_pixmap(result.frame).scaled(
+            self.video.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        self.mask_view.setPixmap(to_pixmap(result.segmentation.mask).scaled(
+            self.mask_view.size(), Qt.KeepAspectRatio))
+        self.input_view.setPixmap(to_pixmap(result.segmentation.model_input).scaled(
+            self.input_view.size(), Qt.KeepAspectRatio, Qt.FastTransformation))
+        answer = result.answer
+        self.answer_label.setText(answer.text if answer.class_index is None
+                                  else f"{answer.text}  {answer.confidence:.0%}")
+        smoothed = answer.probabilities if answer.probabilities is not None else np.zeros(len(CLASS_NAMES))
+        for bar, probability in zip(self.bars, smoothed):
+            bar.setValue(round(float(probability) * 100))
+        now = time.perf_counter()
+        self.frame_times = [t for t in self.frame_times if now - t < 2.0] + [now]
+        frames_per_second = (len(self.frame_times) - 1) / max(now - self.frame_times[0], 1e-6)
+        times = result.timings
+        self.statusBar().showMessage(
+            f"{self.source_name}  |  {frames_per_second:4.1f} FPS  |  "
+            f"segmentation {times['segmentation']:.1f} ms, inference {times['inference']:.1f} ms, "
+            f"overlay {times['overlay']:.1f} ms, total {times['total']:.1f} ms  |  "
+            f"dropped {self.worker.frames_dropped}")
+        self.worker.result_shown()
+        if self.startup_seconds is None:
+            self.startup_seconds = now - self.launched
+            self.first_frame_shown.emit()
+
+    def show_message(self, text: str):
+        self.message.setText(text)
+        self.message.show()
+
+    def hide_message(self):
+        self.message.hide()
+
+    # ----- Actions -----
+
+    def set_paused(self, paused: bool):
+        if self.worker is not None:
+            self.worker.paused = paused
+        self.pause_button.setText("Resume (space)" if paused else "Pause (space)")
+
+    def snapshot(self) -> list[Path]:
+        if self.last_result is None:
+            self.statusBar().showMessage("Nothing to save yet.")
+            return []
+        try:
+            paths = save_snapshot(self.last_result, self.snapshot_folder)
+        except OSError as error:
+            self.show_message(f"The snapshot could not be saved: {error}")
+            return []
+        self.statusBar().showMessage(f"Snapshot saved in {self.snapshot_folder} ({paths[0].name}, ...)")
+        return paths
+
+    def choose_snapshot_folder(self):
+        path = QFileDialog.getExistingDirectory(self, "Folder for snapshots", str(self.snapshot_folder))
+        if path:
+            self.snapshot_folder = Path(path)
+
+    def closeEvent(self, event):
+        self.stop_worker()
+        self.save_settings()
+        super().closeEvent(event)

@@ -1,0 +1,96 @@
+"""The thread that reads frames and runs process_frame, a thin Qt shell around the pipeline.
+
+The worker never touches widgets. It emits each FrameResult through a signal, drops frames
+while the window is still showing the previous one, and stops when asked through a flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+from PyQt5.QtCore import QThread, pyqtSignal
+
+from camera_app.pipeline import FrameSettings, SteadyAnswer, process_frame
+from camera_app.sources import SourceError
+
+
+class FrameWorker(QThread):
+    """Reads a source, processes frames and emits results until stopped or the source ends."""
+
+    # A FrameResult, ready to be shown.
+    result_ready = pyqtSignal(object)
+    # The source failed (camera gone, unreadable file): a message for the user.
+    source_failed = pyqtSignal(str)
+    # A video or slideshow reached its end.
+    source_ended = pyqtSignal()
+    # Processing one frame raised: a message; the worker goes on with the next frame.
+    frame_failed = pyqtSignal(str)
+
+    def __init__(self, source, predictor, settings: FrameSettings, parent=None):
+        super().__init__(parent)
+        self.source = source
+        self.predictor = predictor
+        # Replaced (never mutated) by the GUI thread; the worker reads it once per frame.
+        self.settings = settings
+        self.paused = False
+        self.frames_dropped = 0
+        self._stop_requested = threading.Event()
+        # Set while the window has a result it has not shown yet; new results are dropped then.
+        self._window_busy = threading.Event()
+
+    def stop(self, timeout_ms: int = 3000) -> bool:
+        """Asks the loop to end and waits for it; returns whether the thread has finished."""
+        self._stop_requested.set()
+        return self.wait(timeout_ms)
+
+    def result_shown(self):
+        """Called by the window once it has drawn a result, so the next one may be sent."""
+        self._window_busy.clear()
+
+    def run(self):
+        answer = SteadyAnswer()
+        last_frame = None
+        last_settings = None
+        frame_number = 0
+        next_frame_time = time.perf_counter()
+        try:
+            while not self._stop_requested.is_set():
+                settings = self.settings
+                if self.paused:
+                    # While paused, the last frame is processed again when a control changes.
+                    if last_frame is None or settings is last_settings:
+                        time.sleep(0.02)
+                        continue
+                    frame = last_frame
+                else:
+                    frame = self.source.read()
+                    if frame is None:
+                        self.source_ended.emit()
+                        return
+                    frame_number += 1
+                last_frame, last_settings = frame, settings
+                if self._window_busy.is_set() and not self.paused:
+                    self.frames_dropped += 1
+                else:
+                    try:
+                        result = process_frame(frame, self.predictor, settings, answer)
+                    except Exception as error:  # One bad frame must not end the stream.
+                        self.frame_failed.emit(f"{type(error).__name__}: {error}")
+                    else:
+                        answer = result.answer
+                        self._window_busy.set()
+                        self.result_ready.emit(dataclasses.replace(result,
+                                                                   frame_number=frame_number))
+                # Files play at their own frame rate; cameras pace themselves in read().
+                next_frame_time += self.source.frame_interval
+                delay = next_frame_time - time.perf_counter()
+                if delay > 0:
+                    self._stop_requested.wait(delay)
+                else:
+                    next_frame_time = time.perf_counter()
+        except SourceError as error:
+            self.source_failed.emit(str(error))
+        finally:
+            self.source.release()

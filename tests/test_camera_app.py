@@ -1,0 +1,301 @@
+"""Tests of the app's Qt-free parts: sources, the per-frame function, the steady answer,
+snapshots, the demo clip and its generator. No webcam and no display are needed."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from camera_app import make_demo  # noqa: E402
+from camera_app.pipeline import (NO_GARMENT, NO_MODEL, NOT_SURE, FrameSettings,  # noqa: E402
+                                 SteadyAnswer, process_frame, save_snapshot, update_answer)
+from camera_app.sources import (FolderSource, SourceError, VideoSource,  # noqa: E402
+                                open_source)
+from model.classes import CLASS_NAMES  # noqa: E402
+from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL  # noqa: E402
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+class FixedPredictor:
+    """Answers the same probabilities for every image (no model file needed)."""
+
+    def __init__(self, probabilities):
+        self.probabilities = np.asarray(probabilities, np.float32)
+        self.calls = 0
+
+    def predict(self, images):
+        self.calls += 1
+        return np.repeat(self.probabilities[np.newaxis], len(images), axis=0)
+
+
+def one_hot_ish(class_index, probability):
+    probabilities = np.full(10, (1 - probability) / 9, np.float32)
+    probabilities[class_index] = probability
+    return probabilities
+
+
+def garment_frame(random=None, noise=0.0):
+    """640x480: a dark blue garment-like shape on a light grey wall, optionally with noise."""
+    frame = np.full((480, 640, 3), 205, np.uint8)
+    cv2.rectangle(frame, (250, 120), (390, 400), (120, 40, 30), -1)
+    cv2.rectangle(frame, (200, 120), (440, 200), (120, 40, 30), -1)
+    if random is not None:
+        frame = np.clip(frame + random.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
+    return frame
+
+
+def write_video(path, frames, frames_per_second=30):
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), frames_per_second,
+                             (width, height))
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+
+
+# ----- The per-frame function -----
+
+@pytest.mark.parametrize("frame", [
+    np.zeros((480, 640, 3), np.uint8),
+    np.zeros((0, 0, 3), np.uint8),
+    np.zeros((480, 640), np.uint8),
+    np.full((1, 1, 3), 255, np.uint8),
+    None,
+], ids=["black", "empty", "grey", "one-pixel", "none"])
+def test_process_frame_takes_bad_frames_without_raising(frame):
+    predictor = FixedPredictor(one_hot_ish(3, 0.9))
+    result = process_frame(frame, predictor, FrameSettings(), SteadyAnswer())
+    assert not result.segmentation.found
+    assert result.answer.text == NO_GARMENT
+    assert result.probabilities is None
+    assert predictor.calls == 0
+    assert result.frame.ndim == 3 and result.frame.dtype == np.uint8
+    assert set(result.timings) == {"segmentation", "inference", "overlay", "total"}
+
+
+def test_process_frame_names_a_found_garment_and_draws_on_a_copy():
+    frame = garment_frame()
+    original = frame.copy()
+    predictor = FixedPredictor(one_hot_ish(4, 0.9))
+    result = process_frame(frame, predictor, FrameSettings(), SteadyAnswer())
+    assert result.segmentation.found
+    assert result.answer.text == CLASS_NAMES[4]
+    assert result.answer.confidence == pytest.approx(0.9, abs=1e-5)
+    assert predictor.calls == 1  # Flip averaging sends both images in one batch.
+    assert np.array_equal(frame, original)
+    assert not np.array_equal(result.frame, original)  # The overlay was drawn.
+    assert result.segmentation.model_input.shape == (28, 28)
+
+
+def test_mirror_flips_the_frame():
+    frame = garment_frame()
+    frame[:, :100] = 0  # Mark the left edge.
+    predictor = FixedPredictor(one_hot_ish(4, 0.9))
+    plain = process_frame(frame, predictor, FrameSettings(mirror=False), SteadyAnswer())
+    mirrored = process_frame(frame, predictor, FrameSettings(mirror=True), SteadyAnswer())
+    assert plain.frame[240, 50].max() == 0
+    assert mirrored.frame[240, 590].max() == 0 and mirrored.frame[240, 50].max() > 100
+
+
+def test_without_a_model_frames_are_still_segmented():
+    result = process_frame(garment_frame(), None, FrameSettings(), SteadyAnswer())
+    assert result.segmentation.found
+    assert result.answer.text == NO_MODEL
+
+
+# ----- The steady answer -----
+
+def test_near_tie_between_two_classes_does_not_flicker():
+    settings = FrameSettings()
+    answer = SteadyAnswer()
+    shirt, top = CLASS_NAMES.index("Shirt"), CLASS_NAMES.index("T-shirt/top")
+    texts = []
+    for frame in range(60):
+        probabilities = np.zeros(10, np.float32)
+        leader, runner_up = (shirt, top) if frame % 2 else (top, shirt)
+        probabilities[leader], probabilities[runner_up] = 0.62, 0.38
+        answer = update_answer(answer, probabilities, settings)
+        texts.append(answer.text)
+    # Each frame alone would alternate; the shown label must stay put after settling.
+    assert len(set(texts[5:])) == 1
+
+
+def test_a_new_garment_does_take_over():
+    settings = FrameSettings()
+    answer = SteadyAnswer()
+    for _ in range(10):
+        answer = update_answer(answer, one_hot_ish(1, 0.95), settings)
+    assert answer.text == "Trouser"
+    texts = []
+    for _ in range(15):
+        answer = update_answer(answer, one_hot_ish(7, 0.95), settings)
+        texts.append(answer.text)
+    assert texts[-1] == "Sneaker"
+    assert texts[0] != "Sneaker"  # Smoothing: one frame is not enough to switch.
+
+
+def test_low_confidence_says_not_sure_and_absence_says_no_garment():
+    settings = FrameSettings(confidence_threshold=0.5)
+    answer = SteadyAnswer()
+    for _ in range(10):
+        answer = update_answer(answer, one_hot_ish(2, 0.35), settings)
+    assert answer.text == NOT_SURE and answer.class_index is None
+    for _ in range(10):
+        answer = update_answer(answer, one_hot_ish(2, 0.9), settings)
+    assert answer.text == "Pullover"
+    answer = update_answer(answer, None, settings)
+    assert answer.text == "Pullover"  # One missed frame keeps the answer.
+    for _ in range(settings.frames_before_no_garment):
+        answer = update_answer(answer, None, settings)
+    assert answer.text == NO_GARMENT and answer.probabilities is None
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
+def test_steady_noisy_scene_does_not_flicker_with_the_shipped_model():
+    from model.predictor import load_predictor
+
+    predictor = load_predictor()
+    random = np.random.default_rng(0)
+    answer = SteadyAnswer()
+    texts = []
+    for _ in range(60):
+        result = process_frame(garment_frame(random, noise=8.0), predictor, FrameSettings(), answer)
+        answer = result.answer
+        texts.append(answer.text)
+    assert len(set(texts[10:])) == 1, texts
+
+
+# ----- Snapshots -----
+
+def test_snapshot_writes_frame_mask_input_and_prediction(tmp_path):
+    predictor = FixedPredictor(one_hot_ish(8, 0.8))
+    result = process_frame(garment_frame(), predictor, FrameSettings(), SteadyAnswer())
+    paths = save_snapshot(result, tmp_path / "shots")
+    assert len(paths) == 4 and all(path.is_file() for path in paths)
+    suffixes = sorted(path.name.rsplit("-", 1)[1] for path in paths)
+    assert suffixes == ["frame.png", "input28.png", "mask.png", "prediction.json"]
+    frame = cv2.imread(str(next(p for p in paths if p.name.endswith("frame.png"))))
+    assert frame.shape == (480, 640, 3)
+    model_input = cv2.imread(str(next(p for p in paths if p.name.endswith("input28.png"))),
+                             cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(model_input, result.segmentation.model_input)
+    prediction = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
+    assert prediction["label"] == "Bag" and prediction["garment_found"] is True
+    assert prediction["probabilities"]["Bag"] == pytest.approx(0.8, abs=1e-4)
+
+
+# ----- Sources -----
+
+def test_video_source_reads_all_frames_then_ends(tmp_path):
+    path = tmp_path / "clip.avi"
+    write_video(path, [np.full((120, 160, 3), value, np.uint8) for value in (10, 100, 200)])
+    source = VideoSource(path)
+    frames = [source.read() for _ in range(3)]
+    assert [int(np.median(frame)) for frame in frames] == pytest.approx([10, 100, 200], abs=4)
+    assert source.read() is None
+    source.release()
+
+
+def test_looping_video_source_starts_again(tmp_path):
+    path = tmp_path / "clip.avi"
+    write_video(path, [np.full((120, 160, 3), value, np.uint8) for value in (10, 200)])
+    source = VideoSource(path, loop=True)
+    values = [int(np.median(source.read())) for _ in range(5)]
+    assert values == pytest.approx([10, 200, 10, 200, 10], abs=4)
+
+
+def test_folder_source_skips_unreadable_images(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((50, 60, 3), 30, np.uint8))
+    (tmp_path / "b.jpg").write_bytes(b"not an image")
+    cv2.imwrite(str(tmp_path / "c.png"), np.full((50, 60, 3), 220, np.uint8))
+    source = FolderSource(tmp_path, loop=False)
+    values = [int(source.read()[0, 0, 0]), int(source.read()[0, 0, 0])]
+    assert values == [30, 220]
+    assert source.read() is None
+    assert [path.name for path in source.skipped] == ["b.jpg"]
+
+
+@pytest.mark.parametrize("spec", ["99", "no/such/clip.mp4", "no/such/photo.jpg"])
+def test_sources_that_cannot_be_opened_raise_source_error(spec):
+    with pytest.raises(SourceError):
+        open_source(spec)
+
+
+def test_a_file_that_is_not_a_video_raises_source_error(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("this is not a video")
+    with pytest.raises(SourceError):
+        source = open_source(str(path))
+        source.read()
+
+
+def test_empty_folder_raises_source_error(tmp_path):
+    with pytest.raises(SourceError, match="no images"):
+        open_source(str(tmp_path))
+
+
+# ----- The demo clip -----
+
+def test_shipped_demo_clip_is_small_and_playable():
+    assert DEMO_VIDEO.is_file(), "make it with python -m camera_app.make_demo"
+    assert DEMO_VIDEO.stat().st_size < 5_000_000
+    source = open_source("demo")
+    frames = [source.read() for _ in range(5)]
+    source.release()
+    assert all(frame.shape == (480, 640, 3) for frame in frames)
+
+
+def test_make_demo_writes_a_clip_from_photos(tmp_path):
+    photos = []
+    for index, colour in enumerate([(40, 40, 160), (160, 60, 40)]):
+        photo = np.full((400, 300, 3), 215, np.uint8)
+        cv2.rectangle(photo, (80, 80), (220, 330), colour, -1)
+        photos.append(tmp_path / f"{index}.jpg")
+        cv2.imwrite(str(photos[-1]), photo)
+    (tmp_path / "broken.jpg").write_bytes(b"")
+    output = tmp_path / "demo.mp4"
+    count = make_demo.make_demo(photos + [tmp_path / "broken.jpg"], output,
+                                seconds_per_scene=0.4, empty_every=2)
+    assert count == 3 * round(0.4 * make_demo.FRAMES_PER_SECOND)  # Wall + two garments.
+    source = VideoSource(output)
+    frames = []
+    while (frame := source.read()) is not None:
+        frames.append(frame)
+    assert len(frames) == count and frames[0].shape == (480, 640, 3)
+
+
+# ----- No TensorFlow in the app -----
+
+def test_the_app_never_imports_tensorflow():
+    code = (
+        "import sys, numpy as np\n"
+        "import camera_app.window, camera_app.__main__\n"
+        "from camera_app.pipeline import FrameSettings, SteadyAnswer, process_frame\n"
+        "from model.predictor import load_predictor, ModelLoadError\n"
+        "try:\n"
+        "    predictor = load_predictor()\n"
+        "except ModelLoadError:\n"
+        "    predictor = None\n"
+        "process_frame(np.zeros((480, 640, 3), np.uint8), predictor, FrameSettings(), SteadyAnswer())\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True,
+                               text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["False", "False"]
+
+
+def test_command_line_help_works():
+    completed = subprocess.run([sys.executable, "-m", "camera_app", "--help"], cwd=REPOSITORY,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert "--source" in completed.stdout and "space pauses" in completed.stdout

@@ -1,0 +1,300 @@
+"""Tests of the app's window and worker with pytest-qt, offscreen, on files (never a webcam).
+
+Every window gets a QSettings file in a temporary folder, so the user's settings are untouched.
+"""
+
+import dataclasses
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PyQt5.QtCore import QSettings, Qt  # noqa: E402
+
+from camera_app import window as window_module  # noqa: E402
+from camera_app.pipeline import FrameSettings  # noqa: E402
+from camera_app.sources import SourceError, VideoSource  # noqa: E402
+from camera_app.window import MainWindow  # noqa: E402
+from camera_app.worker import FrameWorker  # noqa: E402
+from model.classes import CLASS_NAMES  # noqa: E402
+from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL  # noqa: E402
+from segmentation import SegmentationConfig  # noqa: E402
+
+FRAMES_PER_GARMENT = 15
+WALL_COLOUR = (70, 160, 90)  # A green wall: saturated, unlike the grey garments in front of it.
+
+
+@pytest.fixture
+def store(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def open_window(qtbot, store):
+    """Opens a MainWindow on a source and waits until it has shown its first frame."""
+
+    def opener(source, wait_for_frame=True, **keywords):
+        window = MainWindow(source=source, settings_store=store, **keywords)
+        qtbot.addWidget(window)
+        window.show()
+        if wait_for_frame:
+            with qtbot.waitSignal(window.first_frame_shown, timeout=15000):
+                pass
+        return window
+
+    return opener
+
+
+def write_video(path, frames, frames_per_second=30):
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), frames_per_second,
+                             (width, height))
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+
+
+def garment_frame():
+    frame = np.full((480, 640, 3), 205, np.uint8)
+    cv2.rectangle(frame, (250, 120), (390, 400), (120, 40, 30), -1)
+    return frame
+
+
+def product_photo(image, random):
+    """A Fashion-MNIST image as a camera would see the product: grey garment on a green wall.
+
+    Fashion-MNIST was made by negating product photos, so the garment is 255 - image.
+    """
+    large = cv2.resize(image, (336, 336), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    frame = np.empty((480, 640, 3), np.float32)
+    frame[:] = WALL_COLOUR
+    region = frame[72:408, 152:488]
+    garment = large > 12
+    region[garment] = (255 - large[garment])[:, np.newaxis]
+    return np.clip(frame + random.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
+
+
+def pick_garments(fashion_mnist, predictor):
+    """One test image per class that the model names confidently as a 28x28 image and that
+    covers the centre (where the app samples the garment's colour): what the app is meant for."""
+    images, labels = fashion_mnist.test_images[:3000], fashion_mnist.test_labels[:3000]
+    probabilities = predictor.predict(images)
+    chosen = []
+    for class_index in range(len(CLASS_NAMES)):
+        for index in np.flatnonzero(labels == class_index):
+            if probabilities[index, class_index] > 0.9 and images[index, 12:16, 12:16].min() > 40:
+                chosen.append(index)
+                break
+    return images[chosen], labels[chosen]
+
+
+# ----- The worker -----
+
+@pytest.mark.dataset
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
+def test_worker_labels_match_the_garments_in_a_video(qtbot, tmp_path, fashion_mnist):
+    from model.predictor import load_predictor
+
+    predictor = load_predictor()
+    images, labels = pick_garments(fashion_mnist, predictor)
+    assert len(labels) == len(CLASS_NAMES)
+    random = np.random.default_rng(0)
+    frames = [product_photo(image, random) for image in images for _ in range(FRAMES_PER_GARMENT)]
+    path = tmp_path / "garments.avi"
+    write_video(path, frames, frames_per_second=60)
+    # The garments are grey on a coloured wall: any brightness, little saturation.
+    segmentation = SegmentationConfig(hue_tolerance=90, saturation_tolerance=50, value_tolerance=255)
+    worker = FrameWorker(VideoSource(path), predictor, FrameSettings(segmentation=segmentation))
+    results = []
+
+    def collect(result):
+        results.append(result)
+        worker.result_shown()
+
+    worker.result_ready.connect(collect)
+    with qtbot.waitSignal(worker.source_ended, timeout=60000):
+        worker.start()
+    assert worker.stop()
+
+    failures = []
+    for garment, label in enumerate(labels):
+        # The second half of each garment's frames, once the smoothed answer has settled.
+        first = garment * FRAMES_PER_GARMENT + FRAMES_PER_GARMENT // 2 + 1
+        last = (garment + 1) * FRAMES_PER_GARMENT
+        shown = [result.answer.text for result in results if first <= result.frame_number <= last]
+        assert shown, f"no results for garment {garment}"
+        if max(set(shown), key=shown.count) != CLASS_NAMES[label]:
+            failures.append((CLASS_NAMES[label], shown))
+    assert not failures
+
+
+def test_worker_stops_politely_and_reports_a_failing_source(qtbot):
+    class FailingCamera:
+        name, live, frame_interval = "camera 7", True, 0.0
+
+        def __init__(self):
+            self.reads = 0
+            self.released = False
+
+        def read(self):
+            self.reads += 1
+            if self.reads > 3:
+                raise SourceError("Camera 7 stopped delivering frames.")
+            return garment_frame()
+
+        def release(self):
+            self.released = True
+
+    camera = FailingCamera()
+    worker = FrameWorker(camera, None, FrameSettings())
+    worker.result_ready.connect(lambda result: worker.result_shown())
+    with qtbot.waitSignal(worker.source_failed, timeout=10000) as failure:
+        worker.start()
+    assert "stopped delivering" in failure.args[0]
+    assert worker.stop() and camera.released
+
+
+def test_worker_drops_frames_while_the_window_is_busy(qtbot, tmp_path):
+    path = tmp_path / "clip.avi"
+    write_video(path, [garment_frame()] * 30, frames_per_second=240)
+    worker = FrameWorker(VideoSource(path), None, FrameSettings())
+    results = []
+    worker.result_ready.connect(results.append)  # Never calls result_shown: the window is busy.
+    with qtbot.waitSignal(worker.source_ended, timeout=10000):
+        worker.start()
+    worker.stop()
+    qtbot.wait(50)
+    assert len(results) == 1 and worker.frames_dropped == 29
+
+
+# ----- The window -----
+
+def test_window_opens_shows_frames_and_closes(open_window, tmp_path):
+    path = tmp_path / "clip.avi"
+    write_video(path, [garment_frame()] * 20)
+    window = open_window(str(path))
+    assert not window.video.pixmap().isNull()
+    assert "FPS" in window.statusBar().currentMessage()
+    assert window.startup_seconds is not None and window.startup_seconds > 0
+    worker = window.worker
+    window.close()
+    assert window.worker is None and worker.isFinished()
+
+
+def test_end_of_video_is_shown_in_the_window(open_window, qtbot, tmp_path):
+    path = tmp_path / "clip.avi"
+    write_video(path, [garment_frame()] * 10)
+    window = open_window(str(path))
+    qtbot.waitUntil(lambda: window.message.isVisible(), timeout=10000)
+    assert "End of clip.avi" in window.message.text()
+    assert window.isVisible()
+
+
+def test_missing_camera_falls_back_to_the_demo(open_window):
+    window = open_window("99")
+    assert window.message.isVisible()
+    assert "Camera 99 could not be opened" in window.message.text()
+    assert "demo" in window.message.text()
+    assert window.worker.source.path == DEMO_VIDEO
+    assert window.source_choice.currentData() == "demo"
+
+
+def test_camera_lost_mid_stream_is_shown_and_the_demo_plays(open_window, qtbot, monkeypatch):
+    class VanishingCamera:
+        name, live, frame_interval = "camera 5", True, 0.03
+
+        def __init__(self):
+            self.reads = 0
+
+        def read(self):
+            self.reads += 1
+            if self.reads > 5:
+                raise SourceError("Camera 5 stopped delivering frames (unplugged).")
+            return garment_frame()
+
+        def release(self):
+            pass
+
+    real_open_source = window_module.open_source
+    monkeypatch.setattr(window_module, "open_source",
+                        lambda spec, loop=True: VanishingCamera() if spec == "5"
+                        else real_open_source(spec, loop))
+    window = open_window("5")
+    qtbot.waitUntil(lambda: window.message.isVisible(), timeout=10000)
+    assert "Camera 5 stopped delivering frames" in window.message.text()
+    qtbot.waitUntil(lambda: window.worker is not None and window.source_name == DEMO_VIDEO.name,
+                    timeout=10000)
+    assert window.isVisible()
+
+
+def test_unreadable_file_is_reported_and_the_current_source_kept(open_window, tmp_path):
+    window = open_window("demo")
+    worker = window.worker
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 100)
+    assert not window.set_source(str(broken))
+    assert window.message.isVisible() and "broken.mp4" in window.message.text()
+    assert window.worker is worker and worker.isRunning()
+
+
+def test_model_that_fails_to_load_is_shown_and_frames_still_play(open_window, tmp_path):
+    model = tmp_path / "broken.tflite"
+    model.write_bytes(b"not a model")
+    window = open_window("demo", model_path=model)
+    assert "could not be loaded" in window.message.text()
+    assert window.predictor is None
+    assert not window.video.pixmap().isNull()
+
+
+def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
+    window = open_window("demo")
+    window.hue_slider.setValue(33)
+    window.saturation_slider.setValue(101)
+    window.value_slider.setValue(77)
+    window.window_slider.setValue(25)
+    window.closing_spin.setValue(4)
+    window.variant_choice.setCurrentText("naive")
+    window.threshold_slider.setValue(70)
+    window.mirror_check.setChecked(True)
+    window.flip_check.setChecked(False)
+    expected = FrameSettings(
+        segmentation=SegmentationConfig(hue_tolerance=33, saturation_tolerance=101,
+                                        value_tolerance=77, sample_window=0.25,
+                                        close_iterations=4, variant="naive"),
+        confidence_threshold=0.7, mirror=True, flip_augmentation=False)
+    assert window.settings == expected
+    assert window.worker.settings is window.settings
+
+    # While paused, a changed control makes the worker process the last frame again.
+    window.pause_button.setChecked(True)
+    assert window.worker.paused
+    qtbot.wait(200)
+    with qtbot.waitSignal(window.worker.result_ready, timeout=5000):
+        window.closing_spin.setValue(2)
+    window.close()
+
+    # The next run starts with the same settings.
+    reopened = open_window("demo", wait_for_frame=False)
+    assert reopened.settings == dataclasses.replace(expected, segmentation=dataclasses.replace(
+        expected.segmentation, close_iterations=2))
+    assert reopened.hue_slider.value() == 33 and reopened.mirror_check.isChecked()
+
+
+def test_keys_pause_snapshot_and_quit(open_window, qtbot, tmp_path):
+    window = open_window("demo")
+    window.snapshot_folder = tmp_path / "shots"
+    window.activateWindow()
+    qtbot.waitActive(window)
+    qtbot.keyClick(window, Qt.Key_S)
+    files = sorted(path.name.rsplit("-", 1)[1] for path in (tmp_path / "shots").iterdir())
+    assert files == ["frame.png", "input28.png", "mask.png", "prediction.json"]
+    qtbot.keyClick(window, Qt.Key_Space)
+    assert window.pause_button.isChecked() and window.worker.paused
+    qtbot.keyClick(window, Qt.Key_Space)
+    assert not window.worker.paused
+    qtbot.keyClick(window, Qt.Key_Q)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+    assert window.worker is None
