@@ -1,0 +1,101 @@
+"""Evaluates one or more models on the 10,000 Fashion-MNIST test images.
+
+    python -m model.evaluate                                   # the shipped model (LiteRT)
+    python -m model.evaluate assets/fashion_cnn.keras assets/fashion_cnn.tflite
+    python -m model.evaluate runs/a/fashion_cnn.keras runs/b/fashion_cnn.keras --flip-tta --out eval/
+
+Prints accuracy, per-class precision, recall, F1 and one-vs-rest ROC AUC, and the confusion
+matrix for each model, for their ensemble (averaged probabilities) when there are several,
+and the agreement of each pair. Works on `.keras` (needs TensorFlow) and `.tflite` (LiteRT).
+With --out, writes the confusion matrices as PNG and the reports as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from model.data import DatasetError, load_fashion_mnist
+from model.metrics import classification_report, format_report
+from model.paths import SHIPPED_TFLITE_MODEL
+from model.predictor import ModelLoadError, load_predictor, predict_with_flip
+
+
+def predict_all(predictor, images: np.ndarray, flip_tta: bool, batch_size: int = 500,
+                name: str = "") -> np.ndarray:
+    """Probabilities for all images, in batches, with a progress line."""
+    batches = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size]
+        batches.append(predict_with_flip(predictor, batch) if flip_tta
+                       else predictor.predict(batch))
+        done = min(start + batch_size, len(images))
+        print(f"\r  {name}: {done}/{len(images)} images", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return np.concatenate(batches)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", default=[str(SHIPPED_TFLITE_MODEL)],
+                        help=".keras or .tflite files (default: the shipped model)")
+    parser.add_argument("--flip-tta", action="store_true",
+                        help="average each image's probabilities with its mirror image's")
+    parser.add_argument("--data-dir", help="folder of the Fashion-MNIST IDX files")
+    parser.add_argument("--out", help="folder for confusion-matrix PNGs and a JSON report")
+    arguments = parser.parse_args(argv)
+    try:
+        dataset = load_fashion_mnist(arguments.data_dir)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    images, labels = dataset.test_images, dataset.test_labels
+    probabilities = {}
+    for path in arguments.models:
+        try:
+            predictor = load_predictor(path)
+        except ModelLoadError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        probabilities[path] = predict_all(predictor, images, arguments.flip_tta, name=path)
+    reports = {path: classification_report(labels, values)
+               for path, values in probabilities.items()}
+    if len(probabilities) > 1:
+        reports["ensemble"] = classification_report(
+            labels, np.mean(list(probabilities.values()), axis=0))
+    suffix = " with flip TTA" if arguments.flip_tta else ""
+    for name, report in reports.items():
+        print(format_report(report, f"== {name}{suffix}"))
+        print()
+    agreements = {}
+    for first, second in itertools.combinations(probabilities, 2):
+        agreement = float((probabilities[first].argmax(1) == probabilities[second].argmax(1)).mean())
+        agreements[f"{first} vs {second}"] = agreement
+        print(f"agreement {first} vs {second}: {agreement * 100:.2f}% of test images")
+    print("summary:")
+    for name, report in reports.items():
+        print(f"  {report['accuracy'] * 100:6.2f}%  {name}{suffix}")
+    if arguments.out:
+        from model.plots import plot_confusion_matrix
+
+        out = Path(arguments.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for index, (name, report) in enumerate(reports.items()):
+            png = out / f"confusion_matrix_{index}_{Path(name).stem}.png"
+            plot_confusion_matrix(report["confusion_matrix"], png,
+                                  f"{name}{suffix}: {report['accuracy'] * 100:.2f}%")
+            print(f"wrote {png}")
+        (out / "evaluation.json").write_text(json.dumps(
+            {"flip_tta": arguments.flip_tta, "reports": reports, "agreements": agreements},
+            indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

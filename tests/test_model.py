@@ -1,0 +1,132 @@
+"""Training, export, evaluation and the predictor. Training tests import TensorFlow (slow)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from model.paths import SHIPPED_MODEL_CARD, SHIPPED_TFLITE_MODEL
+from model.predictor import LiteRtPredictor, ModelLoadError, check_images, load_predictor
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, fashion_mnist):
+    """One epoch on 10,000 images with a narrow network: the whole train-and-export path."""
+    from model.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("tiny_run")
+    config = TrainConfig(epochs=1, batch_size=32, optimizer="adamw", learning_rate=2e-3,
+                         weight_decay=1e-4, schedule="constant", train_limit=10000,
+                         validation_size=2000, stem_filters=16, block_filters=(24, 32),
+                         dense_units=64, erasing_probability=0.0, seed=3)
+    card = train(config, out, verbose=0)
+    return out, card
+
+
+@pytest.mark.slow
+def test_tiny_training_clearly_beats_chance(tiny_run):
+    out, card = tiny_run
+    assert card["test_accuracy"] >= 0.70, card["test_accuracy"]
+    assert card["validation_accuracy"] >= 0.70
+    for name in ("fashion_cnn.keras", "fashion_cnn.tflite", "model_card.json",
+                 "training_curves.png", "confusion_matrix.png", "history.csv"):
+        assert (out / name).stat().st_size > 0, name
+    written = json.loads((out / "model_card.json").read_text())
+    assert written["test_accuracy"] == card["test_accuracy"]
+    assert set(written["test_per_class"]["Shirt"]) >= {"precision", "recall", "f1"}
+    assert len(written["dataset"]["sha256"]) == 64
+    assert written["epochs_run"] == 1
+
+
+@pytest.mark.slow
+def test_keras_and_tflite_agree(tiny_run, fashion_mnist):
+    out, _ = tiny_run
+    images = fashion_mnist.test_images[:500]
+    keras_probabilities = load_predictor(out / "fashion_cnn.keras").predict(images)
+    litert_probabilities = load_predictor(out / "fashion_cnn.tflite").predict(images)
+    assert keras_probabilities.shape == litert_probabilities.shape == (500, 10)
+    np.testing.assert_allclose(keras_probabilities, litert_probabilities, atol=1e-4)
+    agreement = (keras_probabilities.argmax(1) == litert_probabilities.argmax(1)).mean()
+    assert agreement >= 0.998
+
+
+@pytest.mark.slow
+def test_evaluate_reports_a_pair_and_their_ensemble(tiny_run, tmp_path, capsys):
+    from model.evaluate import main
+
+    out, card = tiny_run
+    assert main([str(out / "fashion_cnn.keras"), str(out / "fashion_cnn.tflite"),
+                 "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "agreement" in printed and "ensemble" in printed
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    assert abs(report["reports"]["ensemble"]["accuracy"] - card["test_accuracy"]) < 0.002
+    assert list(report["agreements"].values())[0] >= 0.999
+    assert len(list(tmp_path.glob("confusion_matrix_*.png"))) == 3
+
+
+@pytest.mark.slow
+def test_predictor_refuses_a_model_of_the_wrong_shape(tmp_path):
+    import keras
+    from keras import layers
+
+    from model.export import export_tflite
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    outputs = layers.Dense(3)(layers.Flatten()(inputs))
+    path = export_tflite(keras.Model(inputs, outputs), tmp_path / "three_classes.tflite")
+    with pytest.raises(ModelLoadError, match=r"expected \(N, 28, 28, 1\) to \(N, 10\)"):
+        LiteRtPredictor(path)
+
+
+def test_predictor_refuses_missing_and_corrupt_files(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_predictor(tmp_path / "absent.tflite")
+    corrupt = tmp_path / "corrupt.tflite"
+    corrupt.write_bytes(b"this is not a flatbuffer" * 10)
+    with pytest.raises(ModelLoadError, match="not a valid LiteRT model"):
+        load_predictor(corrupt)
+
+
+def test_image_checks_refuse_wrong_shapes_and_types():
+    with pytest.raises(ValueError, match=r"shape \(N, 28, 28\)"):
+        check_images(np.zeros((2, 32, 32), np.uint8))
+    with pytest.raises(ValueError, match="uint8"):
+        check_images(np.zeros((2, 28, 28), np.float64))
+    assert check_images(np.zeros((28, 28), np.uint8)).shape == (1, 28, 28, 1)
+
+
+needs_shipped_model = pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.exists(),
+                                         reason="no shipped model in assets/")
+
+
+@needs_shipped_model
+@pytest.mark.dataset
+def test_shipped_model_reaches_its_card_accuracy(fashion_mnist):
+    card = json.loads(SHIPPED_MODEL_CARD.read_text())
+    predictor = load_predictor()
+    predictions = np.concatenate([
+        predictor.predict(fashion_mnist.test_images[start:start + 1000]).argmax(1)
+        for start in range(0, 10000, 1000)])
+    accuracy = (predictions == fashion_mnist.test_labels).mean()
+    assert abs(accuracy - card["test_accuracy"]) <= 0.001, (accuracy, card["test_accuracy"])
+
+
+@needs_shipped_model
+def test_shipped_model_predicts_without_tensorflow():
+    code = ("import sys, numpy as np\n"
+            "from model.predictor import load_predictor\n"
+            "p = load_predictor().predict(np.zeros((3, 28, 28), np.uint8))\n"
+            "assert p.shape == (3, 10) and abs(p.sum() - 3) < 1e-3, p\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_model_package_imports_nothing_from_the_app_or_qt():
+    code = ("import sys, model.predictor, model.data, model.classes, model.metrics\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('PyQt5', 'segmentation', 'camera_app', 'tensorflow')]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
