@@ -77,9 +77,9 @@ def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empt
         if photo is None:
             print(f"Skipping {path}: not a readable image.", file=sys.stderr)
             continue
-        if empty_every and index % empty_every == 0:
-            scenes.append(empty_wall(random))
         scenes.append(frame_the_photo(photo))
+        if empty_every and (index + 1) % empty_every == 0:
+            scenes.append(empty_wall(random))
     if not scenes:
         raise ValueError(f"No readable photos among {len(material)} files; "
                          f"put garment photos (.jpg) in {MATERIAL_DIR}.")
@@ -113,7 +113,7 @@ def main(argv=None):
     parser.add_argument("--seconds-per-scene", type=float, default=3.0,
                         help="how long each garment is shown (default: 3)")
     parser.add_argument("--empty-every", type=int, default=3,
-                        help="an empty wall before every n-th garment; 0 for none (default: 3)")
+                        help="an empty wall after every n-th garment; 0 for none (default: 3)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     arguments = parser.parse_args(argv)
     if arguments.seconds_per_scene <= 0:

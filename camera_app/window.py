@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         if mirror is not None:
             self.settings = dataclasses.replace(self.settings, mirror=mirror)
         self.snapshot_folder = Path(self.store.value("snapshot_folder", str(DEFAULT_SNAPSHOT_FOLDER)))
+        self.showing_settings = False
         self.build_widgets()
         self.show_settings(self.settings)
         self.resize(1180, 720)
@@ -96,19 +97,20 @@ class MainWindow(QMainWindow):
         self.answer_label.setFont(font)
         self.bars = []
         bars_layout = QFormLayout()
+        bars_layout.setVerticalSpacing(2)
         for name in CLASS_NAMES:
             bar = QProgressBar()
             bar.setRange(0, 100)
             bar.setFormat("%p%")
-            bar.setMaximumHeight(16)
+            bar.setMaximumHeight(14)
             bars_layout.addRow(name, bar)
             self.bars.append(bar)
         self.mask_view = QLabel()
-        self.mask_view.setFixedSize(160, 120)
+        self.mask_view.setFixedSize(128, 96)
         self.mask_view.setAlignment(Qt.AlignCenter)
         self.mask_view.setStyleSheet("background: black;")
         self.input_view = QLabel()
-        self.input_view.setFixedSize(112, 112)
+        self.input_view.setFixedSize(96, 96)
         self.input_view.setStyleSheet("background: black;")
         views = QHBoxLayout()
         for title, view in (("Mask", self.mask_view), ("Model input 28x28", self.input_view)):
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
 
         controls_box = QGroupBox("Controls")
         controls = QFormLayout(controls_box)
+        controls.setVerticalSpacing(4)
         self.source_choice = QComboBox()
         for index in range(CAMERA_CHOICES):
             self.source_choice.addItem(f"Camera {index}", str(index))
@@ -151,13 +154,13 @@ class MainWindow(QMainWindow):
         self.variant_choice.addItems(VARIANTS)
         self.variant_choice.currentIndexChanged.connect(self.controls_changed)
         self.threshold_slider = self.make_slider(0, 100)
-        controls.addRow("Hue tolerance", self.hue_slider)
-        controls.addRow("Saturation tolerance", self.saturation_slider)
-        controls.addRow("Value tolerance", self.value_slider)
-        controls.addRow("Sampling window %", self.window_slider)
+        controls.addRow("Hue tolerance", self.with_value(self.hue_slider))
+        controls.addRow("Saturation tolerance", self.with_value(self.saturation_slider))
+        controls.addRow("Value tolerance", self.with_value(self.value_slider))
+        controls.addRow("Sampling window %", self.with_value(self.window_slider))
         controls.addRow("Closing iterations", self.closing_spin)
         controls.addRow("Variant", self.variant_choice)
-        controls.addRow("Not-sure threshold %", self.threshold_slider)
+        controls.addRow("Not-sure threshold %", self.with_value(self.threshold_slider))
         self.mirror_check = QCheckBox("Mirror")
         self.flip_check = QCheckBox("Flip averaging")
         self.flip_check.setToolTip("Average the answers for the image and its mirror image.")
@@ -203,16 +206,24 @@ class MainWindow(QMainWindow):
         slider.valueChanged.connect(self.controls_changed)
         return slider
 
+    @staticmethod
+    def with_value(slider: QSlider) -> QHBoxLayout:
+        """The slider with a label that shows its value."""
+        value = QLabel(str(slider.value()))
+        value.setMinimumWidth(28)
+        value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        slider.valueChanged.connect(lambda number: value.setText(str(number)))
+        row = QHBoxLayout()
+        row.addWidget(slider, 1)
+        row.addWidget(value)
+        return row
+
     # ----- Settings: controls <-> FrameSettings <-> QSettings -----
 
     def show_settings(self, settings: FrameSettings):
-        """Puts settings into the controls without triggering controls_changed."""
+        """Puts settings into the controls without sending them back through controls_changed."""
         segmentation = settings.segmentation
-        widgets = (self.hue_slider, self.saturation_slider, self.value_slider, self.window_slider,
-                   self.closing_spin, self.variant_choice, self.threshold_slider,
-                   self.mirror_check, self.flip_check)
-        for widget in widgets:
-            widget.blockSignals(True)
+        self.showing_settings = True
         self.hue_slider.setValue(segmentation.hue_tolerance)
         self.saturation_slider.setValue(segmentation.saturation_tolerance)
         self.value_slider.setValue(segmentation.value_tolerance)
@@ -222,8 +233,7 @@ class MainWindow(QMainWindow):
         self.threshold_slider.setValue(round(settings.confidence_threshold * 100))
         self.mirror_check.setChecked(settings.mirror)
         self.flip_check.setChecked(settings.flip_augmentation)
-        for widget in widgets:
-            widget.blockSignals(False)
+        self.showing_settings = False
 
     def settings_from_controls(self) -> FrameSettings:
         segmentation = dataclasses.replace(
@@ -240,6 +250,8 @@ class MainWindow(QMainWindow):
                                    flip_augmentation=self.flip_check.isChecked())
 
     def controls_changed(self, *_):
+        if self.showing_settings:
+            return
         self.settings = self.settings_from_controls()
         if self.worker is not None:
             self.worker.settings = self.settings
@@ -336,7 +348,7 @@ class MainWindow(QMainWindow):
             self.hide_message()
 
     def source_failed(self, text: str):
-        self.show_message(f"{text} Playing the demo instead; choose the source again when it is back.")
+        self.show_message(f"{text} Playing the demo instead; choose the source again to retry.")
         if self.source_name != "demo.mp4":
             QTimer.singleShot(0, lambda: self.set_source("demo"))
 

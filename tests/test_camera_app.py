@@ -265,7 +265,7 @@ def test_make_demo_writes_a_clip_from_photos(tmp_path):
     output = tmp_path / "demo.mp4"
     count = make_demo.make_demo(photos + [tmp_path / "broken.jpg"], output,
                                 seconds_per_scene=0.4, empty_every=2)
-    assert count == 3 * round(0.4 * make_demo.FRAMES_PER_SECOND)  # Wall + two garments.
+    assert count == 3 * round(0.4 * make_demo.FRAMES_PER_SECOND)  # Two garments and a wall.
     source = VideoSource(output)
     frames = []
     while (frame := source.read()) is not None:
