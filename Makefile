@@ -39,3 +39,29 @@ test: install-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# The Intel environment: TensorFlow 2.15 (Keras 2) with the Intel Extension for TensorFlow, in
+# its own virtual environment, since it needs numpy < 2 and opencv 4.x (see docs/benchmark.md).
+INTEL_VENV ?= .venv-intel
+INTEL_REQUIREMENTS = requirements/intel.txt
+
+.PHONY: intel-env benchmark
+
+intel-env: $(INTEL_VENV)/.installed
+
+$(INTEL_VENV)/.installed: $(INTEL_REQUIREMENTS) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 9) <= sys.version_info[:2] <= (3, 11) else \
+		"TensorFlow 2.15 needs Python 3.9 to 3.11: run make intel-env PYTHON=python3.11")'
+	$(PYTHON) -m venv $(INTEL_VENV)
+	$(INTEL_VENV)/bin/pip install --upgrade pip
+	$(INTEL_VENV)/bin/pip install -r $(INTEL_REQUIREMENTS)
+	$(INTEL_VENV)/bin/pip install --no-deps -e .
+	touch $@
+
+# Both environments, interleaved in the same rounds, into one table: docs/benchmark.md
+# (about 25 minutes; ARGS="--quick" for a check that writes to runs/ instead of docs/).
+BENCHMARK_OUTPUT = $(if $(findstring --quick,$(ARGS)),runs/benchmark/benchmark,docs/benchmark)
+
+benchmark: install-test intel-env
+	$(BIN)/python -m model.benchmark --also-python $(INTEL_VENV)/bin/python \
+		--json $(BENCHMARK_OUTPUT).json --markdown $(BENCHMARK_OUTPUT).md $(ARGS)

@@ -1,0 +1,99 @@
+"""The benchmark's form: its quick mode runs end to end and writes every row; no speed is asserted."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from model.benchmark import (RATIOS, VARIANTS, compute_ratios, format_markdown, main,
+                             speed_ups, summarise)
+
+
+def make_row(name, samples, environment="stock"):
+    variant = next(variant for variant in VARIANTS if variant.name == name)
+    return {"name": name, "environment": environment, "description": variant.description,
+            "unit": variant.unit, "better": "lower" if variant.unit == "ms" else "higher",
+            "samples": samples, **summarise(samples)}
+
+
+def test_speed_up_reads_the_same_way_for_latency_and_throughput():
+    slow_latency, fast_latency = make_row("latency_keras_predict", [100.0, 50.0]), \
+        make_row("latency_litert", [1.0, 2.0])
+    assert speed_ups(fast_latency, slow_latency) == [100.0, 25.0]
+    fast_throughput, slow_throughput = make_row("train_bf16_mixed", [300.0, None, 200.0]), \
+        make_row("train_fp32_onednn", [100.0, 100.0, 400.0])
+    # The failed middle round is left out rather than counted.
+    assert speed_ups(fast_throughput, slow_throughput) == [3.0, 0.5]
+
+
+def test_summary_of_failed_measurements_is_empty_not_zero():
+    assert summarise([None, None]) == {"median": None, "min": None, "max": None}
+    assert summarise([3.0, None, 1.0, 2.0]) == {"median": 2.0, "min": 1.0, "max": 3.0}
+
+
+def test_itex_is_compared_with_stock_round_by_round():
+    rows = [make_row("train_fp32_onednn", [100.0, 200.0], "stock"),
+            make_row("train_fp32_onednn", [150.0, 500.0], "intel")]
+    environments = [{"key": "stock", "itex": None}, {"key": "intel", "itex": "2.15.0.0"}]
+    itex_ratios = [ratio for ratio in compute_ratios(rows, environments)
+                   if ratio["comparison"].startswith("ITEX")]
+    assert len(itex_ratios) == 1
+    assert itex_ratios[0]["per_round"] == [1.5, 2.5]
+    assert itex_ratios[0]["environment"] == "intel vs stock"
+
+
+def test_bad_arguments_are_refused_with_a_message(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--rounds", "0"])
+    assert "--rounds must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--from-json", str(tmp_path / "missing.json")])
+    assert "cannot read" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--also-python", str(tmp_path / "no-python")])
+    assert "make intel-env" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """`python -m model.benchmark --quick` as a user runs it: one round, a few steps."""
+    folder = tmp_path_factory.mktemp("benchmark")
+    completed = subprocess.run(
+        [sys.executable, "-m", "model.benchmark", "--quick", "--json", str(folder / "b.json"),
+         "--markdown", str(folder / "b.md")], capture_output=True, text=True, timeout=600)
+    return completed, folder
+
+
+@pytest.mark.slow
+def test_quick_mode_writes_every_row_with_a_measurement(quick_run):
+    completed, folder = quick_run
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    report = json.loads((folder / "b.json").read_text())
+    assert report["mode"] == "quick" and report["errors"] == []
+    assert report["machine"]["cpu_model"] and report["machine"]["cpu_count"] >= 1
+    (environment,) = report["environments"]
+    assert environment["tensorflow"] and environment["keras"] and environment["ai_edge_litert"]
+    assert environment["key"] == ("intel" if environment["itex"] else "stock")
+    assert sorted(row["name"] for row in report["rows"]) == sorted(v.name for v in VARIANTS)
+    for row in report["rows"]:
+        assert len(row["samples"]) == report["config"]["rounds"] == 1, row
+        assert row["median"] > 0 and row["min"] <= row["median"] <= row["max"], row
+    assert {ratio["comparison"] for ratio in report["ratios"]} == {label for label, *_ in RATIOS}
+    for ratio in report["ratios"]:
+        assert ratio["median"] > 0, ratio
+    # Progress: one line per measurement process (three training variants and two runtimes).
+    assert completed.stdout.count("[round 1/1]") == 5
+
+
+@pytest.mark.slow
+def test_quick_mode_markdown_names_machine_versions_and_rows(quick_run):
+    completed, folder = quick_run
+    markdown = (folder / "b.md").read_text()
+    report = json.loads((folder / "b.json").read_text())
+    assert report["machine"]["cpu_model"] in markdown
+    assert f"TF {report['environments'][0]['tensorflow']}" in markdown
+    for variant in VARIANTS:
+        assert variant.description in markdown, variant.name
+    # Regenerating from the JSON alone gives the same tables.
+    assert format_markdown(report, str(folder / "b.json")) == markdown
