@@ -7,7 +7,7 @@
     python -m camera_app --model my.tflite     # another LiteRT model
 
 Keys: space pauses, s saves a snapshot, q quits. Hold the garment so that it covers the
-small square in the middle of the view: its colour there decides what is cut out.
+small square in the middle of the view: the garment is cut out around that square.
 """
 
 import time

@@ -104,7 +104,7 @@ def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empt
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m camera_app.make_demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--material", type=Path, default=MATERIAL_DIR,
                         help=f"folder of garment photos, used in name order (default: {MATERIAL_DIR})")

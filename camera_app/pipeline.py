@@ -50,7 +50,8 @@ class FrameSettings:
         if not 0 < self.smoothing <= 1:
             raise ValueError(f"smoothing must be in (0, 1], got {self.smoothing}.")
         if not 0 <= self.confidence_threshold <= 1:
-            raise ValueError(f"confidence_threshold must be in [0, 1], got {self.confidence_threshold}.")
+            raise ValueError("confidence_threshold must be in [0, 1], "
+                             f"got {self.confidence_threshold}.")
 
 
 @dataclass(frozen=True)

@@ -338,7 +338,8 @@ class MainWindow(QMainWindow):
     def open_file(self):
         path, _ = QFileDialog.getOpenFileName(
             self, "Open a video or an image", str(Path.home()),
-            "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.jpg *.jpeg *.png *.bmp);;All files (*)")
+            "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.jpg *.jpeg *.png *.bmp);;"
+            "All files (*)")
         if path and self.set_source(path):
             self.hide_message()
 
@@ -375,7 +376,9 @@ class MainWindow(QMainWindow):
         answer = result.answer
         self.answer_label.setText(answer.text if answer.class_index is None
                                   else f"{answer.text}  {answer.confidence:.0%}")
-        smoothed = answer.probabilities if answer.probabilities is not None else np.zeros(len(CLASS_NAMES))
+        smoothed = answer.probabilities
+        if smoothed is None:
+            smoothed = np.zeros(len(CLASS_NAMES))
         for bar, probability in zip(self.bars, smoothed):
             bar.setValue(round(float(probability) * 100))
         now = time.perf_counter()
@@ -415,11 +418,13 @@ class MainWindow(QMainWindow):
         except OSError as error:
             self.show_message(f"The snapshot could not be saved: {error}")
             return []
-        self.statusBar().showMessage(f"Snapshot saved in {self.snapshot_folder} ({paths[0].name}, ...)")
+        self.statusBar().showMessage(
+            f"Snapshot saved in {self.snapshot_folder} ({paths[0].name}, ...)")
         return paths
 
     def choose_snapshot_folder(self):
-        path = QFileDialog.getExistingDirectory(self, "Folder for snapshots", str(self.snapshot_folder))
+        path = QFileDialog.getExistingDirectory(self, "Folder for snapshots",
+                                                str(self.snapshot_folder))
         if path:
             self.snapshot_folder = Path(path)
 

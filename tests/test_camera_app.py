@@ -285,7 +285,8 @@ def test_the_app_never_imports_tensorflow():
         "    predictor = load_predictor()\n"
         "except ModelLoadError:\n"
         "    predictor = None\n"
-        "process_frame(np.zeros((480, 640, 3), np.uint8), predictor, FrameSettings(), SteadyAnswer())\n"
+        "frame = np.zeros((480, 640, 3), np.uint8)\n"
+        "process_frame(frame, predictor, FrameSettings(), SteadyAnswer())\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True,
