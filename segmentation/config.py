@@ -19,18 +19,24 @@ class SegmentationConfig:
     value_tolerance: int = 70
     # Below this sampled saturation the hue is ignored: white, grey and black garments have no hue.
     low_saturation: int = 40
+    # Background model: a pixel nearer to a border colour than to the garment's, and within this L1 BGR distance of it, is background; 0 uses the HSV range mask alone.
+    background_tolerance: int = 100
     # Side in pixels of the elliptic kernel used to close holes in the mask (at working size).
     close_kernel: int = 5
     # How many times the closing is applied.
     close_iterations: int = 2
+    # Cut parts of the object that touch the frame edge and lie outside the garment's HSV range (hands, hangers).
+    cut_edge_intruders: bool = False
     # Side of the opening kernel that cuts thin parts (hangers, straps) as a fraction of the object's shorter side; 0 turns it off.
     open_fraction: float = 0.0
+    # Fill holes inside the garment's outline (Fashion-MNIST garments are solid silhouettes).
+    fill_holes: bool = True
     # Smallest accepted object area, as a fraction of the frame area.
     min_area: float = 0.005
     # Largest accepted object area, as a fraction of the frame area.
     max_area: float = 0.95
     # Other pieces within this gap (fraction of the frame's shorter side) of the chosen object are joined to it (a pair of shoes); 0 turns joining off.
-    join_distance: float = 0.0
+    join_distance: float = 0.1
     # A piece is joined only when its area is at least this fraction of the chosen object's area.
     join_min_ratio: float = 0.3
     # Pixels (at frame resolution) added around the object's box before cropping.
@@ -44,14 +50,15 @@ class SegmentationConfig:
     # Apply light unsharp masking to the model input, as the Fashion-MNIST conversion did.
     sharpen: bool = False
     # Stretch the garment's intensities to span the full range, like Fashion-MNIST images do.
-    normalise_contrast: bool = False
+    normalise_contrast: bool = True
     # Longer side in pixels of the downscaled image used for the mask work; 0 uses the full frame.
     work_size: int = 320
 
     def __post_init__(self):
         if not 0 < self.sample_window <= 1:
             raise ValueError(f"sample_window must be in (0, 1], got {self.sample_window}.")
-        for name in ("hue_tolerance", "saturation_tolerance", "value_tolerance", "low_saturation"):
+        for name in ("hue_tolerance", "saturation_tolerance", "value_tolerance", "low_saturation",
+                     "background_tolerance"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
@@ -78,7 +85,13 @@ def field_names() -> list[str]:
 
 
 def seed_config() -> SegmentationConfig:
-    """The seed pipeline's settings (wide tolerances, 3x3 closing five times, naive conversion)."""
+    """Settings close to the seed pipeline, for comparison.
+
+    Wide HSV tolerances, no background model, 3x3 closing five times, no hole filling or
+    joining, and the naive conversion (the seed also used the mean colour and the largest
+    contour; this package always uses the median and prefers the contour at the centre).
+    """
     return SegmentationConfig(hue_tolerance=50, saturation_tolerance=70, value_tolerance=70,
-                              low_saturation=0, close_kernel=3, close_iterations=5,
-                              padding=0, variant="naive", join_distance=0.0, open_fraction=0.0)
+                              low_saturation=0, background_tolerance=0, close_kernel=3,
+                              close_iterations=5, fill_holes=False, join_distance=0.0,
+                              padding=0, variant="naive", normalise_contrast=False)

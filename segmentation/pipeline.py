@@ -30,9 +30,9 @@ class SegmentationResult:
     mask: np.ndarray
     # int32 (N, 1, 2) outline of the garment in frame coordinates, or None.
     contour: np.ndarray | None
-    # (x, y, w, h) padded box of the garment in frame coordinates, or None.
+    # (x, y, w, h) box around the garment in frame coordinates, or None.
     box: tuple[int, int, int, int] | None
-    # BGR crop of the frame inside the box, or None.
+    # BGR crop of the frame inside crop_box (the box plus padding), or None.
     crop: np.ndarray | None
     # uint8 (output_size, output_size) input for the classifier; all zeros when not found.
     model_input: np.ndarray
@@ -44,6 +44,8 @@ class SegmentationResult:
     sample_colour: tuple[int, int, int] | None = None
     # Working-resolution coordinates = frame coordinates * scale.
     scale: float = 1.0
+    # (x, y, w, h) of the crop: the box grown by config.padding and clipped to the frame, or None.
+    crop_box: tuple[int, int, int, int] | None = None
 
 
 class _StepTimer:
@@ -88,8 +90,8 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
     pieces = steps.join_nearby(contours, chosen, max_gap, config.join_min_ratio)
     filled = np.zeros_like(mask)
     cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
-    # Keeps holes inside the garment (a bag's handle) that the filled outline would cover.
-    object_mask = cv2.bitwise_and(filled, mask)
+    # Without hole filling, holes inside the garment (a bag's handle) stay open.
+    object_mask = filled if config.fill_holes else cv2.bitwise_and(filled, mask)
     if config.open_fraction > 0:
         x, y, w, h = cv2.boundingRect(np.concatenate(pieces))
         kernel_size = int(round(config.open_fraction * min(w, h)))
@@ -102,6 +104,30 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
             cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
             object_mask = cv2.bitwise_and(filled, object_mask)
     return pieces, object_mask
+
+
+def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig):
+    """0/255 mask of the garment's pixels at working resolution.
+
+    The HSV range around the centre colour is the base. With a background model
+    (config.background_tolerance > 0) every pixel that does not look like the frame border is
+    kept instead, which also keeps prints and stripes; then parts that touch the frame edge
+    and are outside the HSV range (hands, hangers) are cut when config.cut_edge_intruders.
+    """
+    garment_mask = steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
+                                        config.saturation_tolerance, config.value_tolerance,
+                                        config.low_saturation)
+    if config.background_tolerance <= 0:
+        return garment_mask
+    x, y, w, h = steps.centre_window(small_bgr.shape, config.sample_window)
+    garment_colour = steps.median_colour(small_bgr[y:y + h, x:x + w])
+    border_colours = steps.sample_border_colours(small_bgr)
+    background = steps.background_mask(small_bgr, garment_colour, border_colours,
+                                       config.background_tolerance)
+    mask = cv2.bitwise_not(background)
+    if config.cut_edge_intruders:
+        mask = steps.remove_edge_intruders(mask, garment_mask)
+    return mask
 
 
 def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationResult:
@@ -120,8 +146,7 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     timer.lap("hsv")
     colour = steps.sample_centre_colour(hsv, config.sample_window)
     timer.lap("sample")
-    mask = steps.hsv_range_mask(hsv, colour, config.hue_tolerance, config.saturation_tolerance,
-                                config.value_tolerance, config.low_saturation)
+    mask = colour_mask(small, hsv, colour, config)
     timer.lap("mask")
     mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
     timer.lap("close")
@@ -143,17 +168,18 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     left, top = int(np.floor(x / scale)), int(np.floor(y / scale))
     right = min(frame_width, int(np.ceil((x + w) / scale)))
     bottom = min(frame_height, int(np.ceil((y + h) / scale)))
-    box = steps.padded_box((left, top, right - left, bottom - top), config.padding, frame.shape)
-    crop = steps.crop(frame, box)
+    box = (left, top, right - left, bottom - top)
+    crop_box = steps.padded_box(box, config.padding, frame.shape)
+    crop = steps.crop(frame, crop_box)
     timer.lap("box")
     if config.variant == "naive":
         model_input = steps.to_naive(crop, config.output_size)
     else:
-        crop_mask = mask_for_box(object_mask, box, scale)
+        crop_mask = mask_for_box(object_mask, crop_box, scale)
         model_input = steps.to_fashion_mnist(crop, crop_mask, config.output_size, config.margin,
                                              config.sharpen, config.normalise_contrast)
     timer.lap("to_input")
     return SegmentationResult(found=True, reason=None, mask=object_mask, contour=contour,
                               box=box, crop=crop, model_input=model_input,
                               area_fraction=float(area_fraction), timings=timer.timings,
-                              sample_colour=colour, scale=scale)
+                              sample_colour=colour, scale=scale, crop_box=crop_box)

@@ -254,3 +254,107 @@ def to_naive(crop_bgr: np.ndarray, output_size: int = 28) -> np.ndarray:
                                   NAIVE_BORDER, cv2.BORDER_CONSTANT, value=0)
     grey = bordered if bordered.ndim == 2 else cv2.cvtColor(bordered, cv2.COLOR_BGR2GRAY)
     return cv2.resize(grey, (output_size, output_size), interpolation=cv2.INTER_AREA)
+
+
+def colour_distance(image_bgr: np.ndarray, colour) -> np.ndarray:
+    """Per-pixel L1 distance (uint8, saturating at 255) between a BGR image and one BGR colour."""
+    difference = cv2.absdiff(image_bgr, (float(colour[0]), float(colour[1]), float(colour[2]), 0.0))
+    blue, green, red = cv2.split(difference)
+    return cv2.add(cv2.add(blue, green), red)
+
+
+def median_colour(image: np.ndarray) -> tuple[int, int, int]:
+    """Per-channel median of a 3-channel image region."""
+    pixels = image.reshape(-1, 3)
+    return tuple(int(value) for value in np.median(pixels, axis=0))
+
+
+def colour_difference(colour_a, colour_b) -> int:
+    """L1 distance between two BGR colours."""
+    return sum(abs(int(a) - int(b)) for a, b in zip(colour_a, colour_b))
+
+
+def sample_border_colours(image_bgr: np.ndarray, strip_fraction: float = 0.04,
+                          segments: int = 4) -> list[tuple[int, int, int]]:
+    """Median BGR colours of short pieces of the frame border (the likely background).
+
+    Each side is cut into segments pieces, so 4 * segments colours come back (fewer for tiny
+    images).
+    """
+    height, width = image_bgr.shape[:2]
+    strip = max(1, round(min(height, width) * strip_fraction))
+    colours = []
+    for index in range(segments):
+        x0, x1 = index * width // segments, (index + 1) * width // segments
+        y0, y1 = index * height // segments, (index + 1) * height // segments
+        for piece in (image_bgr[:strip, x0:x1], image_bgr[height - strip:, x0:x1],
+                      image_bgr[y0:y1, :strip], image_bgr[y0:y1, width - strip:]):
+            if piece.size:
+                colours.append(median_colour(piece))
+    return colours
+
+
+def distinct_colours(colours, min_difference: int = 12) -> list[tuple[int, int, int]]:
+    """The colours without near-duplicates (L1 difference below min_difference)."""
+    kept = []
+    for colour in colours:
+        if all(colour_difference(colour, other) >= min_difference for other in kept):
+            kept.append(colour)
+    return kept
+
+
+def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
+                    tolerance: int, same_colour: int = 24) -> np.ndarray:
+    """0/255 mask of pixels that look like the background (the border colours).
+
+    A pixel is background when its nearest colour is a border colour rather than the garment's,
+    and it lies within tolerance (L1 in BGR) of that border colour. Border colours within
+    same_colour of the garment's are the garment touching the edge and are skipped. When most
+    of the border has the garment's colour, the centre shows background (the gap between two
+    shoes): then every pixel within tolerance / 2 of a border colour is background.
+    """
+    matching = [colour for colour in border_colours
+                if colour_difference(colour, garment_colour) < same_colour]
+    centre_is_background = len(matching) > len(border_colours) / 2
+    if centre_is_background:
+        candidates, limit = border_colours, tolerance // 2
+    else:
+        candidates = [colour for colour in border_colours if colour not in matching]
+        limit = tolerance
+    nearest = None
+    for colour in distinct_colours(candidates):
+        distance = colour_distance(image_bgr, colour)
+        nearest = distance if nearest is None else cv2.min(nearest, distance)
+    if nearest is None:
+        return np.zeros(image_bgr.shape[:2], dtype=np.uint8)
+    _, within = cv2.threshold(nearest, limit, 255, cv2.THRESH_BINARY_INV)
+    if centre_is_background:
+        return within
+    closer = cv2.compare(nearest, colour_distance(image_bgr, garment_colour), cv2.CMP_LT)
+    return cv2.bitwise_and(closer, within)
+
+
+def remove_edge_intruders(object_mask: np.ndarray, garment_mask: np.ndarray,
+                          max_fraction: float = 0.15) -> np.ndarray:
+    """Removes small parts of the object that are not garment-coloured and touch the frame edge.
+
+    Hands and arms holding a garment, and hanger hooks, reach in from the edge in a colour of
+    their own. Only parts smaller than max_fraction of the object go, so the stripes of a
+    garment that fills the frame stay.
+    """
+    intruders = cv2.bitwise_and(object_mask, cv2.bitwise_not(garment_mask))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(intruders, connectivity=8)
+    height, width = object_mask.shape[:2]
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right = left + stats[:, cv2.CC_STAT_WIDTH]
+    bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
+    touching = (left == 0) | (top == 0) | (right == width) | (bottom == height)
+    small = stats[:, cv2.CC_STAT_AREA] < max_fraction * max(1, cv2.countNonZero(object_mask))
+    touching &= small
+    touching[0] = False  # Label 0 is everything that is not an intruder.
+    if not touching.any():
+        return object_mask
+    remove = touching[labels]
+    cleaned = object_mask.copy()
+    cleaned[remove] = 0
+    return cleaned

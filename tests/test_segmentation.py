@@ -1,0 +1,379 @@
+"""Tests of the segmentation pipeline on images the tests draw themselves."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from segmentation import (SegmentationConfig, SegmentationResult, choose_contour, close_mask,
+                          hsv_range_mask, padded_box, sample_centre_colour, segment,
+                          seed_config, to_fashion_mnist, to_naive)
+from segmentation.steps import circular_median_hue, join_nearby
+from tests.synthetic_images import (SHOE_OUTLINE, TROUSER_OUTLINE, add_noise, box_iou,
+                                    draw_garment, hsv_colour, plain_background, polygon,
+                                    tshirt_photo, union_box)
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+HSV_ONLY = SegmentationConfig(background_tolerance=0)
+
+
+def nonzero_box(image: np.ndarray) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of the non-zero pixels of a 2-D image."""
+    return cv2.boundingRect(cv2.findNonZero((image > 0).astype(np.uint8)))
+
+
+# --- The API the camera app relies on -------------------------------------------------------
+
+def test_result_has_the_promised_fields_and_types():
+    image, _ = tshirt_photo()
+    result = segment(image)
+    assert isinstance(result, SegmentationResult)
+    assert result.found and result.reason is None
+    assert result.mask.dtype == np.uint8 and set(np.unique(result.mask)) <= {0, 255}
+    assert result.contour.dtype == np.int32 and result.contour.ndim == 3
+    assert result.contour.shape[1:] == (1, 2)
+    assert len(result.box) == 4 and all(isinstance(value, int) for value in result.box)
+    assert result.crop.shape[:2] == (result.crop_box[3], result.crop_box[2])
+    assert result.model_input.shape == (28, 28) and result.model_input.dtype == np.uint8
+    assert 0 < result.area_fraction < 1
+    assert {"hsv", "mask", "close", "contour"} <= set(result.timings)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.found = False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        SegmentationConfig().hue_tolerance = 3
+
+
+def test_contour_is_in_frame_coordinates_for_a_downscaled_frame():
+    image, true_box = tshirt_photo(height=1080, width=1920)
+    result = segment(image)
+    assert max(result.mask.shape) == SegmentationConfig().work_size  # The mask work was small.
+    contour_box = cv2.boundingRect(result.contour)
+    assert box_iou(contour_box, true_box) >= 0.9
+    assert box_iou(result.box, true_box) >= 0.9
+
+
+@pytest.mark.parametrize("bad_config", [
+    dict(variant="fancy"), dict(min_area=0.5, max_area=0.1), dict(sample_window=0),
+    dict(hue_tolerance=-1), dict(output_size=28, margin=14), dict(work_size=10),
+])
+def test_invalid_configuration_is_refused(bad_config):
+    with pytest.raises(ValueError):
+        SegmentationConfig(**bad_config)
+
+
+# --- Input checks -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("frame, message", [
+    (np.zeros((0, 0, 3), np.uint8), "empty"),
+    (np.zeros((10, 0), np.uint8), "empty"),
+    (np.zeros((20, 20, 3), np.float32), "uint8"),
+    (np.zeros((20, 20, 3), np.uint16), "uint8"),
+    (np.zeros((20, 20, 5), np.uint8), "shape"),
+    ([[1, 2], [3, 4]], "numpy"),
+])
+def test_bad_frames_raise_value_error_with_a_clear_message(frame, message):
+    with pytest.raises(ValueError, match=message):
+        segment(frame)
+
+
+def test_grey_and_bgra_frames_are_converted():
+    image, true_box = tshirt_photo(colour=(40, 40, 40))
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    for frame in (grey, grey[..., None], bgra):
+        result = segment(frame)
+        assert result.found
+        assert box_iou(result.box, true_box) >= 0.9
+
+
+def test_tiny_frame_does_not_crash():
+    image, _ = tshirt_photo(height=12, width=16)
+    result = segment(image)
+    assert result.model_input.shape == (28, 28)
+    one_pixel = segment(np.zeros((1, 1, 3), np.uint8))
+    assert not one_pixel.found and one_pixel.reason
+
+
+def test_4k_frame_is_downscaled_and_box_mapped_back():
+    image, true_box = tshirt_photo(height=2160, width=3840, size=0.5)
+    result = segment(image)
+    assert result.mask.shape[1] == SegmentationConfig().work_size
+    assert box_iou(result.box, true_box) >= 0.9
+    full = segment(image, SegmentationConfig(work_size=0))
+    assert full.mask.shape == image.shape[:2]
+    assert box_iou(full.box, true_box) >= 0.9
+
+
+# --- Finding the garment ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("background", ["plain", "textured", "noisy"])
+@pytest.mark.parametrize("size", [0.25, 0.5, 0.8])
+@pytest.mark.parametrize("config", [SegmentationConfig(), HSV_ONLY], ids=["default", "hsv-only"])
+def test_garment_box_matches_the_truth(background, size, config):
+    image, true_box = tshirt_photo(size=size, background=background, colour=(150, 60, 30),
+                                   background_colour=(185, 200, 210))
+    result = segment(image, config)
+    assert result.found, result.reason
+    assert box_iou(result.box, true_box) >= 0.9
+
+
+@pytest.mark.parametrize("centre", [(0.4, 0.45), (0.6, 0.55), (0.45, 0.6)])
+def test_off_centre_garment_is_found(centre):
+    image, true_box = tshirt_photo(size=0.5, centre=centre, background="textured")
+    result = segment(image)
+    assert box_iou(result.box, true_box) >= 0.9
+
+
+@pytest.mark.parametrize("centre", [(0.5, 0.3), (0.3, 0.5), (0.5, 0.75)])
+def test_garment_touching_an_edge_is_found(centre):
+    image, true_box = tshirt_photo(size=0.75, centre=centre)
+    assert true_box[0] == 0 or true_box[1] == 0 or true_box[1] + true_box[3] == image.shape[0]
+    result = segment(image)
+    assert result.found
+    assert box_iou(result.box, true_box) >= 0.9
+
+
+def test_of_two_objects_the_one_at_the_centre_is_chosen():
+    image, true_box = tshirt_photo(size=0.4, colour=(40, 120, 40))
+    # A larger object of another colour near the left edge must not win.
+    draw_garment(image, polygon(TROUSER_OUTLINE, 5, 40, 120, 420), (30, 30, 160))
+    result = segment(image)
+    assert box_iou(result.box, true_box) >= 0.9
+
+
+def test_when_the_centre_is_background_the_largest_object_is_chosen():
+    image = plain_background(480, 640)
+    small = draw_garment(image, polygon(SHOE_OUTLINE, 20, 20, 80, 60), (40, 40, 160))
+    large = draw_garment(image, polygon(TROUSER_OUTLINE, 420, 60, 160, 360), (40, 40, 160))
+    result = segment(image, SegmentationConfig(join_distance=0))
+    assert box_iou(result.box, large) >= 0.9
+    assert box_iou(result.box, small) == 0
+
+
+@pytest.mark.parametrize("hue", [0, 2, 176, 179])
+def test_red_garments_across_the_hue_wrap_around(hue):
+    image, true_box = tshirt_photo(colour=hsv_colour(hue, 220, 170), background_colour=(60, 170, 60))
+    # Hue noise of +-4 makes part of the garment wrap past 0/179.
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV).astype(np.int16)
+    garment = cv2.inRange(image, hsv_colour(hue, 220, 170), hsv_colour(hue, 220, 170)) > 0
+    noise = np.random.default_rng(1).integers(-4, 5, garment.sum())
+    hsv[..., 0][garment] = (hsv[..., 0][garment] + noise) % 180
+    image = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2BGR)
+    for config in (SegmentationConfig(), HSV_ONLY):
+        result = segment(image, config)
+        assert box_iou(result.box, true_box) >= 0.9
+
+
+# --- Reasons when nothing is found --------------------------------------------------------
+
+def test_uniform_frame_has_no_contour_or_is_too_large():
+    # The background model sees only background; the HSV range alone takes the whole frame.
+    assert segment(plain_background(480, 640)).reason == "no contour"
+    result = segment(plain_background(480, 640), HSV_ONLY)
+    assert not result.found and result.reason == "too large"
+    assert result.box is None and result.contour is None and result.crop is None
+    assert result.model_input.shape == (28, 28) and not result.model_input.any()
+
+
+def test_speck_at_the_centre_is_too_small():
+    image = plain_background(480, 640)
+    cv2.circle(image, (320, 240), 6, (30, 30, 160), -1)
+    result = segment(image)
+    assert not result.found and result.reason == "too small"
+    assert 0 < result.area_fraction < SegmentationConfig().min_area
+
+
+def test_centre_colour_matching_no_pixel_gives_no_contour():
+    # Left half hue 30, right half hue 90: the centre's median hue (60) matches neither.
+    image = plain_background(480, 640, hsv_colour(30))
+    image[:, 320:] = hsv_colour(90)
+    result = segment(image, SegmentationConfig(background_tolerance=0, hue_tolerance=5))
+    assert not result.found and result.reason == "no contour"
+
+
+# --- The steps alone ---------------------------------------------------------------------------
+
+def test_circular_median_hue_handles_the_wrap_around():
+    hues = np.array([177, 178, 179, 0, 1, 2, 3], dtype=np.uint8)
+    assert circular_median_hue(hues) in (0, 179, 1)
+    assert circular_median_hue(np.array([60, 61, 62], dtype=np.uint8)) == 61
+
+
+def test_median_sampling_ignores_a_logo_at_the_centre():
+    image, _ = tshirt_photo(colour=hsv_colour(110, 200, 150))
+    cv2.rectangle(image, (314, 234), (326, 246), hsv_colour(20, 200, 250), -1)  # A small logo.
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hue, _, _ = sample_centre_colour(hsv, 0.1)
+    assert abs(hue - 110) <= 2
+
+
+def test_hsv_range_mask_wraps_and_ignores_hue_of_grey():
+    hsv = np.zeros((1, 4, 3), np.uint8)
+    hsv[0, :, 0] = [178, 3, 90, 10]
+    hsv[0, :, 1:] = 200
+    mask = hsv_range_mask(hsv, (1, 200, 200), 5, 10, 10)
+    assert mask[0].tolist() == [255, 255, 0, 0]
+    grey_sample = hsv_range_mask(hsv, (1, 10, 200), 5, 255, 10, low_saturation=40)
+    assert grey_sample[0].tolist() == [255, 255, 255, 255]
+
+
+def test_closing_fills_small_gaps():
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:30, 10:30] = 255
+    mask[19:21, 10:30] = 0  # A 2-pixel crack.
+    assert close_mask(mask, 5, 1)[20, 20] == 255
+    assert close_mask(mask, 5, 0)[20, 20] == 0
+
+
+def test_choose_contour_prefers_the_centre_then_the_largest():
+    small = np.array([[[45, 45]], [[55, 45]], [[55, 55]], [[45, 55]]], np.int32)
+    large = np.array([[[0, 0]], [[30, 0]], [[30, 30]], [[0, 30]]], np.int32)
+    assert choose_contour([large, small], (50, 50)) is small
+    assert choose_contour([large, small], (80, 80)) is large
+    assert choose_contour([], (0, 0)) is None
+
+
+def test_padded_box_is_clipped_to_the_image():
+    assert padded_box((5, 5, 10, 10), 8, (100, 100)) == (0, 0, 23, 23)
+    assert padded_box((90, 90, 10, 10), 8, (100, 100)) == (82, 82, 18, 18)
+
+
+def test_join_nearby_takes_close_large_pieces_only():
+    def square(x, y, side):
+        return np.array([[[x, y]], [[x + side, y]], [[x + side, y + side]], [[x, y + side]]],
+                        np.int32)
+    chosen, neighbour, crumb, far = square(0, 0, 40), square(45, 0, 40), square(0, 45, 3), \
+        square(200, 0, 40)
+    joined = join_nearby([chosen, neighbour, crumb, far], chosen, max_gap=10, min_ratio=0.3)
+    assert len(joined) == 2 and joined[1] is neighbour
+
+
+# --- The 28x28 model input ---------------------------------------------------------------------
+
+def test_model_input_looks_like_fashion_mnist():
+    image, _ = tshirt_photo(colour=(40, 40, 40), background_colour=(220, 220, 220), size=0.6)
+    result = segment(image, SegmentationConfig(normalise_contrast=False))
+    model_input = result.model_input
+    x, y, w, h = nonzero_box(model_input)
+    assert max(w, h) == 28  # Longest edge fitted to 28.
+    assert model_input[0, 0] == 0 and model_input[-1, -1] == 0  # Background is 0.
+    assert model_input[14, 14] > 200  # A dark garment shows bright (negated).
+    # Centred: equal empty space on both sides of the shorter edge (within a pixel).
+    left, right = x, 28 - (x + w)
+    top, bottom = y, 28 - (y + h)
+    assert abs(left - right) <= 1 and abs(top - bottom) <= 1
+
+
+def test_aspect_ratio_is_kept():
+    image = plain_background(480, 640)
+    true_box = draw_garment(image, polygon(TROUSER_OUTLINE, 260, 40, 120, 400), (50, 30, 30))
+    result = segment(image)
+    x, y, w, h = nonzero_box(result.model_input)
+    assert h == 28
+    assert abs(w / h - true_box[2] / true_box[3]) < 0.1
+
+
+def test_negation_makes_dark_garments_brighter_than_light_ones():
+    dark, _ = tshirt_photo(colour=(30, 30, 30), background_colour=(120, 160, 120))
+    light, _ = tshirt_photo(colour=(225, 225, 225), background_colour=(120, 160, 120))
+    config = SegmentationConfig(normalise_contrast=False)
+    dark_input = segment(dark, config).model_input
+    light_input = segment(light, config).model_input
+    assert dark_input[14, 14] > light_input[14, 14] + 100
+
+
+def test_to_fashion_mnist_alone_with_margin_and_sharpen():
+    crop_bgr = np.full((50, 100, 3), 60, np.uint8)
+    crop_mask = np.zeros((50, 100), np.uint8)
+    crop_mask[10:40, 5:95] = 255
+    image = to_fashion_mnist(crop_bgr, crop_mask, margin=2, sharpen=True)
+    x, y, w, h = nonzero_box(image)
+    assert w == 24 and x == 2
+    assert image[14, 14] == 255 - 60
+    with pytest.raises(ValueError, match="same height and width"):
+        to_fashion_mnist(crop_bgr, crop_mask[:10])
+    assert not to_fashion_mnist(crop_bgr, np.zeros_like(crop_mask)).any()
+
+
+def test_naive_variant_reproduces_the_seed_conversion():
+    image, _ = tshirt_photo(colour=(40, 40, 40), background_colour=(220, 220, 220))
+    result = segment(image, seed_config())
+    model_input = result.model_input
+    assert model_input.shape == (28, 28)
+    # The 20 px black border survives as a dark frame; the garment is not negated.
+    assert model_input[0].max() < 10 and model_input[:, 0].max() < 10
+    assert model_input[14, 14] < 100
+    assert np.array_equal(to_naive(result.crop), model_input)
+
+
+def test_sharpen_and_contrast_options_change_the_input():
+    image, _ = tshirt_photo(background="noisy", colour=(90, 90, 90))
+    plain = segment(image, SegmentationConfig(normalise_contrast=False)).model_input
+    stretched = segment(image, SegmentationConfig(normalise_contrast=True)).model_input
+    sharpened = segment(image, SegmentationConfig(normalise_contrast=False, sharpen=True))
+    assert stretched.max() > plain.max()
+    assert not np.array_equal(sharpened.model_input, plain)
+    assert (sharpened.model_input[plain == 0] == 0).all()
+
+
+# --- Robustness (issue 7) ----------------------------------------------------------------------
+
+def test_a_pair_of_shoes_is_joined():
+    image = add_noise(plain_background(480, 640, (200, 210, 215)), 6)
+    left = draw_garment(image, polygon(SHOE_OUTLINE, 150, 200, 150, 110), (40, 40, 40))
+    right = draw_garment(image, polygon(SHOE_OUTLINE[:, ::-1] * 0 + SHOE_OUTLINE, 340, 205,
+                                        150, 110), (40, 40, 40))
+    result = segment(image)  # The centre falls in the gap between the shoes.
+    assert result.found
+    assert box_iou(result.box, union_box(left, right)) >= 0.9
+    alone = segment(image, SegmentationConfig(join_distance=0))
+    assert box_iou(alone.box, union_box(left, right)) < 0.6
+
+
+def test_garment_close_to_the_background_colour_is_found():
+    image, true_box = tshirt_photo(colour=(120, 125, 130), background_colour=(145, 150, 155),
+                                   background="noisy", size=0.6)
+    result = segment(image)
+    assert result.found
+    assert box_iou(result.box, true_box) >= 0.9
+
+
+def test_hands_and_hanger_at_the_edges_are_left_out():
+    image, true_box = tshirt_photo(colour=(150, 60, 30), size=0.6, background_colour=(215, 215, 210))
+    skin = (120, 160, 220)
+    cv2.rectangle(image, (470, 250), (639, 290), skin, -1)  # An arm from the right edge.
+    cv2.ellipse(image, (470, 270), (35, 30), 0, 0, 360, skin, -1)  # The hand on the garment.
+    cv2.line(image, (320, 0), (320, true_box[1] + 5), (60, 60, 60), 5)  # A hanger hook.
+    config = SegmentationConfig(cut_edge_intruders=True)
+    result = segment(image, config)
+    assert box_iou(result.box, true_box) >= 0.9
+    without = segment(image, SegmentationConfig(cut_edge_intruders=False))
+    assert box_iou(without.box, true_box) < 0.9
+
+
+@pytest.mark.parametrize("background_colour", [(150, 150, 150), (60, 110, 160)])
+def test_white_garment_is_found_and_visible(background_colour):
+    image, true_box = tshirt_photo(colour=(245, 245, 245), background_colour=background_colour,
+                                   background="noisy")
+    result = segment(image)
+    assert box_iou(result.box, true_box) >= 0.9
+    model_input = result.model_input
+    garment = model_input[nonzero_box(model_input)[1]:, :][model_input[nonzero_box(model_input)[1]:, :] > 0]
+    assert model_input[14, 14] >= 40  # Still visible against the black background.
+    assert garment.size > 200
+
+
+# --- Package boundaries ------------------------------------------------------------------------
+
+def test_import_pulls_in_neither_qt_nor_tensorflow():
+    code = ("import sys, segmentation, segmentation.evaluate, segmentation.__main__; "
+            "print(sorted(name for name in ('PyQt5', 'tensorflow', 'keras') if name in sys.modules))")
+    output = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    assert output == "[]"
