@@ -15,7 +15,7 @@ from segmentation import (SegmentationConfig, SegmentationResult, choose_contour
                           hsv_range_mask, padded_box, sample_centre_colour, segment,
                           seed_config, to_fashion_mnist, to_naive)
 from segmentation.steps import circular_median_hue, join_nearby
-from tests.synthetic_images import (SHOE_OUTLINE, TROUSER_OUTLINE, add_noise, box_iou,
+from synthetic_images import (SHOE_OUTLINE, TROUSER_OUTLINE, add_noise, box_iou,
                                     draw_garment, hsv_colour, plain_background, polygon,
                                     tshirt_photo, union_box)
 

@@ -1,0 +1,201 @@
+"""Tests of the segmentation command line and the scoring command, on files the tests write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from model.paths import SHIPPED_TFLITE_MODEL
+from segmentation import __main__ as command_line
+from segmentation import evaluate
+from segmentation.images import find_images
+from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon, \
+    tshirt_photo
+
+JSON_KEYS = {"path", "found", "reason", "bbox", "area_fraction", "label", "label_index",
+             "confidence", "top3", "error"}
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path) -> Path:
+    """A folder with two good photos (one in a sub-folder), a corrupt JPEG and an empty PNG."""
+    folder = tmp_path / "photos"
+    (folder / "more").mkdir(parents=True)
+    good, _ = tshirt_photo(colour=(40, 40, 40))
+    cv2.imwrite(str(folder / "a_tshirt.png"), good)
+    cv2.imwrite(str(folder / "more" / "b_tshirt.jpg"), tshirt_photo(colour=(150, 60, 30))[0])
+    (folder / "c_corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    (folder / "d_empty.png").write_bytes(b"")
+    (folder / "notes.txt").write_text("not an image, and not picked up from a folder")
+    return folder
+
+
+def run_json(capsys, argv) -> tuple[int, list[dict]]:
+    status = command_line.main(argv + ["--format", "json"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    return status, [json.loads(line) for line in lines]
+
+
+def test_folders_are_searched_recursively_for_images(photo_folder):
+    names = [path.name for path in find_images([photo_folder])]
+    assert sorted(names) == ["a_tshirt.png", "b_tshirt.jpg", "c_corrupt.jpg", "d_empty.png"]
+
+
+def test_json_lines_report_bad_files_and_go_on(photo_folder, capsys):
+    status, records = run_json(capsys, [str(photo_folder)])
+    assert status == 0
+    assert len(records) == 4
+    by_name = {Path(record["path"]).name: record for record in records}
+    for record in records:
+        assert set(record) == JSON_KEYS
+    for name in ("a_tshirt.png", "b_tshirt.jpg"):
+        record = by_name[name]
+        assert record["found"] is True and record["error"] is None
+        assert len(record["bbox"]) == 4 and 0 < record["area_fraction"] < 1
+        assert record["label"] is None and record["top3"] is None  # Not classified.
+    assert "not a readable image" in by_name["c_corrupt.jpg"]["error"]
+    assert "empty" in by_name["d_empty.png"]["error"]
+    assert by_name["c_corrupt.jpg"]["found"] is None and by_name["c_corrupt.jpg"]["bbox"] is None
+
+
+def test_not_found_has_reason_and_nulls(tmp_path, capsys):
+    path = tmp_path / "blank.png"
+    cv2.imwrite(str(path), plain_background(120, 160))
+    status, (record,) = run_json(capsys, [str(path)])
+    assert status == 0
+    assert record["found"] is False and record["reason"] == "no contour"
+    assert record["bbox"] is None and record["label"] is None
+
+
+def test_exit_status_is_non_zero_only_when_nothing_could_be_read(tmp_path, capsys):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"garbage")
+    assert command_line.main([str(broken)]) == 1
+    assert command_line.main([str(tmp_path / "missing.jpg")]) == 1
+    output = capsys.readouterr()
+    assert "broken.png: error:" in output.out and "No input could be read" in output.err
+
+
+def test_out_writes_pictures_and_a_contact_sheet(photo_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert command_line.main([str(photo_folder), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "a_tshirt.png: found box=" in text and "c_corrupt.jpg: error:" in text
+    for suffix in ("mask", "overlay", "crop", "input", "input_x10"):
+        assert len(list(out.glob(f"*_a_tshirt_{suffix}.png"))) == 1
+    model_input = cv2.imread(str(next(out.glob("*_a_tshirt_input.png"))), cv2.IMREAD_GRAYSCALE)
+    assert model_input.shape == (28, 28)
+    enlarged = cv2.imread(str(next(out.glob("*_a_tshirt_input_x10.png"))), cv2.IMREAD_GRAYSCALE)
+    assert enlarged.shape == (280, 280)
+    sheet = cv2.imread(str(out / "contact_sheet.png"))
+    assert sheet is not None and sheet.shape[0] >= 2 * 160
+
+
+def test_options_override_the_configuration(photo_folder, capsys):
+    _, default_records = run_json(capsys, [str(photo_folder / "a_tshirt.png")])
+    _, padded_records = run_json(capsys, [str(photo_folder / "a_tshirt.png"), "--min-area", "0.9"])
+    assert default_records[0]["found"] is True
+    assert padded_records[0]["found"] is False and padded_records[0]["reason"] == "too small"
+    with pytest.raises(SystemExit):
+        command_line.main([str(photo_folder), "--variant", "fancy"])
+    with pytest.raises(SystemExit):
+        command_line.main([str(photo_folder), "--min-area", "2"])
+
+
+def test_classify_without_a_model_file_says_so(photo_folder, tmp_path, capsys):
+    status = command_line.main([str(photo_folder), "--classify", "--model",
+                                str(tmp_path / "no_model.tflite")])
+    assert status == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="no shipped model yet")
+def test_classify_fills_label_confidence_and_top3(photo_folder, capsys):
+    status, records = run_json(capsys, [str(photo_folder), "--classify"])
+    assert status == 0
+    found = [record for record in records if record["found"]]
+    assert len(found) == 2
+    for record in found:
+        assert 0 <= record["label_index"] <= 9 and 0 < record["confidence"] <= 1
+        assert len(record["top3"]) == 3 and record["top3"][0][0] == record["label"]
+        probabilities = [probability for _, probability in record["top3"]]
+        assert probabilities == sorted(probabilities, reverse=True)
+
+
+# --- The scoring command -------------------------------------------------------------------------
+
+@pytest.fixture
+def labelled_folder(tmp_path: Path) -> Path:
+    """tops/ with two T-shirts and bottoms/ with two trousers and a corrupt file, plus labels.csv."""
+    root = tmp_path / "labelled"
+    (root / "tops").mkdir(parents=True)
+    (root / "bottoms").mkdir()
+    for index, colour in enumerate([(40, 40, 40), (60, 40, 120)]):
+        cv2.imwrite(str(root / "tops" / f"top{index}.png"), tshirt_photo(colour=colour)[0])
+        image = plain_background(480, 640, (215, 215, 215))
+        draw_garment(image, polygon(TROUSER_OUTLINE, 250, 30, 140, 420), colour)
+        cv2.imwrite(str(root / "bottoms" / f"trousers{index}.png"), image)
+    (root / "bottoms" / "broken.jpg").write_bytes(b"not an image")
+    (root / "labels.csv").write_text("folder,accepted_classes,group_classes\n"
+                                     "tops,0,0 2 4 6\nbottoms,1,1\n")
+    return root
+
+
+class AlwaysTrouser:
+    """A stand-in predictor that answers Trouser for every image."""
+
+    def predict(self, images):
+        probabilities = np.full((len(images), 10), 0.02, np.float32)
+        probabilities[:, 1] = 0.82
+        return probabilities
+
+
+def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
+    labels = evaluate.read_labels(labelled_folder / "labels.csv")
+    photos = evaluate.load_photos(labelled_folder, labels)
+    scores = evaluate.score_photos(photos, AlwaysTrouser(), evaluate.SegmentationConfig())
+    summary = evaluate.summarise(scores)
+    assert summary["folders"]["bottoms"]["photos"] == 3
+    assert summary["folders"]["bottoms"]["exact"] == 2  # The corrupt file counts as wrong.
+    assert summary["folders"]["tops"]["exact"] == 0 and summary["folders"]["tops"]["found"] == 2
+    assert summary["overall"]["exact_accuracy"] == pytest.approx(2 / 5)
+    assert summary["overall"]["found_rate"] == pytest.approx(4 / 5)
+    table = evaluate.summary_table(summary)
+    assert "overall" in table and "40%" in table
+    sheet = evaluate.failure_sheet(scores, photos, labels, evaluate.SegmentationConfig())
+    assert sheet.shape[0] >= 2 * 160  # Two tops and the corrupt file failed.
+
+
+@pytest.mark.parametrize("content, message", [
+    ("name,classes\nx,1\n", "header"),
+    ("folder,accepted_classes,group_classes\ntops,zero,0\n", "line 2"),
+    ("folder,accepted_classes,group_classes\ntops,12,0\n", "0-9"),
+    ("folder,accepted_classes,group_classes\n", "no folders"),
+])
+def test_bad_labels_files_are_explained(tmp_path, content, message):
+    path = tmp_path / "labels.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        evaluate.read_labels(path)
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="no shipped model yet")
+def test_evaluate_command_prints_table_and_writes_failures(labelled_folder, tmp_path, capsys):
+    out = tmp_path / "report"
+    status = evaluate.main([str(labelled_folder), "--labels", str(labelled_folder / "labels.csv"),
+                            "--out", str(out), "--format", "json", "--flip-tta"])
+    assert status == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["folders"]) == {"tops", "bottoms"}
+    assert summary["overall"]["photos"] == 5 and summary["overall"]["found"] == 4
+    assert (out / "failures.png").is_file()
+
+
+def test_evaluate_without_a_model_says_so(labelled_folder, tmp_path, capsys):
+    status = evaluate.main([str(labelled_folder), "--model", str(tmp_path / "none.tflite")])
+    assert status == 2
+    assert "does not exist" in capsys.readouterr().err
