@@ -143,6 +143,10 @@ class MainWindow(QMainWindow):
         source_row.addWidget(open_folder)
         controls.addRow("Source", source_row)
 
+        self.background_slider = self.make_slider(0, 255)
+        self.background_slider.setToolTip("How far a pixel's colour may be from the frame border's "
+                                          "colours to count as background; 0 uses the HSV "
+                                          "tolerances below instead.")
         self.hue_slider = self.make_slider(0, 90)
         self.saturation_slider = self.make_slider(0, 255)
         self.value_slider = self.make_slider(0, 255)
@@ -154,6 +158,7 @@ class MainWindow(QMainWindow):
         self.variant_choice.addItems(VARIANTS)
         self.variant_choice.currentIndexChanged.connect(self.controls_changed)
         self.threshold_slider = self.make_slider(0, 100)
+        controls.addRow("Background tolerance", self.with_value(self.background_slider))
         controls.addRow("Hue tolerance", self.with_value(self.hue_slider))
         controls.addRow("Saturation tolerance", self.with_value(self.saturation_slider))
         controls.addRow("Value tolerance", self.with_value(self.value_slider))
@@ -224,6 +229,7 @@ class MainWindow(QMainWindow):
         """Puts settings into the controls without sending them back through controls_changed."""
         segmentation = settings.segmentation
         self.showing_settings = True
+        self.background_slider.setValue(segmentation.background_tolerance)
         self.hue_slider.setValue(segmentation.hue_tolerance)
         self.saturation_slider.setValue(segmentation.saturation_tolerance)
         self.value_slider.setValue(segmentation.value_tolerance)
@@ -234,10 +240,17 @@ class MainWindow(QMainWindow):
         self.mirror_check.setChecked(settings.mirror)
         self.flip_check.setChecked(settings.flip_augmentation)
         self.showing_settings = False
+        self.enable_hsv_sliders()
+
+    def enable_hsv_sliders(self):
+        """The HSV tolerances decide only when the background model is off (tolerance 0)."""
+        for slider in (self.hue_slider, self.saturation_slider, self.value_slider):
+            slider.setEnabled(self.background_slider.value() == 0)
 
     def settings_from_controls(self) -> FrameSettings:
         segmentation = dataclasses.replace(
             self.settings.segmentation,
+            background_tolerance=self.background_slider.value(),
             hue_tolerance=self.hue_slider.value(),
             saturation_tolerance=self.saturation_slider.value(),
             value_tolerance=self.value_slider.value(),
@@ -252,6 +265,7 @@ class MainWindow(QMainWindow):
     def controls_changed(self, *_):
         if self.showing_settings:
             return
+        self.enable_hsv_sliders()
         self.settings = self.settings_from_controls()
         if self.worker is not None:
             self.worker.settings = self.settings
@@ -264,6 +278,8 @@ class MainWindow(QMainWindow):
         try:
             segmentation = dataclasses.replace(
                 segmentation,
+                background_tolerance=int(store.value("background_tolerance",
+                                                     segmentation.background_tolerance)),
                 hue_tolerance=int(store.value("hue_tolerance", segmentation.hue_tolerance)),
                 saturation_tolerance=int(store.value("saturation_tolerance",
                                                      segmentation.saturation_tolerance)),
@@ -284,7 +300,7 @@ class MainWindow(QMainWindow):
 
     def save_settings(self):
         segmentation = self.settings.segmentation
-        for name in ("hue_tolerance", "saturation_tolerance", "value_tolerance", "sample_window",
+        for name in ("background_tolerance", "hue_tolerance", "saturation_tolerance", "value_tolerance", "sample_window",
                      "close_iterations", "variant"):
             self.store.setValue(name, getattr(segmentation, name))
         self.store.setValue("confidence_threshold", self.settings.confidence_threshold)

@@ -105,9 +105,8 @@ def test_worker_labels_match_the_garments_in_a_video(qtbot, tmp_path, fashion_mn
     frames = [product_photo(image, random) for image in images for _ in range(FRAMES_PER_GARMENT)]
     path = tmp_path / "garments.avi"
     write_video(path, frames, frames_per_second=60)
-    # The garments are grey on a coloured wall: any brightness, little saturation.
-    segmentation = SegmentationConfig(hue_tolerance=90, saturation_tolerance=50, value_tolerance=255)
-    worker = FrameWorker(VideoSource(path), predictor, FrameSettings(segmentation=segmentation))
+    # The app's default settings.
+    worker = FrameWorker(VideoSource(path), predictor, FrameSettings())
     results = []
 
     def collect(result):
@@ -251,6 +250,10 @@ def test_model_that_fails_to_load_is_shown_and_frames_still_play(open_window, tm
 
 def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     window = open_window("demo")
+    window.background_slider.setValue(50)
+    assert not window.hue_slider.isEnabled()  # The background model decides.
+    window.background_slider.setValue(0)
+    assert window.hue_slider.isEnabled()
     window.hue_slider.setValue(33)
     window.saturation_slider.setValue(101)
     window.value_slider.setValue(77)
@@ -261,8 +264,8 @@ def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     window.mirror_check.setChecked(True)
     window.flip_check.setChecked(False)
     expected = FrameSettings(
-        segmentation=SegmentationConfig(hue_tolerance=33, saturation_tolerance=101,
-                                        value_tolerance=77, sample_window=0.25,
+        segmentation=SegmentationConfig(background_tolerance=0, hue_tolerance=33,
+                                        saturation_tolerance=101, value_tolerance=77, sample_window=0.25,
                                         close_iterations=4, variant="naive"),
         confidence_threshold=0.7, mirror=True, flip_augmentation=False)
     assert window.settings == expected
@@ -280,7 +283,8 @@ def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     reopened = open_window("demo", wait_for_frame=False)
     assert reopened.settings == dataclasses.replace(expected, segmentation=dataclasses.replace(
         expected.segmentation, close_iterations=2))
-    assert reopened.hue_slider.value() == 33 and reopened.mirror_check.isChecked()
+    assert reopened.hue_slider.value() == 33 and reopened.hue_slider.isEnabled()
+    assert reopened.mirror_check.isChecked()
 
 
 def test_keys_pause_snapshot_and_quit(open_window, qtbot, tmp_path):
