@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -67,7 +68,7 @@ QUICK_CONFIG = BenchmarkConfig(rounds=1, train_warmup_steps=1, train_steps=3, wa
 class Variant:
     name: str  # Row key in the JSON.
     description: str  # What the row measures, for the tables.
-    worker: str  # The process that measures it: "train", "keras" or "litert".
+    worker: str  # The process that measures it: "train", "keras", "litert" or "openvino".
     unit: str  # "images/s" (higher is better) or "ms" (lower is better).
     environment_variables: tuple = ()  # (name, value) pairs set for its process.
 
@@ -84,7 +85,14 @@ VARIANTS = (
     Variant("batch_keras_call", "batch, direct Keras call (all cores)", "keras", "images/s"),
     Variant("batch_litert_1_thread", "batch, LiteRT 1 thread", "litert", "images/s"),
     Variant("batch_litert_2_threads", "batch, LiteRT 2 threads", "litert", "images/s"),
+    # OpenVINO is optional: requirements/intel.txt installs it; elsewhere its rows are skipped.
+    Variant("latency_openvino", "1 image, OpenVINO 1 thread (its default precision)", "openvino",
+            "ms"),
+    Variant("latency_openvino_f32", "1 image, OpenVINO 1 thread, f32", "openvino", "ms"),
+    Variant("batch_openvino", "batch, OpenVINO (all cores, its default precision)", "openvino",
+            "images/s"),
 )
+OPTIONAL_WORKERS = {"openvino": "openvino"}  # Worker -> the package it needs.
 VARIANTS_BY_NAME = {variant.name: variant for variant in VARIANTS}
 
 # Speed-ups within one environment and round: (label, candidate row, baseline row).
@@ -95,6 +103,8 @@ RATIOS = (
     ("LiteRT vs direct Keras call (1 image)", "latency_litert", "latency_keras_call"),
     ("tf.function vs direct Keras call (1 image)", "latency_tf_function", "latency_keras_call"),
     ("LiteRT 1 thread vs Keras (batch)", "batch_litert_1_thread", "batch_keras_call"),
+    ("OpenVINO vs LiteRT (1 image, 1 thread)", "latency_openvino", "latency_litert"),
+    ("OpenVINO default vs f32 (1 image)", "latency_openvino", "latency_openvino_f32"),
 )
 # Rows compared between an environment with ITEX and one without, round by round.
 ITEX_RATIO_ROWS = ("train_fp32_onednn", "train_fp32_no_onednn", "train_bf16_mixed",
@@ -264,6 +274,38 @@ def measure_litert_inference(config: BenchmarkConfig, tflite_path: Path) -> dict
             "tflite_model": str(tflite_path)}
 
 
+def measure_openvino_inference(config: BenchmarkConfig, tflite_path: Path) -> dict:
+    """OpenVINO on the same LiteRT file, which it reads directly; no TensorFlow import.
+
+    On CPUs with AMX, OpenVINO's default inference precision is bfloat16; the f32 row forces
+    float32 so that the two can be told apart.
+    """
+    import openvino
+
+    core = openvino.Core()
+    model = core.read_model(str(tflite_path))
+    single = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": 1,
+                                               "PERFORMANCE_HINT": "LATENCY"})
+    single_f32 = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": 1,
+                                                   "PERFORMANCE_HINT": "LATENCY",
+                                                   "INFERENCE_PRECISION_HINT": "f32"})
+    batched = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
+    random = np.random.default_rng(0)
+    image = random.integers(0, 256, (1, 28, 28, 1)).astype(np.float32)
+    batch = random.integers(0, 256, (config.inference_batch_size, 28, 28, 1)).astype(np.float32)
+    functions = {"latency_openvino": lambda: single(image),
+                 "latency_openvino_f32": lambda: single_f32(image),
+                 "batch_openvino": lambda: batched(batch)}
+    calls = {"latency_openvino": config.latency_calls,
+             "latency_openvino_f32": config.latency_calls, "batch_openvino": config.batch_calls}
+    seconds = take_turns(functions, calls, config)
+    return {"latency_openvino": seconds["latency_openvino"] * 1000,
+            "latency_openvino_f32": seconds["latency_openvino_f32"] * 1000,
+            "batch_openvino": config.inference_batch_size / seconds["batch_openvino"],
+            "openvino_precision": single.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
+            "openvino": openvino.__version__.split("-")[0]}
+
+
 def export_untrained_tflite(path: Path) -> dict:
     """Writes an untrained network as LiteRT, for when no model has been trained yet."""
     from model.export import export_tflite
@@ -278,13 +320,19 @@ def run_worker(arguments) -> int:
     started = time.perf_counter()
     # Versions first: importing ITEX after a LiteRT conversion fails in TensorFlow 2.15.
     # The LiteRT worker never imports TensorFlow, as in the app.
-    environment = describe_environment(with_tensorflow=arguments.worker != "litert")
-    if arguments.worker == "train":
+    environment = describe_environment(
+        with_tensorflow=arguments.worker not in ("litert", "openvino"))
+    package = OPTIONAL_WORKERS.get(arguments.worker)
+    if package and importlib.util.find_spec(package) is None:
+        results = {"skipped": f"{package} is not installed here"}
+    elif arguments.worker == "train":
         results = measure_training(arguments.variant, config)
     elif arguments.worker == "keras":
         results = measure_keras_inference(config)
     elif arguments.worker == "litert":
         results = measure_litert_inference(config, Path(arguments.tflite))
+    elif arguments.worker == "openvino":
+        results = measure_openvino_inference(config, Path(arguments.tflite))
     else:
         results = export_untrained_tflite(Path(arguments.tflite))
     results["environment"] = environment
@@ -379,6 +427,8 @@ def compute_ratios(rows: list, environments: list) -> list:
                                         itex_row, stock_row))
     ratios = []
     for label, environment_key, candidate, baseline in comparisons:
+        if candidate.get("skipped") or baseline.get("skipped"):
+            continue
         values = speed_ups(candidate, baseline)
         ratios.append({"comparison": label, "environment": environment_key,
                        "candidate": candidate["name"], "baseline": baseline["name"],
@@ -396,15 +446,15 @@ def environment_label(description: dict) -> str:
 
 
 def make_jobs(pythons: list) -> list:
-    """One job per process: a training variant, or all inference variants of one runtime."""
-    jobs = []
-    for python in pythons:
-        for variant in VARIANTS:
-            if variant.worker == "train":
-                jobs.append((python, "train", variant.name, variant.environment_variables))
-        jobs.append((python, "keras", None, ()))
-        jobs.append((python, "litert", None, ()))
-    return jobs
+    """One job per process: a training variant, or all inference variants of one runtime.
+
+    The environments of one job follow each other, so that they are compared minutes apart.
+    """
+    kinds = [("train", variant.name, variant.environment_variables)
+             for variant in VARIANTS if variant.worker == "train"]
+    kinds += [("keras", None, ()), ("litert", None, ()), ("openvino", None, ())]
+    return [(python, worker, variant_name, variables)
+            for worker, variant_name, variables in kinds for python in pythons]
 
 
 def prepare_tflite_models(pythons: list, folder: Path, config: BenchmarkConfig) -> dict:
@@ -424,11 +474,12 @@ def prepare_tflite_models(pythons: list, folder: Path, config: BenchmarkConfig) 
     return paths
 
 
-def benchmark(config: BenchmarkConfig, pythons: list, quick: bool) -> dict:
+def benchmark(config: BenchmarkConfig, pythons: list, quick: bool, command: str) -> dict:
     started_at = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
     descriptions = {python: {} for python in pythons}  # Library versions, from the workers.
     samples = {}  # (python, row name) -> one value per round, None where it failed.
+    skipped = {}  # (python, worker) -> why an optional runtime was not measured.
     errors = []
     jobs = make_jobs(pythons)
     with tempfile.TemporaryDirectory(prefix="benchmark-model-") as folder:
@@ -437,10 +488,12 @@ def benchmark(config: BenchmarkConfig, pythons: list, quick: bool) -> dict:
             # Rotate the order each round so that no job is always first or last.
             shift = round_index % len(jobs)
             for python, worker, variant_name, variables in jobs[shift:] + jobs[:shift]:
+                if (python, worker) in skipped:
+                    continue
                 arguments = ["--worker", worker]
                 if variant_name:
                     arguments += ["--variant", variant_name]
-                if worker == "litert":
+                if worker in ("litert", "openvino"):
                     arguments += ["--tflite", str(tflite_paths[python])]
                 what = variant_name or f"{worker} inference"
                 print(f"[round {round_index + 1}/{config.rounds}] {what} ({python}) ...",
@@ -456,7 +509,11 @@ def benchmark(config: BenchmarkConfig, pythons: list, quick: bool) -> dict:
                         samples.setdefault((python, name), []).append(None)
                     continue
                 descriptions[python].update(result.get("environment", {}))
-                for key in ("keras_model", "tflite_model"):
+                if "skipped" in result:
+                    print(f"skipped: {result['skipped']}", flush=True)
+                    skipped[python, worker] = result["skipped"]
+                    continue
+                for key in ("keras_model", "tflite_model", "openvino", "openvino_precision"):
                     if key in result:
                         descriptions[python][key] = result[key]
                 for name in names:
@@ -469,25 +526,32 @@ def benchmark(config: BenchmarkConfig, pythons: list, quick: bool) -> dict:
     environments = []
     for index, python in enumerate(pythons):
         description = descriptions[python]
-        key = "intel" if description.get("itex") else "stock"
+        if description.get("itex"):
+            key = "intel"
+        elif index == 0:
+            key = "stock"
+        else:
+            key = f"tf-{description.get('tensorflow', index + 1)}"
         if any(entry["key"] == key for entry in environments):
-            key = f"{key}{index + 1}"
+            key = f"{key}-{index + 1}"
         environments.append({"key": key, "python": python,
                              "label": environment_label(description), **description})
-    rows = []
-    for python, environment in zip(pythons, environments):
-        for variant in VARIANTS:
+    rows = []  # Variant by variant, so that the environments of one variant stand together.
+    for variant in VARIANTS:
+        for python, environment in zip(pythons, environments):
             values = samples.get((python, variant.name), [])
             rows.append({"name": variant.name, "environment": environment["key"],
                          "description": variant.description, "unit": variant.unit,
                          "better": "lower" if variant.unit == "ms" else "higher",
-                         "samples": values, **summarise(values)})
+                         "samples": values, **summarise(values),
+                         "skipped": skipped.get((python, variant.worker))})
     return {
         "schema": 1,
         "created": started_at.isoformat(timespec="seconds"),
         "wall_seconds": round((datetime.datetime.now(datetime.timezone.utc)
                                - started_at).total_seconds(), 1),
         "mode": "quick" if quick else "full",
+        "command": command,
         "config": dataclasses.asdict(config),
         "machine": {**cpu_description(), "load_average_before": list(load_before),
                     "load_average_after": list(os.getloadavg())},
@@ -514,6 +578,9 @@ def table_rows(report: dict) -> list:
     """(description, environment, median, spread, rounds) for every row."""
     lines = []
     for row in report["rows"]:
+        if row.get("skipped"):
+            lines.append((row["description"], row["environment"], "skipped", row["skipped"], "0"))
+            continue
         spread = "-" if row["min"] is None else \
             f"{format_value(row['min'], row['unit'])} - {format_value(row['max'], row['unit'])}"
         measured = sum(value is not None for value in row["samples"])
@@ -559,7 +626,7 @@ def format_markdown(report: dict, json_path: str) -> str:
         "",
         f"<!-- Generated by `python -m model.benchmark` from {json_path}; do not edit by hand. -->",
         "",
-        f"Measured {report['created']} ({report['mode']} mode, {config['rounds']} rounds, "
+        f"Measured {report['created']} ({report['mode']} mode, {config['rounds']} round(s), "
         f"{report['wall_seconds'] / 60:.0f} min) on **{machine['cpu_model']}** "
         f"(family/model/stepping {machine['cpu_family_model_stepping']}), "
         f"{machine['cpu_count']} cores, {', '.join(machine['cpu_flags'])}; {machine['platform']}. "
@@ -570,11 +637,14 @@ def format_markdown(report: dict, json_path: str) -> str:
         "",
     ]
     for environment in report["environments"]:
-        lines.append(f"- **{environment['key']}**: {environment['label']}, "
-                     f"numpy {environment.get('numpy')}, ai-edge-litert "
-                     f"{environment.get('ai_edge_litert')}, Python {environment.get('python')}; "
-                     f"Keras model: {environment.get('keras_model', '?')}; "
-                     f"LiteRT model: {Path(environment.get('tflite_model', '?')).name}.")
+        openvino = f", OpenVINO {environment['openvino']} (default precision " \
+            f"{environment.get('openvino_precision')})" if environment.get("openvino") else ""
+        lines.append(f"- **{environment['key']}** (`{environment['python']}`): "
+                     f"{environment['label']}, numpy {environment.get('numpy')}, ai-edge-litert "
+                     f"{environment.get('ai_edge_litert')}{openvino}, Python "
+                     f"{environment.get('python_version')}. Keras model: "
+                     f"{environment.get('keras_model', '?')}; LiteRT model: "
+                     f"{Path(environment.get('tflite_model', '?')).name}.")
     lines += [
         "",
         f"Training: batch {config['train_batch_size']}, {config['train_steps']} timed steps after "
@@ -603,6 +673,32 @@ def format_markdown(report: dict, json_path: str) -> str:
         "The per-frame camera path (segmentation plus classification) is measured by the "
         "camera app's own benchmark and quoted in the README, not here.",
         "",
+        "## Reproduce",
+        "",
+        f"These figures came from `{report.get('command', 'python -m model.benchmark')}`. "
+        "Timings on a shared machine swing 2-3x from run to run, so compare ratios taken in the "
+        "same run, not figures from different runs.",
+        "",
+        "```",
+        "make intel-env    # .venv-intel: TensorFlow 2.15.1, ITEX 2.15.0.0, numpy 1.26, OpenVINO",
+        "make benchmark    # the stock and the Intel environment in the same rounds: this file",
+        "python -m model.benchmark --quick    # a check that everything runs (about a minute)",
+        "```",
+        "",
+        "The Intel environment comes from `requirements/intel.txt`. ITEX 2.15.0.0 is the newest "
+        "release with a CPU build and needs TensorFlow 2.15, hence Keras 2, numpy < 2 and "
+        "opencv 4.x. TensorFlow loads ITEX whenever it is installed, so to tell ITEX apart from "
+        "the TensorFlow version, measure a third environment with the same pins but no ITEX:",
+        "",
+        "```",
+        "python3 -m venv /tmp/venv-tf215",
+        "/tmp/venv-tf215/bin/pip install tensorflow==2.15.1 'numpy<2' "
+        "opencv-python-headless==4.11.0.86 ai-edge-litert==1.4.0",
+        ".venv/bin/python -m model.benchmark --also-python .venv-intel/bin/python \\",
+        "    --also-python /tmp/venv-tf215/bin/python --json docs/benchmark.json "
+        "--markdown docs/benchmark.md",
+        "```",
+        "",
     ]
     if report["errors"]:
         lines += ["## Failures", ""] + [f"- round {error['round']}, {error['job']} "
@@ -626,7 +722,7 @@ def main(argv=None) -> int:
     parser.add_argument("--from-json", type=Path,
                         help="measure nothing: print and write tables from this results file")
     # The options below are for the worker processes that the benchmark starts.
-    parser.add_argument("--worker", choices=("train", "keras", "litert", "export"),
+    parser.add_argument("--worker", choices=("train", "keras", "litert", "openvino", "export"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--tflite", help=argparse.SUPPRESS)
@@ -657,7 +753,9 @@ def main(argv=None) -> int:
         if os.getloadavg()[0] > 0.5:
             print(f"Note: load average {os.getloadavg()[0]:.1f} before starting; other work on "
                   "this machine makes the figures noisy.", flush=True)
-        report = benchmark(config, pythons, arguments.quick)
+        command = " ".join(["python -m model.benchmark", *(argv if argv is not None
+                                                            else sys.argv[1:])])
+        report = benchmark(config, pythons, arguments.quick, command)
         json_path = arguments.json
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(report, indent=2) + "\n")
