@@ -21,6 +21,8 @@ class SegmentationConfig:
     low_saturation: int = 40
     # Background model: a pixel nearer to a border colour than to the garment's, and within this L1 BGR distance of it, is background; 0 uses the HSV range mask alone.
     background_tolerance: int = 100
+    # When the centre's colour also shows on the border, also try the centre as background (trouser legs).
+    second_look: bool = True
     # Side in pixels of the elliptic kernel used to close holes in the mask (at working size).
     close_kernel: int = 5
     # How many times the closing is applied.
@@ -92,6 +94,7 @@ def seed_config() -> SegmentationConfig:
     contour; this package always uses the median and prefers the contour at the centre).
     """
     return SegmentationConfig(hue_tolerance=50, saturation_tolerance=70, value_tolerance=70,
-                              low_saturation=0, background_tolerance=0, close_kernel=3,
+                              low_saturation=0, background_tolerance=0, second_look=False,
+                              close_kernel=3,
                               close_iterations=5, fill_holes=False, join_distance=0.0,
                               padding=0, variant="naive", normalise_contrast=False)

@@ -106,28 +106,79 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
     return pieces, object_mask
 
 
-def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig):
+def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
+                garment_colour=None, border_colours=None, centre_is_background=None):
     """0/255 mask of the garment's pixels at working resolution.
 
     The HSV range around the centre colour is the base. With a background model
-    (config.background_tolerance > 0) every pixel that does not look like the frame border is
-    kept instead, which also keeps prints and stripes; then parts that touch the frame edge
-    and are outside the HSV range (hands, hangers) are cut when config.cut_edge_intruders.
+    (config.background_tolerance > 0, garment_colour and border_colours in BGR) every pixel
+    that does not look like the frame border is kept instead, which also keeps prints and
+    stripes; then parts that touch the frame edge and are outside the HSV range (hands,
+    hangers) are cut when config.cut_edge_intruders.
     """
     garment_mask = steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
                                         config.saturation_tolerance, config.value_tolerance,
                                         config.low_saturation)
-    if config.background_tolerance <= 0:
+    if config.background_tolerance <= 0 or border_colours is None:
         return garment_mask
-    x, y, w, h = steps.centre_window(small_bgr.shape, config.sample_window)
-    garment_colour = steps.median_colour(small_bgr[y:y + h, x:x + w])
-    border_colours = steps.sample_border_colours(small_bgr)
     background = steps.background_mask(small_bgr, garment_colour, border_colours,
-                                       config.background_tolerance)
+                                       config.background_tolerance,
+                                       centre_is_background=centre_is_background)
     mask = cv2.bitwise_not(background)
     if config.cut_edge_intruders:
         mask = steps.remove_edge_intruders(mask, garment_mask)
     return mask
+
+
+def object_area(object_mask) -> float:
+    """Fraction of the working image covered by the object mask (0 when there is none)."""
+    if object_mask is None:
+        return 0.0
+    return cv2.countNonZero(object_mask) / float(object_mask.shape[0] * object_mask.shape[1])
+
+
+def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
+                timer: _StepTimer | None = None):
+    """(closed mask, pieces, object mask) of the garment at working resolution.
+
+    When the centre's colour also shows on the frame border, the centre may be background
+    (the floor between two trouser legs): then the frame is also read with the centre as
+    background, and that reading wins when it finds an object at least twice as large
+    whose box holds the centre. timer, when given, records the steps.
+    """
+    lap = timer.lap if timer is not None else (lambda name: None)
+    garment_colour = border_colours = None
+    if config.background_tolerance > 0:
+        x, y, w, h = steps.centre_window(small.shape, config.sample_window)
+        garment_colour = steps.median_colour(small[y:y + h, x:x + w])
+        border_colours = steps.sample_border_colours(small)
+    mask = colour_mask(small, hsv, colour, config, garment_colour, border_colours)
+    lap("mask")
+    mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
+    lap("close")
+    pieces, object_mask = select_object(mask, config)
+    lap("contour")
+    matching = 0 if border_colours is None else steps.matches_border(garment_colour,
+                                                                     border_colours)
+    if not config.second_look or not 0 < matching <= len(border_colours) / 2:
+        return mask, pieces, object_mask
+    other_mask = colour_mask(small, hsv, colour, config, garment_colour, border_colours,
+                             centre_is_background=True)
+    other_mask = steps.close_mask(other_mask, config.close_kernel, config.close_iterations)
+    other_pieces, other_object = select_object(other_mask, config)
+    lap("second_look")
+    if other_pieces is None:
+        return mask, pieces, object_mask
+    x, y, w, h = cv2.boundingRect(np.concatenate(other_pieces))
+    centre_x, centre_y = small.shape[1] / 2, small.shape[0] / 2
+    holds_centre = x <= centre_x <= x + w and y <= centre_y <= y + h
+    current_area = object_area(object_mask)
+    if current_area > config.max_area:
+        current_area = 0.0  # Everything was taken: the centre was surely background.
+    other_area = object_area(other_object)
+    if holds_centre and other_area >= 2 * current_area and other_area <= config.max_area:
+        return other_mask, other_pieces, other_object
+    return mask, pieces, object_mask
 
 
 def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationResult:
@@ -146,12 +197,7 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     timer.lap("hsv")
     colour = steps.sample_centre_colour(hsv, config.sample_window)
     timer.lap("sample")
-    mask = colour_mask(small, hsv, colour, config)
-    timer.lap("mask")
-    mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
-    timer.lap("close")
-    pieces, object_mask = select_object(mask, config)
-    timer.lap("contour")
+    mask, pieces, object_mask = find_object(small, hsv, colour, config, timer)
     if pieces is None:
         return _not_found("no contour", mask, config.output_size, timer, 0.0, colour, scale)
     work_area = float(small.shape[0] * small.shape[1])

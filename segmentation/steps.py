@@ -313,8 +313,15 @@ def distinct_colours(colours, min_difference: int = 12) -> list[tuple[int, int, 
     return kept
 
 
+def matches_border(garment_colour, border_colours, same_colour: int = 24) -> int:
+    """How many border colours are within same_colour (L1) of the garment's colour."""
+    return sum(colour_difference(colour, garment_colour) < same_colour
+               for colour in border_colours)
+
+
 def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
-                    tolerance: int, same_colour: int = 24) -> np.ndarray:
+                    tolerance: int, same_colour: int = 24,
+                    centre_is_background: bool | None = None) -> np.ndarray:
     """0/255 mask of pixels that look like the background (the border colours).
 
     A pixel is background when its nearest colour is a border colour rather than the garment's,
@@ -322,10 +329,12 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     same_colour of the garment's are the garment touching the edge and are skipped. When most
     of the border has the garment's colour, the centre shows background (the gap between two
     shoes): then every pixel within tolerance / 2 of a border colour is background.
+    centre_is_background overrides that majority vote when given.
     """
     matching = [colour for colour in border_colours
                 if colour_difference(colour, garment_colour) < same_colour]
-    centre_is_background = len(matching) > len(border_colours) / 2
+    if centre_is_background is None:
+        centre_is_background = len(matching) > len(border_colours) / 2
     if centre_is_background:
         candidates, limit = border_colours, tolerance // 2
     else:

@@ -357,6 +357,22 @@ def test_hands_and_hanger_at_the_edges_are_left_out():
     assert box_iou(without.box, true_box) < 0.9
 
 
+def test_second_look_when_the_centre_shows_background():
+    # Floor colour at the centre (between the legs) and on a bit of the border; the garment
+    # is nearer the other background colour than the floor's, so the first reading keeps only
+    # the floor patch at the centre.
+    floor, rug, garment_colour = (200, 200, 200), (40, 100, 40), (40, 100, 110)
+    image = plain_background(480, 640, rug)
+    cv2.rectangle(image, (320, 420), (479, 479), floor, -1)  # One border piece shows floor.
+    true_box = (200, 80, 240, 320)
+    cv2.rectangle(image, (200, 80), (439, 399), garment_colour, -1)
+    cv2.rectangle(image, (290, 200), (350, 280), floor, -1)
+    result = segment(image)
+    assert box_iou(result.box, true_box) >= 0.9
+    first_reading = segment(image, SegmentationConfig(second_look=False))
+    assert box_iou(first_reading.box, true_box) < 0.5
+
+
 @pytest.mark.parametrize("background_colour", [(150, 150, 150), (60, 110, 160)])
 def test_white_garment_is_found_and_visible(background_colour):
     image, true_box = tshirt_photo(colour=(245, 245, 245), background_colour=background_colour,
