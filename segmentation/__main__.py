@@ -17,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from segmentation import images as image_files
 from segmentation.options import add_config_arguments, config_from_arguments
 from segmentation.pipeline import segment
@@ -54,6 +56,10 @@ def record_for(path, result=None, error=None, probabilities=None) -> dict:
                   bbox=list(result.box) if result.box is not None else None)
     if probabilities is not None and result.found:
         from segmentation.classify import top_classes
+
+        if not np.all(np.isfinite(probabilities)):
+            record["error"] = "the model returned invalid (NaN) probabilities; check the model file"
+            return record
 
         top3 = top_classes(probabilities, 3)
         record.update(label=CLASS_NAMES[top3[0][0]], label_index=top3[0][0],
