@@ -1,7 +1,7 @@
 """Speed of the CNN on this CPU, every variant measured side by side, interleaved and repeated.
 
-    python -m model.benchmark --quick                     # a few steps of everything (about a minute)
-    python -m model.benchmark                             # the full run: 5 rounds, about 10 minutes
+    python -m model.benchmark --quick          # a few steps of everything, one round (1-2 minutes)
+    python -m model.benchmark                  # the full run: 5 rounds (about 10 minutes)
     python -m model.benchmark --also-python .venv-intel/bin/python \\
         --json docs/benchmark.json --markdown docs/benchmark.md    # both environments, one table
     python -m model.benchmark --from-json docs/benchmark.json --markdown docs/benchmark.md
@@ -9,8 +9,9 @@
 Rows: training throughput (images/s) of the shipped architecture in fp32 with oneDNN (TensorFlow's
 default), fp32 with oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) and mixed bfloat16 (AMX); single-image
 latency of model.predict, a direct Keras call, a tf.function and LiteRT with one thread; and batch
-throughput of Keras and LiteRT. Where the Intel Extension for TensorFlow (ITEX) is installed,
-TensorFlow loads it and the rows are labelled with it.
+throughput of Keras and LiteRT; OpenVINO beside LiteRT where it is installed (the Intel
+environment). Where the Intel Extension for TensorFlow (ITEX) is installed, TensorFlow loads it
+and the rows are labelled with it.
 
 Every measurement runs in a fresh Python process, so that each training variant starts from the
 same state and oneDNN can be switched off. The inference rows of one runtime share a process and
@@ -107,8 +108,8 @@ RATIOS = (
     ("OpenVINO default vs f32 (1 image)", "latency_openvino", "latency_openvino_f32"),
 )
 # Rows compared between an environment with ITEX and one without, round by round.
-ITEX_RATIO_ROWS = ("train_fp32_onednn", "train_fp32_no_onednn", "train_bf16_mixed",
-                   "latency_keras_call", "batch_keras_call")
+ITEX_RATIO_ROWS = ("train_fp32_onednn", "train_bf16_mixed", "latency_keras_call",
+                   "batch_keras_call")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The benchmark's form: its quick mode runs end to end and writes every row; no speed is asserted."""
+"""The benchmark's form: quick mode runs end to end and writes every row; no speed is asserted."""
 
 import json
 import subprocess
