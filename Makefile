@@ -2,13 +2,17 @@
 #   make run    - virtual environment, runtime install, the app on the shipped model
 #   make test   - everything the tests need (apt dataset package too), then the whole suite
 PYTHON ?= python3
+MAKEFLAGS += --no-print-directory
 VENV ?= .venv
 BIN = $(VENV)/bin
 # apt-get through sudo when not root; skipped (with a message) where there is neither.
 SUDO := $(shell [ "$$(id -u)" = 0 ] && echo "" || (command -v sudo >/dev/null && echo sudo || echo none))
-APT_PACKAGES = dataset-fashion-mnist libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
+# Libraries that PyQt5's bundled Qt loads for a window (xcb) or offscreen.
+QT_APT_PACKAGES = libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
+	libglib2.0-0 libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-image0 \
+	libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xkb1
 
-.PHONY: run test venv install install-test apt-packages clean
+.PHONY: run test venv install install-test apt-packages qt-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,19 +23,24 @@ venv: $(BIN)/python
 install: venv
 	$(BIN)/pip install -e .
 
-install-test: venv apt-packages
+install-test: venv
+	$(MAKE) apt-packages APT_PACKAGES="dataset-fashion-mnist $(QT_APT_PACKAGES)"
 	$(BIN)/pip install -e ".[test]"
 
+qt-packages:
+	$(MAKE) apt-packages APT_PACKAGES="$(QT_APT_PACKAGES)"
+
+# Installs APT_PACKAGES when apt-get is there and we are root or have sudo; else says what to do.
 apt-packages:
 	@if ! command -v apt-get >/dev/null; then \
-		echo "No apt-get: install Fashion-MNIST yourself and set FASHION_MNIST_DIR; dataset tests will be skipped."; \
+		echo "No apt-get: install $(APT_PACKAGES) by other means (Fashion-MNIST: set FASHION_MNIST_DIR); tests that need them are skipped."; \
 	elif [ "$(SUDO)" = none ]; then \
-		echo "Neither root nor sudo: skipping apt packages ($(APT_PACKAGES)); dataset tests will be skipped."; \
+		echo "Neither root nor sudo: skipping apt packages ($(APT_PACKAGES)); tests that need them are skipped."; \
 	else \
 		dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $(APT_PACKAGES); }; \
 	fi
 
-run: install
+run: install qt-packages
 	$(BIN)/python -m camera_app $(ARGS)
 
 test: install-test
