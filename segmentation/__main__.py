@@ -145,7 +145,8 @@ def main(argv=None) -> int:
               flush=True)
     if arguments.out is not None:
         sheet_path = arguments.out / "contact_sheet.png"
-        image_files.write_image(sheet_path, image_files.contact_sheet(sheet_rows, entries_per_row=2))
+        sheet = image_files.contact_sheet(sheet_rows, entries_per_row=2)
+        image_files.write_image(sheet_path, sheet)
         print(f"Wrote pictures for {read_count} images and {sheet_path}", file=sys.stderr)
     if read_count == 0:
         print("No input could be read.", file=sys.stderr)

@@ -20,7 +20,7 @@ def load_classifier(model_path=None):
 
 
 def classify(predictor, model_inputs: np.ndarray, flip: bool = False) -> np.ndarray:
-    """Class probabilities (N, 10) for uint8 (N, 28, 28) inputs; flip averages with mirror images."""
+    """Class probabilities (N, 10) for uint8 (N, 28, 28) inputs; flip adds mirror images."""
     from model.predictor import predict_with_flip
 
     model_inputs = np.ascontiguousarray(model_inputs, dtype=np.uint8)

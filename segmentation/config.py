@@ -11,25 +11,25 @@ VARIANTS = ("fashion", "naive")
 class SegmentationConfig:
     # Side of the centre sampling square, as a fraction of the frame's shorter side.
     sample_window: float = 0.1
-    # Allowed hue distance from the sampled colour (OpenCV hue runs 0-179 and wraps at 180).
+    # Allowed hue distance from the sampled colour (OpenCV hue is 0-179 and wraps at 180).
     hue_tolerance: int = 12
     # Allowed saturation distance from the sampled colour (0-255).
     saturation_tolerance: int = 70
     # Allowed value (brightness) distance from the sampled colour (0-255).
     value_tolerance: int = 70
-    # Below this sampled saturation the hue is ignored: white, grey and black garments have no hue.
+    # Below this sampled saturation the hue is ignored (white, grey and black have no hue).
     low_saturation: int = 40
-    # Background model: a pixel nearer to a border colour than to the garment's, and within this L1 BGR distance of it, is background; 0 uses the HSV range mask alone.
+    # Max L1 BGR distance to a border colour for background pixels; 0 uses the HSV range alone.
     background_tolerance: int = 100
-    # When the centre's colour also shows on the border, also try the centre as background (trouser legs).
+    # If the centre colour shows on the border, also try the centre as background (trouser legs).
     second_look: bool = True
     # Side in pixels of the elliptic kernel used to close holes in the mask (at working size).
     close_kernel: int = 5
     # How many times the closing is applied.
     close_iterations: int = 2
-    # Cut parts of the object that touch the frame edge and lie outside the garment's HSV range (hands, hangers).
+    # Cut small off-colour parts that reach in from the frame edge (hands, hanger hooks).
     cut_edge_intruders: bool = False
-    # Side of the opening kernel that cuts thin parts (hangers, straps) as a fraction of the object's shorter side; 0 turns it off.
+    # Opening kernel cutting thin parts, as a fraction of the object's shorter side; 0 = off.
     open_fraction: float = 0.0
     # Fill holes inside the garment's outline (Fashion-MNIST garments are solid silhouettes).
     fill_holes: bool = True
@@ -37,7 +37,7 @@ class SegmentationConfig:
     min_area: float = 0.005
     # Largest accepted object area, as a fraction of the frame area.
     max_area: float = 0.95
-    # Other pieces within this gap (fraction of the frame's shorter side) of the chosen object are joined to it (a pair of shoes); 0 turns joining off.
+    # Join pieces this close (fraction of the shorter side) to the object (shoe pairs); 0 = off.
     join_distance: float = 0.1
     # A piece is joined only when its area is at least this fraction of the chosen object's area.
     join_min_ratio: float = 0.3
@@ -45,15 +45,15 @@ class SegmentationConfig:
     padding: int = 8
     # Side of the square model input in pixels.
     output_size: int = 28
-    # Empty pixels kept on each side of the garment inside the model input (Fashion-MNIST uses 0).
+    # Empty pixels on each side of the garment in the model input (Fashion-MNIST uses 0).
     margin: int = 0
-    # "fashion": Fashion-MNIST-like conversion; "naive": the seed's stretch without negation, for comparison.
+    # "fashion": Fashion-MNIST-like conversion; "naive": the seed's stretch, for comparison.
     variant: str = "fashion"
     # Apply light unsharp masking to the model input, as the Fashion-MNIST conversion did.
     sharpen: bool = False
     # Stretch the garment's intensities to span the full range, like Fashion-MNIST images do.
     normalise_contrast: bool = True
-    # Longer side in pixels of the downscaled image used for the mask work; 0 uses the full frame.
+    # Longer side of the downscaled image used for the mask work; 0 uses the full frame.
     work_size: int = 320
 
     def __post_init__(self):
@@ -71,14 +71,16 @@ class SegmentationConfig:
             raise ValueError("Need 0 <= min_area < max_area <= 1, "
                              f"got min_area={self.min_area}, max_area={self.max_area}.")
         if self.padding < 0 or self.margin < 0 or self.join_distance < 0 or self.open_fraction < 0:
-            raise ValueError("padding, margin, join_distance and open_fraction must not be negative.")
+            raise ValueError("padding, margin, join_distance and open_fraction must not be "
+                             "negative.")
         if self.output_size < 4 or 2 * self.margin >= self.output_size:
             raise ValueError(f"output_size must be at least 4 and larger than twice the margin, "
                              f"got output_size={self.output_size}, margin={self.margin}.")
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
         if self.work_size != 0 and self.work_size < 32:
-            raise ValueError(f"work_size must be 0 (full frame) or at least 32, got {self.work_size}.")
+            raise ValueError("work_size must be 0 (full frame) or at least 32, "
+                             f"got {self.work_size}.")
 
 
 def field_names() -> list[str]:

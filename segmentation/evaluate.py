@@ -89,7 +89,7 @@ def read_labels(path) -> list[FolderLabels]:
 
 
 def load_photos(directory, labels: list[FolderLabels]):
-    """(folder labels, path, image or None, error or None) for each photo of each labelled folder."""
+    """(folder labels, path, image or None, error or None) for each photo in labelled folders."""
     photos = []
     for folder_labels in labels:
         folder = Path(directory) / folder_labels.folder

@@ -1,4 +1,4 @@
-"""Reading image files and drawing the pictures the command lines write (overlays, contact sheets)."""
+"""Reading image files and drawing what the command lines write (overlays, contact sheets)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 def draw_overlay(frame_bgr: np.ndarray, result, label: str | None = None,
                  sample_window: float = 0.1) -> np.ndarray:
-    """A copy of the frame with the garment's contour (green), box (yellow) and the sampling square."""
+    """A copy of the frame with the garment's contour (green), box (yellow) and sampling square."""
     from segmentation.steps import centre_window  # Local import keeps this module light.
 
     overlay = frame_bgr.copy()

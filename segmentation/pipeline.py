@@ -203,9 +203,11 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     work_area = float(small.shape[0] * small.shape[1])
     area_fraction = cv2.countNonZero(object_mask) / work_area
     if area_fraction < config.min_area:
-        return _not_found("too small", mask, config.output_size, timer, area_fraction, colour, scale)
+        return _not_found("too small", mask, config.output_size, timer, area_fraction, colour,
+                          scale)
     if area_fraction > config.max_area:
-        return _not_found("too large", mask, config.output_size, timer, area_fraction, colour, scale)
+        return _not_found("too large", mask, config.output_size, timer, area_fraction, colour,
+                          scale)
     points = np.concatenate(pieces)
     outline = points if len(pieces) == 1 else cv2.convexHull(points)
     contour = np.round((outline.astype(np.float32) + 0.5) / scale - 0.5).astype(np.int32)

@@ -130,7 +130,7 @@ def test_classify_fills_label_confidence_and_top3(photo_folder, capsys):
 
 @pytest.fixture
 def labelled_folder(tmp_path: Path) -> Path:
-    """tops/ with two T-shirts and bottoms/ with two trousers and a corrupt file, plus labels.csv."""
+    """tops/ (two T-shirts), bottoms/ (two trousers, a corrupt file) and labels.csv."""
     root = tmp_path / "labelled"
     (root / "tops").mkdir(parents=True)
     (root / "bottoms").mkdir()
