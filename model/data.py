@@ -112,6 +112,9 @@ def load_fashion_mnist(directory: str | os.PathLike | None = None) -> FashionMni
     """Loads the four arrays from the first folder that holds all four files."""
     searched = []
     for candidate in candidate_directories(directory):
+        if not candidate.is_dir():
+            searched.append(f"  {candidate}: no such folder")
+            continue
         paths = {key: find_file(candidate, stem) for key, (stem, *_) in FILES.items()}
         if all(paths.values()):
             return _read_all(candidate, paths)
