@@ -116,17 +116,19 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     stripes; then parts that touch the frame edge and are outside the HSV range (hands,
     hangers) are cut when config.cut_edge_intruders.
     """
-    garment_mask = steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
-                                        config.saturation_tolerance, config.value_tolerance,
-                                        config.low_saturation)
+    def garment_range():
+        return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
+                                    config.saturation_tolerance, config.value_tolerance,
+                                    config.low_saturation)
+
     if config.background_tolerance <= 0 or border_colours is None:
-        return garment_mask
+        return garment_range()
     background = steps.background_mask(small_bgr, garment_colour, border_colours,
                                        config.background_tolerance,
                                        centre_is_background=centre_is_background)
     mask = cv2.bitwise_not(background)
     if config.cut_edge_intruders:
-        mask = steps.remove_edge_intruders(mask, garment_mask)
+        mask = steps.remove_edge_intruders(mask, garment_range())
     return mask
 
 
