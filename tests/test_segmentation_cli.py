@@ -199,3 +199,27 @@ def test_evaluate_without_a_model_says_so(labelled_folder, tmp_path, capsys):
     status = evaluate.main([str(labelled_folder), "--model", str(tmp_path / "none.tflite")])
     assert status == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# --- Help and the benchmark ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("module", ["segmentation.__main__", "segmentation.evaluate",
+                                    "segmentation.benchmark"])
+def test_entry_points_have_help(module, capsys):
+    import importlib
+
+    with pytest.raises(SystemExit) as stop:
+        importlib.import_module(module).main(["--help"])
+    assert stop.value.code == 0
+    assert "python -m segmentation" in capsys.readouterr().out
+
+
+def test_benchmark_prints_every_step_and_the_total(capsys):
+    from segmentation import benchmark
+
+    assert benchmark.main(["--repeats", "3", "--sizes", "160x120", "320x240"]) == 0
+    output = capsys.readouterr().out
+    for name in ("160x120", "320x240", "mask", "to_input", "total"):
+        assert name in output
+    with pytest.raises(SystemExit):
+        benchmark.main(["--sizes", "big"])
