@@ -33,6 +33,8 @@ class SegmentationConfig:
     open_fraction: float = 0.0
     # Fill holes inside the garment's outline (Fashion-MNIST garments are solid silhouettes).
     fill_holes: bool = True
+    # Smallest colour step (L1, BGR) across the object's outline; flatter is lighting; 0 = off.
+    min_edge_contrast: float = 10.0
     # Smallest accepted object area, as a fraction of the frame area.
     min_area: float = 0.005
     # Largest accepted object area, as a fraction of the frame area.
@@ -64,6 +66,9 @@ class SegmentationConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+        if not self.min_edge_contrast >= 0:
+            raise ValueError("min_edge_contrast must not be negative, "
+                             f"got {self.min_edge_contrast}.")
         if self.close_kernel < 1 or self.close_iterations < 0:
             raise ValueError("close_kernel must be at least 1 and close_iterations at least 0, "
                              f"got {self.close_kernel} and {self.close_iterations}.")
@@ -92,11 +97,12 @@ def seed_config() -> SegmentationConfig:
     """Settings close to the seed pipeline, for comparison.
 
     Wide HSV tolerances, no background model, 3x3 closing five times, no hole filling or
-    joining, and the naive conversion (the seed also used the mean colour and the largest
+    joining, no edge contrast check, and the naive conversion (the seed also used the mean colour and the largest
     contour; this package always uses the median and prefers the contour at the centre).
     """
     return SegmentationConfig(hue_tolerance=50, saturation_tolerance=70, value_tolerance=70,
                               low_saturation=0, background_tolerance=0, second_look=False,
                               close_kernel=3,
                               close_iterations=5, fill_holes=False, join_distance=0.0,
+                              min_edge_contrast=0.0,
                               padding=0, variant="naive", normalise_contrast=False)

@@ -46,6 +46,8 @@ class SegmentationResult:
     scale: float = 1.0
     # (x, y, w, h) of the crop: the box grown by config.padding and clipped to the frame, or None.
     crop_box: tuple[int, int, int, int] | None = None
+    # Colour step (L1, BGR) across the object's outline; 0.0 when it was not measured.
+    edge_contrast: float = 0.0
 
 
 class _StepTimer:
@@ -61,11 +63,12 @@ class _StepTimer:
         self.last = now
 
 
-def _not_found(reason, mask, output_size, timer, area_fraction=0.0, colour=None, scale=1.0):
+def _not_found(reason, mask, output_size, timer, area_fraction=0.0, colour=None, scale=1.0,
+               edge_contrast=0.0):
     return SegmentationResult(found=False, reason=reason, mask=mask, contour=None, box=None,
                               crop=None, model_input=np.zeros((output_size, output_size), np.uint8),
                               area_fraction=float(area_fraction), timings=timer.timings,
-                              sample_colour=colour, scale=scale)
+                              sample_colour=colour, scale=scale, edge_contrast=edge_contrast)
 
 
 def mask_for_box(object_mask: np.ndarray, box, scale: float) -> np.ndarray:
@@ -139,6 +142,15 @@ def object_area(object_mask) -> float:
     return cv2.countNonZero(object_mask) / float(object_mask.shape[0] * object_mask.shape[1])
 
 
+def stands_out(small: np.ndarray, object_mask, config: SegmentationConfig) -> bool:
+    """True when the object's outline is a real colour step, not a lighting gradient."""
+    if config.min_edge_contrast <= 0:
+        return True
+    if object_mask is None:
+        return False
+    return steps.edge_contrast(small, object_mask) >= config.min_edge_contrast
+
+
 def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
                 timer: _StepTimer | None = None):
     """(closed mask, pieces, object mask) of the garment at working resolution.
@@ -146,7 +158,8 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     When the centre's colour also shows on the frame border, the centre may be background
     (the floor between two trouser legs): then the frame is also read with the centre as
     background, and that reading wins when it finds an object at least twice as large
-    whose box holds the centre. timer, when given, records the steps.
+    whose box holds the centre, or when the first object does not stand out from the
+    background and the second does. timer, when given, records the steps.
     """
     lap = timer.lap if timer is not None else (lambda name: None)
     garment_colour = border_colours = None
@@ -175,10 +188,12 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     centre_x, centre_y = small.shape[1] / 2, small.shape[0] / 2
     holds_centre = x <= centre_x <= x + w and y <= centre_y <= y + h
     current_area = object_area(object_mask)
-    if current_area > config.max_area:
-        current_area = 0.0  # Everything was taken: the centre was surely background.
+    if current_area > config.max_area or not stands_out(small, object_mask, config):
+        current_area = 0.0  # Everything was taken, or only lighting: the centre was background.
     other_area = object_area(other_object)
-    if holds_centre and other_area >= 2 * current_area and other_area <= config.max_area:
+    if not stands_out(small, other_object, config):
+        other_area = 0.0
+    if holds_centre and 0 < other_area <= config.max_area and other_area >= 2 * current_area:
         return other_mask, other_pieces, other_object
     return mask, pieces, object_mask
 
@@ -210,6 +225,14 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     if area_fraction > config.max_area:
         return _not_found("too large", mask, config.output_size, timer, area_fraction, colour,
                           scale)
+    contrast = 0.0
+    if config.min_edge_contrast > 0:
+        contrast = steps.edge_contrast(small, object_mask)
+        timer.lap("contrast")
+        if contrast < config.min_edge_contrast:
+            # A patch of plain wall cut out by a lighting gradient has no edge of its own.
+            return _not_found("no object distinct from the background", mask,
+                              config.output_size, timer, area_fraction, colour, scale, contrast)
     points = np.concatenate(pieces)
     outline = points if len(pieces) == 1 else cv2.convexHull(points)
     contour = np.round((outline.astype(np.float32) + 0.5) / scale - 0.5).astype(np.int32)
@@ -237,4 +260,5 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     return SegmentationResult(found=True, reason=None, mask=object_mask, contour=contour,
                               box=box, crop=crop, model_input=model_input,
                               area_fraction=float(area_fraction), timings=timer.timings,
-                              sample_colour=colour, scale=scale, crop_box=crop_box)
+                              sample_colour=colour, scale=scale, crop_box=crop_box,
+                              edge_contrast=contrast)

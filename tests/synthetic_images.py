@@ -116,3 +116,24 @@ def clip_box(box, shape) -> tuple[int, int, int, int]:
     left, top = max(0, x), max(0, y)
     right, bottom = min(shape[1], x + w), min(shape[0], y + h)
     return left, top, right - left, bottom - top
+
+
+def lit_wall(height: int = 480, width: int = 640, colour=(185, 175, 165), gain=(0.85, 1.1),
+             direction: str = "horizontal", sigma: float = 4, seed: int = 0) -> np.ndarray:
+    """A plain wall lit unevenly: brightness goes smoothly from gain[0] to gain[1], plus noise.
+
+    direction is "horizontal" (left to right), "vertical" (top to bottom) or "radial" (centre
+    to corners, like a lamp in front of the wall).
+    """
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+    if direction == "horizontal":
+        position = columns / (width - 1)
+    elif direction == "vertical":
+        position = rows / (height - 1)
+    elif direction == "radial":
+        position = np.hypot(columns - width / 2, rows - height / 2) / np.hypot(width / 2, height / 2)
+    else:
+        raise ValueError(f"direction must be horizontal, vertical or radial, got {direction!r}.")
+    shade = gain[0] + (gain[1] - gain[0]) * position
+    image = np.asarray(colour, dtype=np.float32)[None, None, :] * shade[..., None]
+    return add_noise(np.clip(image, 0, 255).astype(np.uint8), sigma, seed)

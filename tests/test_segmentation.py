@@ -15,8 +15,9 @@ from segmentation import (SegmentationConfig, SegmentationResult, choose_contour
                           hsv_range_mask, padded_box, sample_centre_colour, segment,
                           seed_config, to_fashion_mnist, to_naive)
 from segmentation.steps import circular_median_hue, join_nearby
-from synthetic_images import (SHOE_OUTLINE, TROUSER_OUTLINE, add_noise, box_iou,
-                                    draw_garment, hsv_colour, plain_background, polygon,
+from segmentation.steps import edge_contrast
+from synthetic_images import (SHOE_OUTLINE, TROUSER_OUTLINE, TSHIRT_OUTLINE, add_noise, box_iou,
+                                    draw_garment, hsv_colour, lit_wall, plain_background, polygon,
                                     tshirt_photo, union_box)
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ def test_contour_is_in_frame_coordinates_for_a_downscaled_frame():
 @pytest.mark.parametrize("bad_config", [
     dict(variant="fancy"), dict(min_area=0.5, max_area=0.1), dict(sample_window=0),
     dict(hue_tolerance=-1), dict(output_size=28, margin=14), dict(work_size=10),
+    dict(min_edge_contrast=-1),
 ])
 def test_invalid_configuration_is_refused(bad_config):
     with pytest.raises(ValueError):
@@ -392,6 +394,60 @@ def test_white_garment_is_found_and_visible(background_colour):
     garment = result.model_input[result.model_input > 0]
     assert garment.size > 200  # A silhouette, not a few specks.
     assert np.median(garment) >= 40  # Still visible against the black background.
+
+
+# --- Empty walls: lighting is not a garment ------------------------------------------------------
+
+NOT_DISTINCT = "no object distinct from the background"
+
+
+@pytest.mark.parametrize("direction, colour, gain", [
+    ("horizontal", (185, 175, 165), (0.85, 1.1)),
+    ("horizontal", (120, 160, 200), (1.1, 0.8)),
+    ("vertical", (230, 230, 230), (0.7, 1.15)),
+    ("radial", (60, 60, 60), (1.1, 0.8)),
+])
+@pytest.mark.parametrize("sigma", [4, 12])
+def test_plain_wall_with_a_lighting_gradient_is_no_garment(direction, colour, gain, sigma):
+    wall = lit_wall(colour=colour, gain=gain, direction=direction, sigma=sigma)
+    result = segment(wall)
+    assert not result.found and result.reason == NOT_DISTINCT
+    assert result.box is None and not result.model_input.any()
+    assert result.edge_contrast < SegmentationConfig().min_edge_contrast
+    # Without the check the gradient cuts a garment-sized patch out of the wall.
+    unchecked = segment(wall, SegmentationConfig(min_edge_contrast=0))
+    assert unchecked.found and unchecked.area_fraction > 0.1
+
+
+@pytest.mark.parametrize("garment_colour, wall_colour", [
+    ((120, 40, 30), (185, 175, 165)),   # A dark blue top on a warm wall.
+    ((40, 40, 170), (120, 160, 200)),   # A red top on a beige wall.
+    ((150, 140, 130), (185, 175, 165)),  # A garment only a little darker than the wall.
+    ((240, 240, 240), (150, 150, 150)),  # A white garment on a grey wall.
+])
+@pytest.mark.parametrize("direction", ["horizontal", "radial"])
+def test_garment_on_a_wall_with_a_lighting_gradient_is_found(garment_colour, wall_colour,
+                                                             direction):
+    image = lit_wall(colour=wall_colour, direction=direction, sigma=0)
+    true_box = draw_garment(image, polygon(TSHIRT_OUTLINE, 200, 110, 260, 250), garment_colour)
+    image = add_noise(image, 6)
+    result = segment(image)
+    assert result.found, result.reason
+    assert box_iou(result.box, true_box) >= 0.9
+    assert result.edge_contrast >= SegmentationConfig().min_edge_contrast
+
+
+def test_edge_contrast_sees_a_step_but_not_a_gradient():
+    mask = np.zeros((240, 320), np.uint8)
+    mask[:, 100:220] = 255  # A strip from the top edge to the bottom edge.
+    gradient = np.repeat(np.linspace(120, 200, 320, dtype=np.float32)[None, :], 240, axis=0)
+    smooth = cv2.merge([gradient.astype(np.uint8)] * 3)
+    stepped = smooth.copy()
+    stepped[mask > 0] = (60, 60, 60)
+    assert edge_contrast(smooth, mask) < 5
+    assert edge_contrast(stepped, mask) > 100
+    assert edge_contrast(smooth, np.zeros_like(mask)) == 0.0
+    assert edge_contrast(smooth, np.full_like(mask, 255)) == 0.0  # Only the frame edge.
 
 
 # --- Package boundaries ------------------------------------------------------------------------
