@@ -34,7 +34,7 @@ class SegmentationConfig:
     # Fill holes inside the garment's outline (Fashion-MNIST garments are solid silhouettes).
     fill_holes: bool = True
     # Smallest colour step (L1, BGR) across the object's outline; flatter is lighting; 0 = off.
-    min_edge_contrast: float = 10.0
+    min_edge_contrast: float = 12.0
     # Smallest accepted object area, as a fraction of the frame area.
     min_area: float = 0.005
     # Largest accepted object area, as a fraction of the frame area.
