@@ -132,8 +132,23 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip: bool = Fal
     return scores
 
 
-def summarise(scores: list[PhotoScore]) -> dict:
-    """Counts and rates per folder and overall (rates are fractions of all photos)."""
+def calibration_error(confidences, correct, bins: int = 5) -> float | None:
+    """Expected calibration error: the gap between confidence and accuracy, over equal bins."""
+    if not confidences:
+        return None
+    confidences, correct = np.asarray(confidences), np.asarray(correct, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    bin_of = np.clip(np.digitize(confidences, edges[1:-1]), 0, bins - 1)
+    return float(sum(abs(confidences[bin_of == index].mean() - correct[bin_of == index].mean())
+                     * (bin_of == index).mean() for index in range(bins) if (bin_of == index).any()))
+
+
+def summarise(scores: list[PhotoScore], threshold: float = 0.5) -> dict:
+    """Counts and rates per folder and overall (rates are fractions of all photos).
+
+    Photos whose confidence reaches the threshold are the ones the app would name; the others
+    it calls "not sure". The calibration error is over the photos where a garment was found.
+    """
 
     def rates(subset):
         count = len(subset)
@@ -143,7 +158,16 @@ def summarise(scores: list[PhotoScore]) -> dict:
         right = [score.confidence for score in subset if score.exact]
         wrong = [score.confidence for score in subset
                  if score.predicted is not None and not score.exact]
+        named = [score for score in subset
+                 if score.confidence is not None and score.confidence >= threshold]
+        classified = [score for score in subset if score.confidence is not None]
         return {"photos": count, "found": found, "exact": exact, "group": group,
+                "named_rate": len(named) / count if count else 0.0,
+                "exact_accuracy_when_named": (sum(score.exact for score in named) / len(named)
+                                              if named else None),
+                "calibration_error": calibration_error(
+                    [score.confidence for score in classified],
+                    [score.exact for score in classified]),
                 "found_rate": found / count if count else 0.0,
                 "exact_accuracy": exact / count if count else 0.0,
                 "group_accuracy": group / count if count else 0.0,
@@ -169,7 +193,11 @@ def summary_table(summary: dict) -> str:
     if overall["mean_confidence_right"] is not None or overall["mean_confidence_wrong"] is not None:
         right = overall["mean_confidence_right"] or 0.0
         wrong = overall["mean_confidence_wrong"] or 0.0
-        lines.append(f"mean confidence: {right:.2f} when exact, {wrong:.2f} when not")
+        lines.append(f"mean confidence: {right:.2f} when exact, {wrong:.2f} when not; "
+                     f"calibration error {overall['calibration_error']:.2f}")
+    if overall["exact_accuracy_when_named"] is not None:
+        lines.append(f"above the confidence threshold: {overall['named_rate']:.0%} of photos "
+                     f"named, {overall['exact_accuracy_when_named']:.0%} of those exact")
     return "\n".join(lines)
 
 
@@ -211,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="average the prediction of each input and its mirror image")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="write failures.png (contact sheet of the photos not named exactly)")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="confidence below which the app says 'not sure' (default 0.5)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="a text table, or one JSON object with the summary")
     add_config_arguments(parser)
@@ -241,7 +271,7 @@ def main(argv=None) -> int:
         if error:
             print(f"{path}: error: {error}", file=sys.stderr)
     scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True)
-    summary = summarise(scores)
+    summary = summarise(scores, arguments.threshold)
     if arguments.format == "json":
         print(json.dumps(summary))
     else:

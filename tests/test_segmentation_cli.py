@@ -164,6 +164,11 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     assert summary["folders"]["tops"]["exact"] == 0 and summary["folders"]["tops"]["found"] == 2
     assert summary["overall"]["exact_accuracy"] == pytest.approx(2 / 5)
     assert summary["overall"]["found_rate"] == pytest.approx(4 / 5)
+    # Every found photo gets confidence 0.82: all are named, half of them rightly.
+    assert summary["overall"]["named_rate"] == pytest.approx(4 / 5)
+    assert summary["overall"]["exact_accuracy_when_named"] == pytest.approx(2 / 4)
+    assert summary["overall"]["calibration_error"] == pytest.approx(0.82 - 0.5)
+    assert evaluate.summarise(scores, threshold=0.9)["overall"]["named_rate"] == 0
     table = evaluate.summary_table(summary)
     assert "overall" in table and "40%" in table
     sheet = evaluate.failure_sheet(scores, photos, labels, evaluate.SegmentationConfig())
