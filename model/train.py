@@ -49,6 +49,7 @@ class TrainConfig:
     dense_units: int = 256  # Hidden units of the head.
     seed: int = 1  # Seed for the split, the weights and the augmentation.
     data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
+    init_from: str = ""  # A .keras model of the same architecture to start from (fine-tuning).
 
 
 def split_train_validation(images, labels, config: TrainConfig):
@@ -129,6 +130,8 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
     model = build_network(network_config)
+    if config.init_from:
+        model.set_weights(keras.models.load_model(config.init_from, compile=False).get_weights())
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"])
