@@ -47,14 +47,15 @@ class TrainConfig:
     stem_filters: int = 32  # Network width at 28x28.
     block_filters: tuple = (64, 96)  # Network widths at 14x14 and 7x7.
     dense_units: int = 256  # Hidden units of the head.
-    seed: int = 1  # Seed for the split, the weights and the augmentation.
+    seed: int = 1  # Seed for the weights, the shuffling and the augmentation.
+    split_seed: int = 1  # Seed of the validation split; fixed, so fine-tuning never sees it.
     data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
     init_from: str = ""  # A .keras model of the same architecture to start from (fine-tuning).
 
 
 def split_train_validation(images, labels, config: TrainConfig):
     """A shuffled split of the training set; the validation part is used to monitor only."""
-    order = np.random.default_rng(config.seed).permutation(len(labels))
+    order = np.random.default_rng(config.split_seed).permutation(len(labels))
     validation, train = order[:config.validation_size], order[config.validation_size:]
     if config.train_limit:
         train = train[:config.train_limit]
