@@ -137,3 +137,14 @@ def lit_wall(height: int = 480, width: int = 640, colour=(185, 175, 165), gain=(
     shade = gain[0] + (gain[1] - gain[0]) * position
     image = np.asarray(colour, dtype=np.float32)[None, None, :] * shade[..., None]
     return add_noise(np.clip(image, 0, 255).astype(np.uint8), sigma, seed)
+
+
+def write_video(path, frames, frames_per_second=30):
+    """Writes BGR frames as an MJPG video that OpenCV reads back."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), frames_per_second,
+                             (width, height))
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(frame)
+    writer.release()

@@ -20,6 +20,7 @@ from camera_app.sources import (FolderSource, SourceError, VideoSource,  # noqa:
                                 open_source)
 from model.classes import CLASS_NAMES  # noqa: E402
 from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL  # noqa: E402
+from synthetic_images import write_video  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -51,15 +52,6 @@ def garment_frame(random=None, noise=0.0):
         frame = np.clip(frame + random.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
     return frame
 
-
-def write_video(path, frames, frames_per_second=30):
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), frames_per_second,
-                             (width, height))
-    assert writer.isOpened()
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
 
 
 # ----- The per-frame function -----

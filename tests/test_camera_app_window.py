@@ -21,6 +21,7 @@ from camera_app.worker import FrameWorker  # noqa: E402
 from model.classes import CLASS_NAMES  # noqa: E402
 from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL  # noqa: E402
 from segmentation import SegmentationConfig  # noqa: E402
+from synthetic_images import write_video  # noqa: E402
 
 FRAMES_PER_GARMENT = 15
 WALL_COLOUR = (70, 160, 90)  # A green wall: saturated, unlike the grey garments in front of it.
@@ -46,15 +47,6 @@ def open_window(qtbot, store):
 
     return opener
 
-
-def write_video(path, frames, frames_per_second=30):
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), frames_per_second,
-                             (width, height))
-    assert writer.isOpened()
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
 
 
 def garment_frame():
