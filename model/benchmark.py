@@ -428,7 +428,7 @@ def compute_ratios(rows: list, environments: list) -> list:
                 itex_row = by_key.get((itex_environment["key"], name))
                 stock_row = by_key.get((stock_environment["key"], name))
                 if itex_row and stock_row:
-                    comparisons.append((f"ITEX vs stock: {itex_row['description']}",
+                    comparisons.append((f"with ITEX vs without: {itex_row['description']}",
                                         f"{itex_environment['key']} vs {stock_environment['key']}",
                                         itex_row, stock_row))
     ratios = []
@@ -744,6 +744,8 @@ def main(argv=None) -> int:
         except (OSError, ValueError) as error:
             parser.error(f"cannot read {arguments.from_json}: {error}")
         json_path = arguments.from_json
+        # Ratios follow the current definitions, so that old results get new comparisons.
+        report["ratios"] = compute_ratios(report["rows"], report["environments"])
     else:
         config = QUICK_CONFIG if arguments.quick else BenchmarkConfig()
         if arguments.rounds is not None:

@@ -40,7 +40,7 @@ def test_itex_is_compared_with_stock_round_by_round():
             make_row("train_fp32_onednn", [150.0, 500.0], "intel")]
     environments = [{"key": "stock", "itex": None}, {"key": "intel", "itex": "2.15.0.0"}]
     itex_ratios = [ratio for ratio in compute_ratios(rows, environments)
-                   if ratio["comparison"].startswith("ITEX")]
+                   if ratio["comparison"].startswith("with ITEX")]
     assert len(itex_ratios) == 1
     assert itex_ratios[0]["per_round"] == [1.5, 2.5]
     assert itex_ratios[0]["environment"] == "intel vs stock"
