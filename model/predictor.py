@@ -62,7 +62,6 @@ class LiteRtPredictor:
                 f"{tuple(output_detail['shape'])}; expected (N, 28, 28, 1) to (N, 10).")
         self.input_index = input_detail["index"]
         self.output_index = output_detail["index"]
-        self.batch_size = None
         self.interpreter.allocate_tensors()
         self.batch_size = int(input_detail["shape"][0])
 
@@ -112,9 +111,9 @@ def load_predictor(path: str | os.PathLike | None = None, threads: int = 1):
 def predict_with_flip(predictor, images: np.ndarray) -> np.ndarray:
     """Averages the probabilities of the images and their mirror images (flip TTA)."""
     images = np.asarray(images)
-    both = np.concatenate([images, images[:, :, ::-1]]) if images.ndim == 3 else None
-    if both is None:
-        return predict_with_flip(predictor, images[np.newaxis])
+    if images.ndim == 2:
+        images = images[np.newaxis]
+    both = np.concatenate([images, images[:, :, ::-1]])
     probabilities = predictor.predict(np.ascontiguousarray(both))
     count = images.shape[0]
     return (probabilities[:count] + probabilities[count:]) / 2
