@@ -47,10 +47,30 @@ class TrainConfig:
     stem_filters: int = 32  # Network width at 28x28.
     block_filters: tuple = (64, 96)  # Network widths at 14x14 and 7x7.
     dense_units: int = 256  # Hidden units of the head.
+    block_dropout: float = 0.1  # Dropout after each pooling (no weights, so free to change when fine-tuning).
+    head_dropout: float = 0.4  # Dropout before the classifier.
     seed: int = 1  # Seed for the weights, the shuffling and the augmentation.
     split_seed: int = 1  # Seed of the validation split; fixed, so fine-tuning never sees it.
     data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
     init_from: str = ""  # A .keras model of the same architecture to start from (fine-tuning).
+
+
+def earlier_stages(init_from: str) -> list:
+    """The training stages behind a fine-tuned model, read from the card next to its file."""
+    if not init_from:
+        return []
+    card_path = Path(init_from).parent / "model_card.json"
+    if not card_path.exists():
+        return [{"model": init_from, "note": "no model card found next to it"}]
+    card = json.loads(card_path.read_text())
+    stage = {"model": init_from, "epochs_run": card.get("epochs_run"),
+             "wall_time_seconds": card.get("wall_time_seconds"),
+             "validation_accuracy": card.get("validation_accuracy"),
+             "training": card.get("training")}
+    # Cards written before this field existed still name their own starting point.
+    before = card["earlier_stages"] if "earlier_stages" in card else \
+        earlier_stages((card.get("training") or {}).get("init_from", ""))
+    return before + [stage]
 
 
 def split_train_validation(images, labels, config: TrainConfig):
@@ -127,7 +147,9 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
 
     network_config = NetworkConfig(stem_filters=config.stem_filters,
                                    block_filters=tuple(config.block_filters),
-                                   dense_units=config.dense_units)
+                                   dense_units=config.dense_units,
+                                   block_dropout=config.block_dropout,
+                                   head_dropout=config.head_dropout)
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
     model = build_network(network_config)
@@ -183,6 +205,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
                     "validation_images": int(len(validation_labels)),
                     "test_images": int(len(dataset.test_labels))},
         "training": dataclasses.asdict(config),
+        "earlier_stages": earlier_stages(config.init_from),
         "wall_time_seconds": round(wall_seconds, 1),
         "epochs_run": len(history.history["loss"]),
         "validation_accuracy": validation_report["accuracy"],

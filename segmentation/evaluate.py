@@ -180,6 +180,13 @@ def summarise(scores: list[PhotoScore], threshold: float = 0.5) -> dict:
             "overall": rates(scores)}
 
 
+def photo_record(score: PhotoScore) -> dict:
+    """One photo's outcome, for comparing settings photo by photo."""
+    return {"path": str(score.path), "folder": score.folder, "predicted": score.predicted,
+            "confidence": score.confidence, "exact": score.exact, "group": score.group,
+            "reason": score.error or (score.result.reason if score.result is not None else None)}
+
+
 def summary_table(summary: dict) -> str:
     """The summary as an aligned text table."""
     lines = [f"{'folder':<14}{'photos':>7}{'found':>8}{'exact':>8}{'group':>8}"]
@@ -273,6 +280,7 @@ def main(argv=None) -> int:
     scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True)
     summary = summarise(scores, arguments.threshold)
     if arguments.format == "json":
+        summary["photos"] = [photo_record(score) for score in scores]
         print(json.dumps(summary))
     else:
         print(summary_table(summary))

@@ -130,3 +130,21 @@ def test_model_package_imports_nothing_from_the_app_or_qt():
             "('PyQt5', 'segmentation', 'camera_app', 'tensorflow')]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_fine_tuned_card_lists_every_earlier_stage(tmp_path):
+    from model.train import earlier_stages
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    # A card from before the field existed names only its own starting point.
+    (first / "model_card.json").write_text(json.dumps(
+        {"epochs_run": 55, "wall_time_seconds": 5000.0, "validation_accuracy": 0.94,
+         "training": {"init_from": ""}}))
+    (second / "model_card.json").write_text(json.dumps(
+        {"epochs_run": 16, "wall_time_seconds": 1700.0, "validation_accuracy": 0.942,
+         "training": {"init_from": str(first / "fashion_cnn.keras")}}))
+    stages = earlier_stages(str(second / "fashion_cnn.keras"))
+    assert [stage["epochs_run"] for stage in stages] == [55, 16]
+    assert earlier_stages("") == []
+    assert "no model card" in earlier_stages(str(tmp_path / "elsewhere.keras"))[0]["note"]

@@ -197,6 +197,10 @@ def test_evaluate_command_prints_table_and_writes_failures(labelled_folder, tmp_
     summary = json.loads(capsys.readouterr().out)
     assert set(summary["folders"]) == {"tops", "bottoms"}
     assert summary["overall"]["photos"] == 5 and summary["overall"]["found"] == 4
+    records = {Path(record["path"]).name: record for record in summary["photos"]}
+    assert len(records) == 5
+    assert records["broken.jpg"]["predicted"] is None and records["broken.jpg"]["reason"]
+    assert sum(record["exact"] for record in records.values()) == summary["overall"]["exact"]
     assert (out / "failures.png").is_file()
 
 
