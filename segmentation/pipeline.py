@@ -251,11 +251,12 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
         # The working image has detail enough for 28 pixels; it is much cheaper than the frame.
         model_input = steps.to_fashion_mnist(small[y:y + h, x:x + w], object_mask[y:y + h, x:x + w],
                                              config.output_size, config.margin, config.sharpen,
-                                             config.normalise_contrast)
+                                             config.normalise_contrast, config.stretch_below)
     else:
         crop_mask = mask_for_box(object_mask, crop_box, scale)
         model_input = steps.to_fashion_mnist(crop, crop_mask, config.output_size, config.margin,
-                                             config.sharpen, config.normalise_contrast)
+                                             config.sharpen, config.normalise_contrast,
+                                             config.stretch_below)
     timer.lap("to_input")
     return SegmentationResult(found=True, reason=None, mask=object_mask, contour=contour,
                               box=box, crop=crop, model_input=model_input,

@@ -200,13 +200,15 @@ def sharpen_image(image: np.ndarray, amount: float = 0.5) -> np.ndarray:
     return cv2.addWeighted(image, 1 + amount, blurred, -amount, 0)
 
 
-def stretch_contrast(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def stretch_contrast(values: np.ndarray, weights: np.ndarray, below: float = 256) -> np.ndarray:
     """Stretches garment intensities (float) so the brightest garment pixels reach 255.
 
-    The darkest garment pixels stay above zero so the garment does not melt into the background.
+    Only garments whose median intensity is below `below` are stretched (light garments,
+    faint once negated). The darkest garment pixels stay above zero so the garment does not
+    melt into the background.
     """
     garment = values[weights > 0.5]
-    if garment.size < 4:
+    if garment.size < 4 or np.median(garment) >= below:
         return values
     low, high = np.percentile(garment, (2, 98))
     if high - low < 1:
@@ -218,12 +220,13 @@ def stretch_contrast(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def to_fashion_mnist(crop_bgr: np.ndarray, crop_mask: np.ndarray, output_size: int = 28,
                      margin: int = 0, sharpen: bool = False,
-                     normalise_contrast: bool = False) -> np.ndarray:
+                     normalise_contrast: bool = False, stretch_below: float = 256) -> np.ndarray:
     """The garment as a Fashion-MNIST-like uint8 image (output_size x output_size).
 
     Background 0, greyscale, garment intensities negated (dark garments show bright), the
     longest edge of the garment fitted to output_size - 2 * margin with its aspect kept, centred.
-    crop_mask (0-255, same size as crop_bgr) marks the garment; soft edges are kept.
+    crop_mask (0-255, same size as crop_bgr) marks the garment; soft edges are kept. With
+    normalise_contrast, garments fainter than stretch_below are stretched (stretch_contrast).
     """
     if crop_bgr.shape[:2] != crop_mask.shape[:2]:
         raise ValueError(f"crop_bgr {crop_bgr.shape[:2]} and crop_mask {crop_mask.shape[:2]} "
@@ -243,7 +246,7 @@ def to_fashion_mnist(crop_bgr: np.ndarray, crop_mask: np.ndarray, output_size: i
     weights = small_mask.astype(np.float32) / 255.0
     garment = 255.0 - small_grey.astype(np.float32)
     if normalise_contrast:
-        garment = stretch_contrast(garment, weights)
+        garment = stretch_contrast(garment, weights, stretch_below)
     image = np.clip(garment * weights, 0, 255).astype(np.uint8)
     if sharpen:
         image = sharpen_image(image)

@@ -318,7 +318,7 @@ def test_naive_variant_reproduces_the_seed_conversion():
 def test_sharpen_and_contrast_options_change_the_input():
     image, _ = tshirt_photo(background="noisy", colour=(90, 90, 90))
     plain = segment(image, SegmentationConfig(normalise_contrast=False)).model_input
-    stretched = segment(image, SegmentationConfig(normalise_contrast=True)).model_input
+    stretched = segment(image, SegmentationConfig(stretch_below=256)).model_input
     sharpened = segment(image, SegmentationConfig(normalise_contrast=False, sharpen=True))
     assert stretched.max() > plain.max()
     assert not np.array_equal(sharpened.model_input, plain)
@@ -383,6 +383,16 @@ def test_opening_cuts_a_thin_strap_of_the_garment_colour():
     assert box_iou(segment(image).box, true_box) < 0.9
     result = segment(image, SegmentationConfig(open_fraction=0.1))
     assert box_iou(result.box, true_box) >= 0.9
+
+
+def test_only_faint_garments_are_stretched():
+    dark, _ = tshirt_photo(colour=(90, 90, 90), background_colour=(200, 210, 190))
+    light, _ = tshirt_photo(colour=(235, 235, 235), background_colour=(60, 110, 160))
+    plain = SegmentationConfig(normalise_contrast=False)
+    assert np.array_equal(segment(dark).model_input, segment(dark, plain).model_input)
+    light_input = segment(light).model_input
+    assert light_input.max() > segment(light, plain).model_input.max() + 100
+    assert np.median(light_input[light_input > 0]) >= 40  # Visible against the black.
 
 
 @pytest.mark.parametrize("background_colour", [(150, 150, 150), (60, 110, 160)])
