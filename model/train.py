@@ -47,7 +47,7 @@ class TrainConfig:
     stem_filters: int = 32  # Network width at 28x28.
     block_filters: tuple = (64, 96)  # Network widths at 14x14 and 7x7.
     dense_units: int = 256  # Hidden units of the head.
-    block_dropout: float = 0.1  # Dropout after each pooling (no weights, so free to change when fine-tuning).
+    block_dropout: float = 0.1  # Dropout after each pooling (free to change when fine-tuning).
     head_dropout: float = 0.4  # Dropout before the classifier.
     seed: int = 1  # Seed for the weights, the shuffling and the augmentation.
     split_seed: int = 1  # Seed of the validation split; fixed, so fine-tuning never sees it.
