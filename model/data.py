@@ -3,7 +3,7 @@
     python -m model.data                 # where the dataset was found, shapes, checksum
     python -m model.data --download      # allow Keras to fetch it (needs internet)
 
-Search order: an explicit directory, $FASHION_MNIST_DIR, the Debian package
+Search order: an explicit directory (then only it), $FASHION_MNIST_DIR, the Debian package
 `dataset-fashion-mnist` (/usr/share/datasets/fashion-mnist), Keras' cache
 (~/.keras/datasets/fashion-mnist). Nothing is downloaded unless asked for.
 """
@@ -54,10 +54,14 @@ class FashionMnist:
 
 
 def candidate_directories(directory: str | os.PathLike | None = None) -> list[Path]:
-    """Returns the folders searched for the dataset, in order."""
-    candidates = []
+    """Returns the folders searched for the dataset, in order.
+
+    A folder given explicitly is the only one searched, so that a mistyped path is an error
+    rather than a silent switch to another copy.
+    """
     if directory is not None:
-        candidates.append(Path(directory))
+        return [Path(directory)]
+    candidates = []
     if os.environ.get(ENVIRONMENT_VARIABLE):
         candidates.append(Path(os.environ[ENVIRONMENT_VARIABLE]))
     candidates += [DEBIAN_DIR, KERAS_CACHE_DIR]

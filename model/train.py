@@ -16,13 +16,14 @@ import dataclasses
 import json
 import os
 import platform
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from model.data import load_fashion_mnist
+from model.data import DatasetError, load_fashion_mnist
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,12 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
     model = build_network(network_config)
     if config.init_from:
-        model.set_weights(keras.models.load_model(config.init_from, compile=False).get_weights())
+        try:
+            model.set_weights(keras.models.load_model(config.init_from, compile=False).get_weights())
+        except (OSError, ValueError) as error:
+            raise ValueError(f"--init-from {config.init_from}: cannot start from it ({error}). "
+                             "It must be a .keras model of the same architecture "
+                             "(--stem-filters, --block-filters, --dense-units).") from error
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"])
@@ -248,7 +254,14 @@ def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:
 
 def main(argv=None) -> int:
     config, out, verbose = parse_config(argv)
-    train(config, out, verbose)
+    if config.init_from and not Path(config.init_from).is_file():
+        print(f"error: --init-from {config.init_from}: no such file.", file=sys.stderr)
+        return 2
+    try:
+        train(config, out, verbose)
+    except (DatasetError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -53,7 +53,6 @@ def garment_frame(random=None, noise=0.0):
     return frame
 
 
-
 # ----- The per-frame function -----
 
 @pytest.mark.parametrize("frame", [

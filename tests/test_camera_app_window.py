@@ -48,7 +48,6 @@ def open_window(qtbot, store):
     return opener
 
 
-
 def garment_frame():
     frame = np.full((480, 640, 3), 205, np.uint8)
     cv2.rectangle(frame, (250, 120), (390, 400), (120, 40, 30), -1)

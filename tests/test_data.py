@@ -101,12 +101,21 @@ def test_header_count_larger_than_payload_is_truncation(tmp_path):
 
 def test_missing_dataset_lists_places_and_says_how_to_get_it(nowhere):
     with pytest.raises(DatasetError) as raised:
-        load_fashion_mnist(nowhere / "explicit")
+        load_fashion_mnist()
     message = str(raised.value)
-    for place in ("explicit", "debian", "keras"):
+    for place in ("debian", "keras"):
         assert str(nowhere / place) in message
     assert "apt-get install dataset-fashion-mnist" in message
     assert "--download" in message
+
+
+def test_a_missing_explicit_directory_is_an_error_not_a_fallback(nowhere):
+    write_dataset(nowhere / "debian")
+    with pytest.raises(DatasetError) as raised:
+        load_fashion_mnist(nowhere / "typo")
+    assert str(nowhere / "typo") in str(raised.value)
+    assert str(nowhere / "debian") not in str(raised.value)
+    assert load_fashion_mnist().directory == nowhere / "debian"
 
 
 def test_explicit_directory_then_environment_variable(nowhere, monkeypatch):

@@ -148,3 +148,24 @@ def test_a_fine_tuned_card_lists_every_earlier_stage(tmp_path):
     assert [stage["epochs_run"] for stage in stages] == [55, 16]
     assert earlier_stages("") == []
     assert "no model card" in earlier_stages(str(tmp_path / "elsewhere.keras"))[0]["note"]
+
+
+def test_training_explains_a_missing_start_model_and_dataset(tmp_path, capsys):
+    from model.train import main
+
+    assert main(["--init-from", str(tmp_path / "none.keras"), "--out", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["--data-dir", str(tmp_path / "typo"), "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "Fashion-MNIST not found" in error and str(tmp_path / "typo") in error
+
+
+@pytest.mark.slow
+def test_training_refuses_to_start_from_another_architecture(tiny_run, tmp_path, capsys):
+    from model.train import main
+
+    out, _ = tiny_run  # Narrower than the default network.
+    status = main(["--init-from", str(out / "fashion_cnn.keras"), "--epochs", "1",
+                   "--train-limit", "500", "--out", str(tmp_path)])
+    assert status == 2
+    assert "same architecture" in capsys.readouterr().err
