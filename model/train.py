@@ -40,6 +40,8 @@ class TrainConfig:
     shift_pixels: int = 2  # Random shift augmentation, in pixels.
     erasing_probability: float = 0.5  # Random erasing augmentation.
     camera_probability: float = 0.0  # Camera-like distortions (blur, gamma, ragged edges).
+    pipeline_images: str = ""  # .npz from segmentation.synthetic: the images seen as photos.
+    pipeline_probability: float = 0.0  # Chance to train on an image's pipeline version.
     precision: str = "fp32"  # "fp32" or "bf16" (mixed bfloat16 on AMX).
     validation_size: int = 5000  # Images held out of the training set for validation.
     train_limit: int = 0  # Use only this many training images (0: all); for smoke runs.
@@ -74,23 +76,60 @@ def earlier_stages(init_from: str) -> list:
     return before + [stage]
 
 
-def split_train_validation(images, labels, config: TrainConfig):
-    """A shuffled split of the training set; the validation part is used to monitor only."""
-    order = np.random.default_rng(config.split_seed).permutation(len(labels))
+def split_indices(count: int, config: TrainConfig):
+    """Shuffled (train, validation) indices of the training set; validation only monitors."""
+    order = np.random.default_rng(config.split_seed).permutation(count)
     validation, train = order[:config.validation_size], order[config.validation_size:]
     if config.train_limit:
         train = train[:config.train_limit]
-    return images[train], labels[train], images[validation], labels[validation]
+    return train, validation
 
 
-def make_dataset(images, labels, config: TrainConfig, training: bool):
+def load_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
+    """The training images seen through the pipeline (aligned with the training set), or None.
+
+    Raises ValueError when the file is missing or was made from other data.
+    """
+    if config.pipeline_probability <= 0:
+        return None
+    if not config.pipeline_images:
+        raise ValueError("--pipeline-probability needs --pipeline-images FILE.npz; make one "
+                         "with `python -m segmentation.synthetic --out FILE.npz`.")
+    try:
+        with np.load(config.pipeline_images) as archive:
+            images, checksum = archive["images"], str(archive["dataset_checksum"])
+    except (OSError, KeyError, ValueError) as error:
+        raise ValueError(f"--pipeline-images {config.pipeline_images}: not readable as the "
+                         f"output of segmentation.synthetic ({error}).") from error
+    if images.shape != dataset.train_images.shape or checksum != dataset.checksum:
+        raise ValueError(f"--pipeline-images {config.pipeline_images}: made from other data "
+                         f"(shape {images.shape}); make it again from the whole training set "
+                         "with `python -m segmentation.synthetic --out FILE.npz` (no --limit).")
+    return images
+
+
+def make_dataset(images, labels, config: TrainConfig, training: bool, pipeline_images=None):
+    """Batches of (image, one-hot label); training ones shuffled and augmented.
+
+    With pipeline_images (aligned with images), a training image is replaced by its
+    pipeline version with probability config.pipeline_probability, before augmentation.
+    """
     import tensorflow as tf
 
     from model.augment import AugmentConfig, augment
     from model.classes import NUM_CLASSES
 
-    dataset = tf.data.Dataset.from_tensor_slices(
-        (images[..., np.newaxis].astype(np.float32), labels.astype(np.int32)))
+    def as_float(array):
+        return array[..., np.newaxis].astype(np.float32)
+
+    if training and pipeline_images is not None:
+        probability = config.pipeline_probability
+        dataset = tf.data.Dataset.from_tensor_slices(
+            (as_float(images), as_float(pipeline_images), labels.astype(np.int32)))
+        dataset = dataset.map(lambda image, seen, label: (
+            tf.where(tf.random.uniform([]) < probability, seen, image), label))
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((as_float(images), labels.astype(np.int32)))
     if training:
         augment_config = AugmentConfig(
             flip=config.flip, shift_pixels=config.shift_pixels,
@@ -140,9 +179,16 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     dataset = load_fashion_mnist(config.data_dir or None)
-    train_images, train_labels, validation_images, validation_labels = \
-        split_train_validation(dataset.train_images, dataset.train_labels, config)
-    train_data = make_dataset(train_images, train_labels, config, training=True)
+    train_indices, validation_indices = split_indices(len(dataset.train_labels), config)
+    train_images, train_labels = (dataset.train_images[train_indices],
+                                  dataset.train_labels[train_indices])
+    validation_images = dataset.train_images[validation_indices]
+    validation_labels = dataset.train_labels[validation_indices]
+    pipeline_images = load_pipeline_images(config, dataset)
+    if pipeline_images is not None:
+        pipeline_images = pipeline_images[train_indices]
+    train_data = make_dataset(train_images, train_labels, config, training=True,
+                              pipeline_images=pipeline_images)
     validation_data = make_dataset(validation_images, validation_labels, config, training=False)
     steps_per_epoch = int(np.ceil(len(train_labels) / config.batch_size))
 
@@ -254,9 +300,11 @@ def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:
 
 def main(argv=None) -> int:
     config, out, verbose = parse_config(argv)
-    if config.init_from and not Path(config.init_from).is_file():
-        print(f"error: --init-from {config.init_from}: no such file.", file=sys.stderr)
-        return 2
+    for option, path in (("--init-from", config.init_from),
+                         ("--pipeline-images", config.pipeline_images)):
+        if path and not Path(path).is_file():
+            print(f"error: {option} {path}: no such file.", file=sys.stderr)
+            return 2
     try:
         train(config, out, verbose)
     except (DatasetError, ValueError) as error:

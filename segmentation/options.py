@@ -10,12 +10,12 @@ from segmentation.config import SegmentationConfig, seed_config
 
 
 def field_comments() -> dict[str, str]:
-    """The one-line comment above each SegmentationConfig field, used as its --help text."""
+    """The comment above each SegmentationConfig field, used as its --help text."""
     comments, previous = {}, ""
     for line in inspect.getsource(SegmentationConfig).splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
-            previous = stripped.lstrip("# ")
+            previous = (previous + " " + stripped.lstrip("# ")).strip()
         elif ":" in stripped and not stripped.startswith(("def", "class", "@")):
             comments[stripped.split(":")[0].strip()] = previous
             previous = ""

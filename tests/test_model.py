@@ -169,3 +169,35 @@ def test_training_refuses_to_start_from_another_architecture(tiny_run, tmp_path,
                    "--train-limit", "500", "--out", str(tmp_path)])
     assert status == 2
     assert "same architecture" in capsys.readouterr().err
+
+
+def test_pipeline_images_replace_training_images_with_the_given_probability():
+    from model.train import TrainConfig, make_dataset
+
+    images = np.zeros((200, 28, 28), np.uint8)
+    seen = np.full((200, 28, 28), 255, np.uint8)
+    labels = np.arange(200) % 10
+    plain = dict(flip=False, shift_pixels=0, erasing_probability=0.0, batch_size=200)
+    for probability, expected in ((1.0, 1.0), (0.0, 0.0), (0.3, 0.3)):
+        config = TrainConfig(pipeline_probability=probability, **plain)
+        batch, _ = next(iter(make_dataset(images, labels, config, True, pipeline_images=seen)))
+        share = float(np.mean(np.asarray(batch)[:, 0, 0, 0] == 255))
+        assert abs(share - expected) < 0.12, (probability, share)
+
+
+def test_training_refuses_pipeline_images_of_other_data(tmp_path, fashion_mnist):
+    from model.train import TrainConfig, load_pipeline_images
+
+    path = tmp_path / "few.npz"
+    np.savez(path, images=fashion_mnist.train_images[:10], found=np.ones(10, bool),
+             dataset_checksum=fashion_mnist.checksum)
+    config = TrainConfig(pipeline_images=str(path), pipeline_probability=0.3)
+    with pytest.raises(ValueError, match="made from other data"):
+        load_pipeline_images(config, fashion_mnist)
+    with pytest.raises(ValueError, match="needs --pipeline-images"):
+        load_pipeline_images(TrainConfig(pipeline_probability=0.3), fashion_mnist)
+    (tmp_path / "broken.npz").write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match="not readable"):
+        load_pipeline_images(TrainConfig(pipeline_images=str(tmp_path / "broken.npz"),
+                                         pipeline_probability=0.3), fashion_mnist)
+    assert load_pipeline_images(TrainConfig(pipeline_images=str(path)), fashion_mnist) is None

@@ -213,7 +213,7 @@ def test_evaluate_without_a_model_says_so(labelled_folder, tmp_path, capsys):
 # --- Help and the benchmark ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("module", ["segmentation.__main__", "segmentation.evaluate",
-                                    "segmentation.benchmark"])
+                                    "segmentation.benchmark", "segmentation.synthetic"])
 def test_entry_points_have_help(module, capsys):
     import importlib
 

@@ -1,0 +1,247 @@
+"""Fashion-MNIST training images seen through the segmentation pipeline, for training.
+
+    python -m segmentation.synthetic --out runs/pipeline_images.npz       # about 10 min
+    python -m segmentation.synthetic --out /tmp/check.npz --limit 2000 --sheet /tmp/check.png
+    python -m model.train --pipeline-images runs/pipeline_images.npz --pipeline-probability 0.3
+
+Each training image is rendered as a photo (the garment tinted in a random colour, placed
+near the centre of a plain, blotchy or striped background with uneven light, noise and
+blur) and brought back to 28x28 by `segment`, with the app's settings. The model thus
+trains on the pipeline's real artefacts: ragged or spilled masks, background between
+trouser legs, gaps in prints, resampling and contrast changes. Writes an .npz with
+`images` (uint8, aligned with the 60,000 training images; an image the pipeline did not
+find stays as it was), `found`, and the dataset's checksum, which `model.train` checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from segmentation.config import SegmentationConfig
+from segmentation.pipeline import segment
+
+# Weights of the blue, green and red channels in OpenCV's BGR-to-grey conversion.
+GREY_WEIGHTS = np.array([0.114, 0.587, 0.299], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class PhotoConfig:
+    # Smallest and largest side of the garment's square in the photo, in pixels.
+    garment_side: tuple = (56, 150)
+    # Share of the photo's height that the garment's square takes (the rest is background).
+    fill: tuple = (0.45, 0.85)
+    # Largest offset of the garment from the photo's centre, as a fraction of its size.
+    centre_jitter: float = 0.06
+    # Largest saturation of the garment's and the background's colours (0-255).
+    max_saturation: int = 220
+    # Largest relative change of light across the photo (a linear gradient).
+    max_gradient: float = 0.25
+    # Largest relative shading inside the garment (folds and wrinkles).
+    max_shading: float = 0.12
+    # Largest standard deviation of the camera noise, in grey levels.
+    max_noise: float = 6.0
+    # Largest sigma of the Gaussian blur, in pixels.
+    max_blur: float = 1.2
+
+
+def smooth_noise(random: np.random.Generator, shape, sigma: float, amplitude: float):
+    """Gaussian noise blurred by sigma pixels and scaled to the given standard deviation."""
+    noise = cv2.GaussianBlur(random.normal(0, 1, shape).astype(np.float32), (0, 0), sigma)
+    return noise * (amplitude / (float(noise.std()) + 1e-6))
+
+
+def random_colour(random: np.random.Generator, max_saturation: int) -> np.ndarray:
+    """A bright BGR colour (float32, 0-255) of random hue and saturation."""
+    hsv = np.uint8([[[random.integers(0, 180), random.integers(0, max_saturation + 1), 255]]])
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
+
+
+def silhouette(image: np.ndarray) -> np.ndarray:
+    """1 inside the garment's outline (holes filled), 0 outside, as uint8."""
+    solid = (image > 0).astype(np.uint8)
+    contours, _ = cv2.findContours(solid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(solid, contours, -1, 1, cv2.FILLED)
+    return solid
+
+
+def background(random: np.random.Generator, height: int, width: int, config: PhotoConfig):
+    """A float32 BGR background: one colour, plain, blotchy or striped."""
+    colour = random.uniform(20, 240) / 255.0 * random_colour(random, config.max_saturation)
+    image = np.empty((height, width, 3), np.float32)
+    image[:] = colour
+    kind = random.integers(0, 3)
+    if kind == 1:  # Blotches: carpets, wood, a bed cover.
+        blotches = smooth_noise(random, (height, width), random.uniform(1, 15),
+                                random.uniform(5, 35))
+        image += blotches[..., None]
+    elif kind == 2:  # Stripes in a second colour: tiles, fabric.
+        angle, period = random.uniform(0, np.pi), random.uniform(4, 30)
+        rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+        wave = np.sin((columns * np.cos(angle) + rows * np.sin(angle)) * (2 * np.pi / period))
+        stripe_colour = random_colour(random, config.max_saturation) / 255.0
+        image += (wave * random.uniform(8, 40))[..., None] * stripe_colour
+    return image
+
+
+def render_photo(image: np.ndarray, random: np.random.Generator,
+                 config: PhotoConfig = PhotoConfig()) -> np.ndarray:
+    """A uint8 BGR photo of the Fashion-MNIST garment (28x28 uint8) near the centre."""
+    side = int(random.integers(config.garment_side[0], config.garment_side[1] + 1))
+    height = int(side / random.uniform(*config.fill))
+    width = max(side + 8, int(height * random.choice([4 / 3, 3 / 4, 1.0])))
+    photo = background(random, height, width, config)
+    # Fashion-MNIST intensities are negated photo greys. Its edge pixels fade into the white
+    # of the original product photo, so spread the edge values outwards before negating:
+    # otherwise every garment gets a light rim.
+    shape = silhouette(image)
+    edge = shape - cv2.erode(shape, np.ones((3, 3), np.uint8))
+    source = image.astype(np.float32)
+    for _ in range(2):
+        source = np.where(edge + (1 - shape) > 0, cv2.dilate(source, np.ones((3, 3))), source)
+    size = (side, side)
+    grey = 255.0 - np.clip(cv2.resize(source, size, interpolation=cv2.INTER_CUBIC), 0, 255)
+    alpha = cv2.resize(shape.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)[..., None]
+    # A tint whose grey is at most 1 keeps the garment's grey levels where they were.
+    tint = random_colour(random, config.max_saturation)
+    tint /= max(1.0, float(tint @ GREY_WEIGHTS))
+    shading = 1 + smooth_noise(random, size, random.uniform(2, 8),
+                               random.uniform(0, config.max_shading))
+    garment = grey[..., None] * tint * shading[..., None]
+    left = (width - side) / 2 + random.uniform(-1, 1) * config.centre_jitter * width
+    top = (height - side) / 2 + random.uniform(-1, 1) * config.centre_jitter * height
+    left, top = int(np.clip(left, 0, width - side)), int(np.clip(top, 0, height - side))
+    region = photo[top:top + side, left:left + side]
+    region[:] = region * (1 - alpha) + garment * alpha
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+    light = (1 + random.uniform(-1, 1) * config.max_gradient * (columns / width - 0.5)
+             + random.uniform(-1, 1) * config.max_gradient * (rows / height - 0.5))
+    photo = photo * light[..., None] + random.normal(0, random.uniform(0, config.max_noise),
+                                                     photo.shape).astype(np.float32)
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    blur = random.uniform(0, config.max_blur)
+    return cv2.GaussianBlur(photo, (0, 0), blur) if blur > 0.3 else photo
+
+
+def through_pipeline(image: np.ndarray, random: np.random.Generator, photo_config: PhotoConfig,
+                     segmentation_config: SegmentationConfig):
+    """(model input, found): the image rendered as a photo and segmented back to 28x28."""
+    result = segment(render_photo(image, random, photo_config), segmentation_config)
+    return (result.model_input, True) if result.found else (image, False)
+
+
+def _work(job):
+    """One chunk of images for a worker process; seeds depend on the image index only."""
+    start, images, seed, photo_config, segmentation_config = job
+    outputs, found = [], []
+    for offset, image in enumerate(images):
+        random = np.random.default_rng([seed, start + offset])
+        model_input, ok = through_pipeline(image, random, photo_config, segmentation_config)
+        outputs.append(model_input)
+        found.append(ok)
+    return start, np.stack(outputs), np.array(found)
+
+
+def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
+                    photo_config: PhotoConfig = PhotoConfig(),
+                    segmentation_config: SegmentationConfig = SegmentationConfig(),
+                    progress: bool = False):
+    """(images seen through the pipeline, found flags) for uint8 (N, 28, 28) images.
+
+    The result does not depend on the number of processes (0: one per core).
+    """
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 (N, 28, 28), got {images.dtype} {images.shape}.")
+    chunk = 500
+    jobs = [(start, images[start:start + chunk], seed, photo_config, segmentation_config)
+            for start in range(0, len(images), chunk)]
+    outputs = np.empty_like(images)
+    found = np.zeros(len(images), dtype=bool)
+    processes = processes or multiprocessing.cpu_count()
+    started, done = time.time(), 0
+    with contextlib.ExitStack() as stack:
+        results = map(_work, jobs)
+        if processes > 1:
+            # Fresh interpreters: a forked child can deadlock on OpenCV's threads in the parent.
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(
+                processes, initializer=cv2.setNumThreads, initargs=(1,)))
+            results = pool.imap_unordered(_work, jobs)
+        for start, chunk_outputs, chunk_found in results:
+            outputs[start:start + len(chunk_outputs)] = chunk_outputs
+            found[start:start + len(chunk_found)] = chunk_found
+            done += len(chunk_found)
+            if progress:
+                rate = done / max(time.time() - started, 1e-6)
+                print(f"\r{done}/{len(images)} images, {rate:.0f}/s, "
+                      f"{(len(images) - done) / rate:.0f} s left ", end="", file=sys.stderr,
+                      flush=True)
+    if progress:
+        print(file=sys.stderr)
+    return outputs, found
+
+
+def contact_sheet(originals: np.ndarray, outputs: np.ndarray, seed: int,
+                  photo_config: PhotoConfig, count: int = 24) -> np.ndarray:
+    """Rows of (original, photo, pipeline output) triples, 112 pixels each, to look at."""
+    tiles = []
+    for index in range(min(count, len(originals))):
+        random = np.random.default_rng([seed, index])
+        photo = cv2.resize(render_photo(originals[index], random, photo_config), (112, 112))
+        grey = [cv2.cvtColor(cv2.resize(image, (112, 112), interpolation=cv2.INTER_NEAREST),
+                             cv2.COLOR_GRAY2BGR) for image in (originals[index], outputs[index])]
+        tiles.append(np.hstack([grey[0], photo, grey[1]]))
+    while len(tiles) % 3:
+        tiles.append(np.zeros_like(tiles[0]))
+    return np.vstack([np.hstack(tiles[start:start + 3]) for start in range(0, len(tiles), 3)])
+
+
+def main(argv=None) -> int:
+    from model.data import DatasetError, load_fashion_mnist
+
+    parser = argparse.ArgumentParser(prog="python -m segmentation.synthetic", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.npz",
+                        help="where to write the images")
+    parser.add_argument("--data-dir", help="folder of the Fashion-MNIST IDX files")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the rendering (default 0)")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="worker processes (default: one per core)")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="only the first N training images, for a quick look (the file "
+                             "is then refused by model.train)")
+    parser.add_argument("--sheet", type=Path, metavar="FILE.png",
+                        help="also write original / photo / pipeline triples to look at")
+    arguments = parser.parse_args(argv)
+    try:
+        dataset = load_fashion_mnist(arguments.data_dir)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    images = dataset.train_images[:arguments.limit or None]
+    photo_config, segmentation_config = PhotoConfig(), SegmentationConfig()
+    outputs, found = pipeline_images(images, arguments.seed, arguments.processes, photo_config,
+                                     segmentation_config, progress=True)
+    arguments.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(arguments.out, images=outputs, found=found,
+                        dataset_checksum=dataset.checksum, seed=arguments.seed,
+                        photo_config=str(asdict(photo_config)),
+                        segmentation_config=str(asdict(segmentation_config)))
+    print(f"Wrote {arguments.out}: {len(images)} images, the pipeline found the garment in "
+          f"{found.mean() * 100:.1f}% (the others stay as they were).")
+    if arguments.sheet:
+        cv2.imwrite(str(arguments.sheet), contact_sheet(images, outputs, arguments.seed,
+                                                        photo_config))
+        print(f"Wrote {arguments.sheet}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
