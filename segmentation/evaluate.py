@@ -197,6 +197,10 @@ def summary_table(summary: dict) -> str:
         lines.append(f"{name:<14}{rates['photos']:>7}{rates['found_rate']:>8.0%}"
                      f"{rates['exact_accuracy']:>8.0%}{rates['group_accuracy']:>8.0%}")
     overall = summary["overall"]
+    # Rounded percentages can hide a goal missed by one photo: give the counts too.
+    lines.append(f"overall: {overall['exact']} of {overall['photos']} exact "
+                 f"({overall['exact_accuracy']:.1%}), {overall['group']} in the right group "
+                 f"({overall['group_accuracy']:.1%})")
     if overall["mean_confidence_right"] is not None or overall["mean_confidence_wrong"] is not None:
         right = overall["mean_confidence_right"] or 0.0
         wrong = overall["mean_confidence_wrong"] or 0.0

@@ -170,7 +170,7 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     assert summary["overall"]["calibration_error"] == pytest.approx(0.82 - 0.5)
     assert evaluate.summarise(scores, threshold=0.9)["overall"]["named_rate"] == 0
     table = evaluate.summary_table(summary)
-    assert "overall" in table and "40%" in table
+    assert "overall" in table and "40%" in table and "2 of 5 exact (40.0%)" in table
     sheet = evaluate.failure_sheet(scores, photos, labels, evaluate.SegmentationConfig())
     assert sheet.shape[0] >= 2 * 160  # Two tops and the corrupt file failed.
 
