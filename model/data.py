@@ -141,6 +141,29 @@ def _read_all(directory: Path, paths: dict) -> FashionMnist:
     return FashionMnist(**arrays, directory=directory, checksum=digest.hexdigest())
 
 
+def load_pipeline_images(path: str | os.PathLike, dataset: FashionMnist,
+                         split: str = "train") -> np.ndarray:
+    """Images of one split seen through the segmentation pipeline, aligned with the dataset.
+
+    The file comes from `python -m segmentation.synthetic --split SPLIT`. Raises ValueError
+    when it cannot be read or was made from other images.
+    """
+    expected = getattr(dataset, f"{split}_images")
+    remake = f"make it with `python -m segmentation.synthetic --split {split} --out FILE.npz`"
+    try:
+        with np.load(path) as archive:
+            images, checksum = archive["images"], str(archive["dataset_checksum"])
+            file_split = str(archive["split"]) if "split" in archive else "train"
+    except (OSError, KeyError, ValueError) as error:
+        raise ValueError(f"{path}: not readable as the output of segmentation.synthetic "
+                         f"({error}); {remake}.") from error
+    if file_split != split or images.shape != expected.shape or checksum != dataset.checksum:
+        raise ValueError(f"{path}: made from other data ({file_split} split, shape "
+                         f"{images.shape}), not from all {split} images of this dataset; "
+                         f"{remake} (no --limit).")
+    return images
+
+
 def download_with_keras() -> Path:
     """Fetches the dataset through Keras into its cache; only called when asked for."""
     from keras.datasets import fashion_mnist  # Imported here: TensorFlow is slow to import.

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.data import DatasetError, load_fashion_mnist
+from model.data import DatasetError, load_fashion_mnist, load_pipeline_images
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def split_indices(count: int, config: TrainConfig):
     return train, validation
 
 
-def load_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
+def training_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
     """The training images seen through the pipeline (aligned with the training set), or None.
 
     Raises ValueError when the file is missing or was made from other data.
@@ -95,17 +95,7 @@ def load_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
     if not config.pipeline_images:
         raise ValueError("--pipeline-probability needs --pipeline-images FILE.npz; make one "
                          "with `python -m segmentation.synthetic --out FILE.npz`.")
-    try:
-        with np.load(config.pipeline_images) as archive:
-            images, checksum = archive["images"], str(archive["dataset_checksum"])
-    except (OSError, KeyError, ValueError) as error:
-        raise ValueError(f"--pipeline-images {config.pipeline_images}: not readable as the "
-                         f"output of segmentation.synthetic ({error}).") from error
-    if images.shape != dataset.train_images.shape or checksum != dataset.checksum:
-        raise ValueError(f"--pipeline-images {config.pipeline_images}: made from other data "
-                         f"(shape {images.shape}); make it again from the whole training set "
-                         "with `python -m segmentation.synthetic --out FILE.npz` (no --limit).")
-    return images
+    return load_pipeline_images(config.pipeline_images, dataset, "train")
 
 
 def make_dataset(images, labels, config: TrainConfig, training: bool, pipeline_images=None):
@@ -184,7 +174,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
                                   dataset.train_labels[train_indices])
     validation_images = dataset.train_images[validation_indices]
     validation_labels = dataset.train_labels[validation_indices]
-    pipeline_images = load_pipeline_images(config, dataset)
+    pipeline_images = training_pipeline_images(config, dataset)
     if pipeline_images is not None:
         pipeline_images = pipeline_images[train_indices]
     train_data = make_dataset(train_images, train_labels, config, training=True,

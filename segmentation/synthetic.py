@@ -1,16 +1,18 @@
 """Fashion-MNIST training images seen through the segmentation pipeline, for training.
 
-    python -m segmentation.synthetic --out runs/pipeline_images.npz       # about 10 min
+    python -m segmentation.synthetic --out runs/pipeline_images.npz       # about 15 min
+    python -m segmentation.synthetic --split test --out runs/pipeline_test.npz
     python -m segmentation.synthetic --out /tmp/check.npz --limit 2000 --sheet /tmp/check.png
-    python -m model.train --pipeline-images runs/pipeline_images.npz --pipeline-probability 0.3
+    python -m model.train --pipeline-images runs/pipeline_images.npz --pipeline-probability 0.2
+    python -m model.evaluate --pipeline-images runs/pipeline_test.npz    # accuracy on those
 
 Each training image is rendered as a photo (the garment tinted in a random colour, placed
 near the centre of a plain, blotchy or striped background with uneven light, noise and
 blur) and brought back to 28x28 by `segment`, with the app's settings. The model thus
 trains on the pipeline's real artefacts: ragged or spilled masks, background between
 trouser legs, gaps in prints, resampling and contrast changes. Writes an .npz with
-`images` (uint8, aligned with the 60,000 training images; an image the pipeline did not
-find stays as it was), `found`, and the dataset's checksum, which `model.train` checks.
+`images` (uint8, aligned with the split's images; an image the pipeline did not find stays
+as it was), `found`, the split and the dataset's checksum, which the readers check.
 """
 
 from __future__ import annotations
@@ -211,12 +213,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.npz",
                         help="where to write the images")
     parser.add_argument("--data-dir", help="folder of the Fashion-MNIST IDX files")
+    parser.add_argument("--split", choices=("train", "test"), default="train",
+                        help="training images (for model.train) or test images (for "
+                             "model.evaluate); default train")
     parser.add_argument("--seed", type=int, default=0, help="seed of the rendering (default 0)")
     parser.add_argument("--processes", type=int, default=0,
                         help="worker processes (default: one per core)")
     parser.add_argument("--limit", type=int, default=0,
-                        help="only the first N training images, for a quick look (the file "
-                             "is then refused by model.train)")
+                        help="only the first N images, for a quick look (the file is then "
+                             "refused by model.train and model.evaluate)")
     parser.add_argument("--sheet", type=Path, metavar="FILE.png",
                         help="also write original / photo / pipeline triples to look at")
     arguments = parser.parse_args(argv)
@@ -225,12 +230,12 @@ def main(argv=None) -> int:
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    images = dataset.train_images[:arguments.limit or None]
+    images = getattr(dataset, f"{arguments.split}_images")[:arguments.limit or None]
     photo_config, segmentation_config = PhotoConfig(), SegmentationConfig()
     outputs, found = pipeline_images(images, arguments.seed, arguments.processes, photo_config,
                                      segmentation_config, progress=True)
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(arguments.out, images=outputs, found=found,
+    np.savez_compressed(arguments.out, images=outputs, found=found, split=arguments.split,
                         dataset_checksum=dataset.checksum, seed=arguments.seed,
                         photo_config=str(asdict(photo_config)),
                         segmentation_config=str(asdict(segmentation_config)))

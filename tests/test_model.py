@@ -186,18 +186,23 @@ def test_pipeline_images_replace_training_images_with_the_given_probability():
 
 
 def test_training_refuses_pipeline_images_of_other_data(tmp_path, fashion_mnist):
-    from model.train import TrainConfig, load_pipeline_images
+    from model.train import TrainConfig, training_pipeline_images
 
     path = tmp_path / "few.npz"
     np.savez(path, images=fashion_mnist.train_images[:10], found=np.ones(10, bool),
              dataset_checksum=fashion_mnist.checksum)
     config = TrainConfig(pipeline_images=str(path), pipeline_probability=0.3)
     with pytest.raises(ValueError, match="made from other data"):
-        load_pipeline_images(config, fashion_mnist)
+        training_pipeline_images(config, fashion_mnist)
     with pytest.raises(ValueError, match="needs --pipeline-images"):
-        load_pipeline_images(TrainConfig(pipeline_probability=0.3), fashion_mnist)
+        training_pipeline_images(TrainConfig(pipeline_probability=0.3), fashion_mnist)
     (tmp_path / "broken.npz").write_bytes(b"not an archive")
     with pytest.raises(ValueError, match="not readable"):
-        load_pipeline_images(TrainConfig(pipeline_images=str(tmp_path / "broken.npz"),
-                                         pipeline_probability=0.3), fashion_mnist)
-    assert load_pipeline_images(TrainConfig(pipeline_images=str(path)), fashion_mnist) is None
+        training_pipeline_images(TrainConfig(pipeline_images=str(tmp_path / "broken.npz"),
+                                             pipeline_probability=0.3), fashion_mnist)
+    assert training_pipeline_images(TrainConfig(pipeline_images=str(path)), fashion_mnist) is None
+    # Test images are not training images, even with the right count.
+    np.savez(path, images=fashion_mnist.train_images, split="test",
+             dataset_checksum=fashion_mnist.checksum)
+    with pytest.raises(ValueError, match="test split"):
+        training_pipeline_images(config, fashion_mnist)
