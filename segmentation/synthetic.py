@@ -112,7 +112,7 @@ def render_photo(image: np.ndarray, random: np.random.Generator,
     size = (side, side)
     grey = 255.0 - np.clip(cv2.resize(source, size, interpolation=cv2.INTER_CUBIC), 0, 255)
     alpha = cv2.resize(shape.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)[..., None]
-    # A tint whose grey is at most 1 keeps the garment's grey levels where they were.
+    # Scaled so that its grey is 1, the tint keeps the garment's grey levels (up to clipping).
     tint = random_colour(random, config.max_saturation)
     tint /= max(1.0, float(tint @ GREY_WEIGHTS))
     shading = 1 + smooth_noise(random, size, random.uniform(2, 8),
