@@ -90,6 +90,9 @@ def training_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
 
     Raises ValueError when the file is missing or was made from other data.
     """
+    if config.pipeline_images and config.pipeline_probability <= 0:
+        raise ValueError("--pipeline-images is used only with --pipeline-probability above 0 "
+                         "(e.g. 0.2).")
     if config.pipeline_probability <= 0:
         return None
     if not config.pipeline_images:
@@ -192,7 +195,8 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     model = build_network(network_config)
     if config.init_from:
         try:
-            model.set_weights(keras.models.load_model(config.init_from, compile=False).get_weights())
+            start = keras.models.load_model(config.init_from, compile=False)
+            model.set_weights(start.get_weights())
         except (OSError, ValueError) as error:
             raise ValueError(f"--init-from {config.init_from}: cannot start from it ({error}). "
                              "It must be a .keras model of the same architecture "

@@ -56,7 +56,7 @@ class SegmentationConfig:
     # Stretch the garment's intensities to span the full range, like Fashion-MNIST images do.
     normalise_contrast: bool = True
     # ...but only garments whose median negated intensity is below this: light garments that
-    # would vanish on black. Stretching all (256) cost 4 exact points on real photos.
+    # would vanish on black. Stretching all (256) cost 4-8 of 84 real photos with each model.
     stretch_below: int = 64
     # Longer side of the downscaled image used for the mask work; 0 uses the full frame.
     work_size: int = 320
@@ -100,8 +100,9 @@ def seed_config() -> SegmentationConfig:
     """Settings close to the seed pipeline, for comparison.
 
     Wide HSV tolerances, no background model, 3x3 closing five times, no hole filling or
-    joining, no edge contrast check, and the naive conversion (the seed also used the mean colour and the largest
-    contour; this package always uses the median and prefers the contour at the centre).
+    joining, no edge contrast check, and the naive conversion (the seed also used the mean
+    colour and the largest contour; this package always uses the median and prefers the
+    contour at the centre).
     """
     return SegmentationConfig(hue_tolerance=50, saturation_tolerance=70, value_tolerance=70,
                               low_saturation=0, background_tolerance=0, second_look=False,

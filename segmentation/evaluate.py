@@ -139,8 +139,9 @@ def calibration_error(confidences, correct, bins: int = 5) -> float | None:
     confidences, correct = np.asarray(confidences), np.asarray(correct, dtype=float)
     edges = np.linspace(0, 1, bins + 1)
     bin_of = np.clip(np.digitize(confidences, edges[1:-1]), 0, bins - 1)
-    return float(sum(abs(confidences[bin_of == index].mean() - correct[bin_of == index].mean())
-                     * (bin_of == index).mean() for index in range(bins) if (bin_of == index).any()))
+    gaps = [abs(confidences[bin_of == index].mean() - correct[bin_of == index].mean())
+            * (bin_of == index).mean() for index in range(bins) if (bin_of == index).any()]
+    return float(sum(gaps))
 
 
 def summarise(scores: list[PhotoScore], threshold: float = 0.5) -> dict:

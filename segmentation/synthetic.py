@@ -1,6 +1,6 @@
 """Fashion-MNIST training images seen through the segmentation pipeline, for training.
 
-    python -m segmentation.synthetic --out runs/pipeline_images.npz       # about 15 min
+    python -m segmentation.synthetic --out runs/pipeline_images.npz       # 13 min on 2 cores
     python -m segmentation.synthetic --split test --out runs/pipeline_test.npz
     python -m segmentation.synthetic --out /tmp/check.npz --limit 2000 --sheet /tmp/check.png
     python -m model.train --pipeline-images runs/pipeline_images.npz --pipeline-probability 0.2

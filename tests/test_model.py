@@ -200,7 +200,9 @@ def test_training_refuses_pipeline_images_of_other_data(tmp_path, fashion_mnist)
     with pytest.raises(ValueError, match="not readable"):
         training_pipeline_images(TrainConfig(pipeline_images=str(tmp_path / "broken.npz"),
                                              pipeline_probability=0.3), fashion_mnist)
-    assert training_pipeline_images(TrainConfig(pipeline_images=str(path)), fashion_mnist) is None
+    assert training_pipeline_images(TrainConfig(), fashion_mnist) is None
+    with pytest.raises(ValueError, match="only with --pipeline-probability"):
+        training_pipeline_images(TrainConfig(pipeline_images=str(path)), fashion_mnist)
     # Test images are not training images, even with the right count.
     np.savez(path, images=fashion_mnist.train_images, split="test",
              dataset_checksum=fashion_mnist.checksum)
