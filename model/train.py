@@ -160,12 +160,9 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
 def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     """Trains, exports and evaluates; returns the model card that it also writes."""
     import keras
-    import tensorflow as tf
 
-    from model.export import export_tflite
-    from model.metrics import classification_report, format_report
-    from model.network import NetworkConfig, build_network, count_flops
-    from model.plots import plot_confusion_matrix, plot_training_curves
+    from model.network import NetworkConfig, build_network
+    from model.plots import plot_training_curves
 
     if config.precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be 'fp32' or 'bf16', got {config.precision!r}")
@@ -220,52 +217,75 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     keras.mixed_precision.set_global_policy("float32")
     export_model = build_network(network_config)
     export_model.set_weights(model.get_weights())
-    export_model.save(out / "fashion_cnn.keras")
-    export_tflite(export_model, out / "fashion_cnn.tflite")
-
-    def probabilities_of(images):
-        return np.concatenate([
-            np.asarray(export_model(images[start:start + 1000, ..., np.newaxis]
-                                    .astype(np.float32), training=False))
-            for start in range(0, len(images), 1000)])
-
-    validation_report = classification_report(validation_labels,
-                                              probabilities_of(validation_images))
-    test_report = classification_report(dataset.test_labels,
-                                        probabilities_of(dataset.test_images))
-    print(format_report(test_report, "Test set (10,000 images), measured once after training:"))
     history_values = {key: [float(value) for value in values]
                       for key, values in history.history.items() if key != "learning_rate"}
     plot_training_curves(history_values, out / "training_curves.png")
+    card = write_model(export_model, dataclasses.asdict(network_config), dataset,
+                       train_indices, validation_indices, out, {
+                           "training": dataclasses.asdict(config),
+                           "earlier_stages": earlier_stages(config.init_from),
+                           "wall_time_seconds": round(wall_seconds, 1),
+                           "epochs_run": len(history.history["loss"]),
+                           "history": history_values})
+    print(f"Wrote {out}: test accuracy {card['test_accuracy'] * 100:.2f}%, "
+          f"{card['epochs_run']} epochs in {wall_seconds / 60:.1f} min")
+    return card
+
+
+def write_model(model, architecture: dict, dataset, train_indices, validation_indices,
+                out: Path, card_fields: dict) -> dict:
+    """Saves a float32 model, its LiteRT export, confusion matrix and card; returns the card.
+
+    The test set is measured here, once, after everything was chosen. card_fields (how the
+    model was made) go into the card between the dataset and the accuracies.
+    """
+    import keras
+    import tensorflow as tf
+
+    from model.export import export_tflite
+    from model.metrics import classification_report, format_report
+    from model.network import count_flops
+    from model.plots import plot_confusion_matrix
+
+    model.save(out / "fashion_cnn.keras")
+    export_tflite(model, out / "fashion_cnn.tflite")
+    validation_labels = dataset.train_labels[validation_indices]
+    validation_report = classification_report(
+        validation_labels, probabilities_of(model, dataset.train_images[validation_indices]))
+    test_report = classification_report(dataset.test_labels,
+                                        probabilities_of(model, dataset.test_images))
+    print(format_report(test_report, "Test set (10,000 images), measured once at the end:"))
     plot_confusion_matrix(test_report["confusion_matrix"], out / "confusion_matrix.png",
                           f"Test set, accuracy {test_report['accuracy'] * 100:.2f}%")
     card = {
-        "name": export_model.name,
-        "architecture": dataclasses.asdict(network_config),
-        "parameters": int(export_model.count_params()),
-        "flops_per_image": count_flops(export_model),
+        "name": model.name,
+        "architecture": architecture,
+        "parameters": int(model.count_params()),
+        "flops_per_image": count_flops(model),
         "input": "float32 (N, 28, 28, 1), raw pixel values 0-255, normalised inside the model",
         "output": "float32 (N, 10) class probabilities",
         "dataset": {"name": "Fashion-MNIST", "directory": str(dataset.directory),
-                    "sha256": dataset.checksum, "train_images": int(len(train_labels)),
+                    "sha256": dataset.checksum, "train_images": int(len(train_indices)),
                     "validation_images": int(len(validation_labels)),
                     "test_images": int(len(dataset.test_labels))},
-        "training": dataclasses.asdict(config),
-        "earlier_stages": earlier_stages(config.init_from),
-        "wall_time_seconds": round(wall_seconds, 1),
-        "epochs_run": len(history.history["loss"]),
+        **card_fields,
         "validation_accuracy": validation_report["accuracy"],
         "test_accuracy": test_report["accuracy"],
         "test_per_class": test_report["per_class"],
-        "history": history_values,
         "machine": {"processor": platform.processor() or platform.machine(),
                     "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
                     "keras": keras.__version__},
     }
     (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
-    print(f"Wrote {out}: test accuracy {test_report['accuracy'] * 100:.2f}%, "
-          f"{card['epochs_run']} epochs in {wall_seconds / 60:.1f} min")
     return card
+
+
+def probabilities_of(model, images: np.ndarray) -> np.ndarray:
+    """Probabilities of a Keras model for uint8 (N, 28, 28) images, called in batches."""
+    return np.concatenate([
+        np.asarray(model(images[start:start + 1000, ..., np.newaxis].astype(np.float32),
+                         training=False))
+        for start in range(0, len(images), 1000)])
 
 
 def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:

@@ -208,3 +208,82 @@ def test_training_refuses_pipeline_images_of_other_data(tmp_path, fashion_mnist)
              dataset_checksum=fashion_mnist.checksum)
     with pytest.raises(ValueError, match="test split"):
         training_pipeline_images(config, fashion_mnist)
+
+
+def test_mixing_weights_is_a_weighted_average_of_one_architecture():
+    from model.interpolate import choose_weight, mix_weights
+
+    start, finetuned = [np.zeros((2, 3)), np.ones(4)], [np.full((2, 3), 10.0), np.zeros(4)]
+    mixed = mix_weights(start, finetuned, 0.3)
+    np.testing.assert_allclose(mixed[0], np.full((2, 3), 7.0))
+    np.testing.assert_allclose(mixed[1], np.full(4, 0.3))
+    with pytest.raises(ValueError, match="different architectures"):
+        mix_weights(start, [np.zeros((3, 2)), np.zeros(4)], 0.3)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        mix_weights(start, finetuned, 1.5)
+    accuracies = {0.0: 0.940, 0.1: 0.946, 0.2: 0.950}
+    assert choose_weight(accuracies, 0.945) == 0.1  # The least of the start model that reaches it.
+    assert choose_weight(accuracies, 0.990) == 0.2  # None reaches it: the most accurate.
+
+
+@pytest.mark.slow
+def test_interpolation_writes_the_chosen_mix_with_its_card(tiny_run, tmp_path, capsys):
+    import keras
+
+    from model.interpolate import main
+
+    out, _ = tiny_run
+    # A "fine-tuned" model far from the start: its weights are the start's plus noise.
+    start = keras.models.load_model(out / "fashion_cnn.keras", compile=False)
+    noisy = keras.models.clone_model(start)
+    random = np.random.default_rng(0)
+    noisy.set_weights([weights + random.normal(0, 0.5, weights.shape).astype(weights.dtype)
+                       if weights.ndim > 1 else weights for weights in start.get_weights()])
+    finetuned_dir = tmp_path / "finetuned"
+    finetuned_dir.mkdir()
+    noisy.save(finetuned_dir / "fashion_cnn.keras")
+    (finetuned_dir / "model_card.json").write_text((out / "model_card.json").read_text())
+    mixed_dir = tmp_path / "mixed"
+    assert main([str(out / "fashion_cnn.keras"), str(finetuned_dir / "fashion_cnn.keras"),
+                 "--start-weights", "0", "0.5", "1", "--target-accuracy", "1.01",
+                 "--out", str(mixed_dir)]) == 0
+    card = json.loads((mixed_dir / "model_card.json").read_text())
+    table = card["training"]["validation_by_start_weight"]
+    assert set(table) == {"0.0", "0.5", "1.0"}
+    # No weight reaches 101%: the most accurate on validation is chosen, and it is written.
+    best = max(table, key=lambda weight: table[weight]["validation"])
+    assert card["training"]["start_weight"] == float(best)
+    assert table["1.0"]["validation"] > table["0.0"]["validation"]  # The noise hurts.
+    written = keras.models.load_model(mixed_dir / "fashion_cnn.keras", compile=False)
+    weight = float(best)
+    for mixed, first, second in zip(written.get_weights(), start.get_weights(),
+                                    noisy.get_weights()):
+        np.testing.assert_allclose(mixed, weight * first + (1 - weight) * second, atol=1e-6)
+    assert (mixed_dir / "fashion_cnn.tflite").stat().st_size > 0
+    assert card["earlier_stages"][-1]["epochs_run"] == 1
+    assert "Chosen start weight" in capsys.readouterr().out
+
+
+@needs_shipped_model
+@pytest.mark.slow
+def test_interpolation_refuses_models_of_different_architectures(tiny_run, tmp_path, capsys):
+    from model.interpolate import main
+    from model.paths import SHIPPED_KERAS_MODEL
+
+    out, _ = tiny_run
+    assert main([str(out / "fashion_cnn.keras"), str(SHIPPED_KERAS_MODEL),
+                 "--out", str(tmp_path / "mixed")]) == 2
+    assert "different architectures" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing.keras"), str(SHIPPED_KERAS_MODEL),
+                 "--out", str(tmp_path / "mixed")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["model.train", "model.evaluate", "model.interpolate"])
+def test_model_commands_have_help(module, capsys):
+    import importlib
+
+    with pytest.raises(SystemExit) as stop:
+        importlib.import_module(module).main(["--help"])
+    assert stop.value.code == 0
+    assert f"python -m {module}" in capsys.readouterr().out

@@ -1,0 +1,156 @@
+"""Mixes a fine-tuned model's weights with those of the model it started from (WiSE-FT).
+
+    python -m model.interpolate runs/cycle2/fashion_cnn.keras runs/pipeline20/fashion_cnn.keras \\
+        --pipeline-images runs/pipeline_images.npz --out runs/wise
+
+Fine-tuning on camera-like images buys robustness with a little Fashion-MNIST accuracy. A
+weighted average of the two models' weights often keeps most of both (Wortsman et al.,
+"Robust fine-tuning of zero-shot models", CVPR 2022), at the cost of one model. The start
+model's weight is chosen on the validation split only, which neither model trained on: the
+smallest of --start-weights whose validation accuracy reaches --target-accuracy, or the most
+accurate if none does. --pipeline-images adds the validation images seen through the
+segmentation pipeline to the table, to show what each weight keeps of the robustness.
+
+Writes to --out what model.train writes, except the training curves: fashion_cnn.keras,
+fashion_cnn.tflite, model_card.json (with every earlier stage) and confusion_matrix.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.data import DatasetError, load_fashion_mnist, load_pipeline_images
+
+
+@dataclass(frozen=True)
+class InterpolationConfig:
+    start: str  # The .keras model that fine-tuning started from.
+    finetuned: str  # The fine-tuned .keras model, of the same architecture.
+    start_weights: tuple = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # Weights of the start model to try.
+    target_accuracy: float = 0.945  # Validation accuracy that the chosen mix must reach.
+    pipeline_images: str = ""  # Optional .npz of the training split seen through the pipeline.
+    data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
+
+
+def mix_weights(start_weights: list, finetuned_weights: list, start_weight: float) -> list:
+    """start_weight * start + (1 - start_weight) * fine-tuned, array by array."""
+    if not 0 <= start_weight <= 1:
+        raise ValueError(f"The start model's weight must be between 0 and 1, got {start_weight}.")
+    shapes = [np.shape(array) for array in start_weights]
+    if shapes != [np.shape(array) for array in finetuned_weights]:
+        raise ValueError("The two models have different architectures; only a model and its "
+                         "own fine-tuned version can be mixed.")
+    return [start_weight * first + (1 - start_weight) * second
+            for first, second in zip(start_weights, finetuned_weights)]
+
+
+def choose_weight(accuracies: dict, target: float) -> float:
+    """The smallest start weight whose accuracy reaches target, else the most accurate one."""
+    reaching = [weight for weight, accuracy in sorted(accuracies.items()) if accuracy >= target]
+    return reaching[0] if reaching else max(accuracies, key=accuracies.get)
+
+
+def read_card(model_path: str) -> dict:
+    card_path = Path(model_path).parent / "model_card.json"
+    return json.loads(card_path.read_text()) if card_path.exists() else {}
+
+
+def interpolate(config: InterpolationConfig, out: Path) -> dict:
+    """Chooses the weight on validation, writes the mixed model and returns its card."""
+    import keras
+
+    from model.train import (TrainConfig, earlier_stages, probabilities_of, split_indices,
+                             write_model)
+
+    models = []
+    for path in (config.start, config.finetuned):
+        try:
+            models.append(keras.models.load_model(path, compile=False))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path}: cannot load it as a Keras model ({error}).") from error
+    start, finetuned = models
+    dataset = load_fashion_mnist(config.data_dir or None)
+    # The validation split of the fine-tuning run, which neither model has trained on.
+    training = read_card(config.finetuned).get("training", {})
+    split_config = TrainConfig(**{key: training[key] for key in ("split_seed", "validation_size")
+                                  if key in training})
+    train_indices, validation_indices = split_indices(len(dataset.train_labels), split_config)
+    labels = dataset.train_labels[validation_indices]
+    validation_sets = {"validation": dataset.train_images[validation_indices]}
+    if config.pipeline_images:
+        validation_sets["validation through the pipeline"] = load_pipeline_images(
+            config.pipeline_images, dataset, "train")[validation_indices]
+
+    mixed = keras.models.clone_model(finetuned)
+    table = {}
+    print("start weight  " + "  ".join(validation_sets))
+    for weight in sorted(config.start_weights):
+        mixed.set_weights(mix_weights(start.get_weights(), finetuned.get_weights(), weight))
+        table[weight] = {name: float((probabilities_of(mixed, images).argmax(1) == labels).mean())
+                         for name, images in validation_sets.items()}
+        print(f"{weight:12.2f}  " + "  ".join(f"{table[weight][name] * 100:{len(name)}.2f}%"
+                                               for name in validation_sets), flush=True)
+    chosen = choose_weight({weight: row["validation"] for weight, row in table.items()},
+                           config.target_accuracy)
+    print(f"Chosen start weight: {chosen:.2f} (validation {table[chosen]['validation'] * 100:.2f}%"
+          f", target {config.target_accuracy * 100:.2f}%)")
+    mixed.set_weights(mix_weights(start.get_weights(), finetuned.get_weights(), chosen))
+    out.mkdir(parents=True, exist_ok=True)
+    finetuned_card = read_card(config.finetuned)
+    card = write_model(mixed, finetuned_card.get("architecture", {}), dataset, train_indices,
+                       validation_indices, out, {
+                           "training": {"interpolation": asdict(config), "start_weight": chosen,
+                                        "validation_by_start_weight": {
+                                            str(weight): row for weight, row in table.items()}},
+                           "earlier_stages": earlier_stages(config.finetuned),
+                           "wall_time_seconds": 0.0,
+                           "epochs_run": 0})
+    print(f"Wrote {out}: test accuracy {card['test_accuracy'] * 100:.2f}%")
+    return card
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model.interpolate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = InterpolationConfig("", "")
+    parser.add_argument("start", help="the .keras model that fine-tuning started from")
+    parser.add_argument("finetuned", help="the fine-tuned .keras model")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--start-weights", type=float, nargs="+",
+                        default=list(defaults.start_weights),
+                        help="weights of the start model to try, between 0 and 1 "
+                             f"(default {' '.join(map(str, defaults.start_weights))})")
+    parser.add_argument("--target-accuracy", type=float, default=defaults.target_accuracy,
+                        help="validation accuracy that the chosen mix must reach "
+                             f"(default {defaults.target_accuracy})")
+    parser.add_argument("--pipeline-images", default="", metavar="FILE.npz",
+                        help="training images seen through the pipeline "
+                             "(segmentation.synthetic), to show robustness per weight")
+    parser.add_argument("--data-dir", default="", help="folder of the Fashion-MNIST IDX files")
+    arguments = vars(parser.parse_args(argv))
+    out = Path(arguments.pop("out"))
+    arguments["start_weights"] = tuple(arguments["start_weights"])
+    config = InterpolationConfig(**arguments)
+    for path in (config.start, config.finetuned, config.pipeline_images):
+        if path and not Path(path).is_file():
+            print(f"error: {path}: no such file.", file=sys.stderr)
+            return 2
+    if not all(0 <= weight <= 1 for weight in config.start_weights):
+        print("error: --start-weights must lie between 0 and 1.", file=sys.stderr)
+        return 2
+    try:
+        interpolate(config, out)
+    except (DatasetError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
