@@ -53,8 +53,9 @@ class PhotoConfig:
     max_noise: float = 6.0
     # Largest sigma of the Gaussian blur, in pixels.
     max_blur: float = 1.2
-    # Chance that a shoe is shown as a pair seen from above (users photograph pairs).
-    pair_probability: float = 0.3
+    # Chance that a shoe is shown as a pair seen from above (users photograph pairs);
+    # off by default, since training on it did not help on real photos (see README).
+    pair_probability: float = 0.0
 
 
 def smooth_noise(random: np.random.Generator, shape, sigma: float, amplitude: float):
@@ -168,7 +169,9 @@ def render_photo(image: np.ndarray, random: np.random.Generator,
 def render_example(image: np.ndarray, random: np.random.Generator, photo_config: PhotoConfig,
                    pairable: bool = False):
     """(photo, paired): pairable images (shoes) become pairs with the configured chance."""
-    paired = bool(pairable and random.random() < photo_config.pair_probability)
+    # No random draw without pairs, so that such renderings stay as they were before pairs.
+    paired = bool(pairable and photo_config.pair_probability > 0
+                  and random.random() < photo_config.pair_probability)
     return render_photo(image, random, photo_config, pair=paired), paired
 
 
