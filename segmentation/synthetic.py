@@ -287,7 +287,8 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not 0 <= arguments.pair_probability <= 1:
-        parser.error(f"--pair-probability must be between 0 and 1, got {arguments.pair_probability}")
+        parser.error("--pair-probability must be between 0 and 1, "
+                     f"got {arguments.pair_probability}")
     images = getattr(dataset, f"{arguments.split}_images")[:arguments.limit or None]
     labels = getattr(dataset, f"{arguments.split}_labels")[:arguments.limit or None]
     pairable = np.isin(labels, GROUPS["footwear"])
