@@ -77,7 +77,8 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     start, finetuned = models
     dataset = load_fashion_mnist(config.data_dir or None)
     # The validation split of the fine-tuning run, which neither model has trained on.
-    training = read_card(config.finetuned).get("training", {})
+    finetuned_card = read_card(config.finetuned)
+    training = finetuned_card.get("training", {})
     split_config = TrainConfig(**{key: training[key] for key in ("split_seed", "validation_size")
                                   if key in training})
     train_indices, validation_indices = split_indices(len(dataset.train_labels), split_config)
@@ -102,7 +103,6 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
           f", target {config.target_accuracy * 100:.2f}%)")
     mixed.set_weights(mix_weights(start.get_weights(), finetuned.get_weights(), chosen))
     out.mkdir(parents=True, exist_ok=True)
-    finetuned_card = read_card(config.finetuned)
     card = write_model(mixed, finetuned_card.get("architecture", {}), dataset, train_indices,
                        validation_indices, out, {
                            "training": {"interpolation": asdict(config), "start_weight": chosen,

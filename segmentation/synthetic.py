@@ -3,6 +3,7 @@
     python -m segmentation.synthetic --out runs/pipeline_images.npz       # 13 min on 2 cores
     python -m segmentation.synthetic --split test --out runs/pipeline_test.npz
     python -m segmentation.synthetic --out /tmp/check.npz --limit 2000 --sheet /tmp/check.png
+    python -m segmentation.synthetic --pair-probability 0.3 --out runs/pipeline_pairs.npz
     python -m model.train --pipeline-images runs/pipeline_images.npz --pipeline-probability 0.2
     python -m model.evaluate --pipeline-images runs/pipeline_test.npz    # accuracy on those
 
@@ -10,9 +11,10 @@ Each training image is rendered as a photo (the garment tinted in a random colou
 near the centre of a plain, blotchy or striped background with uneven light, noise and
 blur) and brought back to 28x28 by `segment`, with the app's settings. The model thus
 trains on the pipeline's real artefacts: ragged or spilled masks, background between
-trouser legs, gaps in prints, resampling and contrast changes. Writes an .npz with
-`images` (uint8, aligned with the split's images; an image the pipeline did not find stays
-as it was), `found`, the split and the dataset's checksum, which the readers check.
+trouser legs, gaps in prints, resampling and contrast changes. With --pair-probability,
+that share of the shoes is shown as a pair seen from above. Writes an .npz with `images`
+(uint8, aligned with the split's images; an image the pipeline did not find stays as it
+was), `found`, `paired`, the split and the dataset's checksum, which the readers check.
 """
 
 from __future__ import annotations
