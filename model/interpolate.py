@@ -72,8 +72,9 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     for path in (config.start, config.finetuned):
         try:
             models.append(keras.models.load_model(path, compile=False))
-        except (OSError, ValueError) as error:
-            raise ValueError(f"{path}: cannot load it as a Keras model ({error}).") from error
+        except Exception as error:  # Keras raises many kinds for a bad file.
+            raise ValueError(f"{path}: cannot load it as a Keras model ({error}). Pass the "
+                             ".keras files that model.train wrote.") from error
     start, finetuned = models
     dataset = load_fashion_mnist(config.data_dir or None)
     # The validation split of the fine-tuning run, which neither model has trained on.
