@@ -1,24 +1,16 @@
 """Training-time augmentation as tf.data maps; never part of the exported model.
 
-Besides the usual flips, shifts and random erasing, the camera augmentation mimics what
-the segmentation pipeline does to real frames: ragged mask edges, blur, gamma and
-contrast changes, and a garment that fills less of the 28x28 canvas.
+Fashion-MNIST images get flips, shifts and random erasing. Photos (28x28 inputs cut out of
+real photos by the segmentation) get their own: flip, shift, a small scale and rotation,
+brightness and contrast of the garment, and blur.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import math
 import tensorflow as tf
 
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    flip: bool = True  # Mirror left-right with probability 0.5.
-    shift_pixels: int = 2  # Largest shift in each direction, by zero padding and cropping.
-    erasing_probability: float = 0.5  # Chance to blank a random rectangle (random erasing).
-    erasing_max_area: float = 0.25  # Largest erased area as a fraction of the image.
-    camera_probability: float = 0.0  # Chance to apply the camera-like distortions.
+from model.config import AugmentConfig, PhotoAugmentConfig
 
 
 def shift(image, pixels: int):
@@ -41,37 +33,11 @@ def random_erasing(image, max_area: float):
     return tf.where(inside[..., None], noise, image)
 
 
-def camera_distortions(image):
-    """Distortions that real frames get from segmentation; each part is applied at random."""
-    garment = tf.cast(image > 0, tf.float32)
-    # Ragged mask edges: drop some pixels on the silhouette's border.
-    eroded = -tf.nn.max_pool2d(-garment[None], 3, 1, "SAME")[0]
-    border = garment - eroded
-    drop = tf.cast(tf.random.uniform(tf.shape(image)) < 0.5, tf.float32) * border
-    image = image * (1.0 - drop * tf.cast(tf.random.uniform([]) < 0.5, tf.float32))
-    # Blur, mixed in by a random amount (none half of the time).
-    blurred = tf.nn.avg_pool2d(image[None], 3, 1, "SAME")[0]
-    amount = tf.random.uniform([], 0.3, 1.0) * tf.cast(tf.random.uniform([]) < 0.5, tf.float32)
-    image = image * (1.0 - amount) + blurred * amount
-    # Gamma and contrast of the garment only; the background stays black.
-    gamma = tf.exp(tf.random.uniform([], tf.math.log(0.6), tf.math.log(1.6)))
-    contrast = tf.random.uniform([], 0.7, 1.15)
-    adjusted = tf.clip_by_value(255.0 * tf.pow(image / 255.0, gamma) * contrast, 0.0, 255.0)
-    image = tf.where(image > 0, adjusted, 0.0)
-    # A smaller garment: shrink to 24-28 pixels and pad back to 28.
-    size = tf.random.uniform([], 24, 29, tf.int32)
-    small = tf.image.resize(image, [size, size], antialias=True)
-    return tf.image.resize_with_crop_or_pad(small, 28, 28)
-
-
 def augment(image, label, config: AugmentConfig):
-    """Augments one float32 (28, 28, 1) image of raw 0-255 values.
+    """Augments one float32 (28, 28, 1) Fashion-MNIST image of raw 0-255 values.
 
     Random choices go through tf.cond, so that this works whether or not AutoGraph runs.
     """
-    if config.camera_probability > 0:
-        image = tf.cond(tf.random.uniform([]) < config.camera_probability,
-                        lambda: camera_distortions(image), lambda: image)
     if config.flip:
         image = tf.image.random_flip_left_right(image)
     if config.shift_pixels > 0:
@@ -79,4 +45,37 @@ def augment(image, label, config: AugmentConfig):
     if config.erasing_probability > 0:
         image = tf.cond(tf.random.uniform([]) < config.erasing_probability,
                         lambda: random_erasing(image, config.erasing_max_area), lambda: image)
+    return image, label
+
+
+def similarity_transform(image, scale, angle, shift_x, shift_y):
+    """The image scaled by scale and turned by angle (radians) about its centre, then shifted."""
+    size = tf.cast(tf.shape(image)[0], tf.float32)
+    centre = (size - 1.0) / 2.0
+    cosine, sine = tf.cos(angle) / scale, tf.sin(angle) / scale
+    # The transform maps each output pixel to the input pixel it samples.
+    transform = tf.stack([cosine, sine, centre - cosine * centre - sine * centre - shift_x,
+                          -sine, cosine, centre + sine * centre - cosine * centre - shift_y,
+                          0.0, 0.0])
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=image[None], transforms=transform[None], output_shape=tf.shape(image)[:2],
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")[0]
+
+
+def augment_photo(image, label, config: PhotoAugmentConfig):
+    """Augments one float32 (28, 28, 1) photo input of raw 0-255 values; the background
+    (zero) stays zero."""
+    image = tf.image.random_flip_left_right(image)
+    scale = 1.0 + tf.random.uniform([], -config.photo_scale, config.photo_scale)
+    angle = tf.random.uniform([], -1.0, 1.0) * config.photo_rotation_degrees * math.pi / 180
+    shift_x, shift_y = tf.unstack(tf.random.uniform([2], -1.0, 1.0) * config.photo_shift_pixels)
+    image = similarity_transform(image, scale, angle, shift_x, shift_y)
+    garment = image > 0.5
+    gain = 1.0 + tf.random.uniform([], -config.photo_contrast, config.photo_contrast)
+    offset = tf.random.uniform([], -config.photo_brightness, config.photo_brightness)
+    image = tf.where(garment, tf.clip_by_value(image * gain + offset, 1.0, 255.0), 0.0)
+    if config.photo_blur_probability > 0:
+        blurred = tf.nn.avg_pool2d(image[None], 3, 1, "SAME")[0]
+        image = tf.cond(tf.random.uniform([]) < config.photo_blur_probability,
+                        lambda: 0.5 * (image + blurred), lambda: image)
     return image, label

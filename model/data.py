@@ -141,6 +141,23 @@ def _read_all(directory: Path, paths: dict) -> FashionMnist:
     return FashionMnist(**arrays, directory=directory, checksum=digest.hexdigest())
 
 
+def split_indices(count: int, validation_size: int, split_seed: int, train_limit: int = 0):
+    """Shuffled (train, validation) indices of the training set; validation only monitors.
+
+    The split depends on split_seed alone, so a fine-tuning run with the same seed never
+    trains on its start model's validation images. train_limit > 0 keeps only that many
+    training images (for smoke runs).
+    """
+    if not 0 < validation_size < count:
+        raise ValueError(f"validation_size must be between 1 and {count - 1}, "
+                         f"got {validation_size}.")
+    order = np.random.default_rng(split_seed).permutation(count)
+    validation, train = order[:validation_size], order[validation_size:]
+    if train_limit:
+        train = train[:train_limit]
+    return train, validation
+
+
 def load_pipeline_images(path: str | os.PathLike, dataset: FashionMnist,
                          split: str = "train") -> np.ndarray:
     """Images of one split seen through the segmentation pipeline, aligned with the dataset.

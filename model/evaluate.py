@@ -4,6 +4,7 @@
     python -m model.evaluate assets/fashion_cnn.keras assets/fashion_cnn.tflite
     python -m model.evaluate runs/a/fashion_cnn.keras runs/b/fashion_cnn.keras --flip-tta --out eval/
     python -m model.evaluate --pipeline-images runs/pipeline_test.npz  # test images as photos
+    python -m model.evaluate --photos photos/validation --flip-tta    # labelled photos
 
 Prints accuracy, per-class precision, recall, F1 and one-vs-rest ROC AUC, and the confusion
 matrix for each model, for their ensemble (averaged probabilities) when there are several,
@@ -26,25 +27,36 @@ import numpy as np
 from model.data import DatasetError, load_fashion_mnist, load_pipeline_images
 from model.metrics import classification_report, format_report
 from model.paths import SHIPPED_TFLITE_MODEL
-from model.predictor import ModelLoadError, load_predictor, predict_with_flip
+from model.predictor import ModelLoadError, load_predictor, predict_in_batches
 
 
-def predict_all(predictor, images: np.ndarray, flip_tta: bool, batch_size: int = 500,
-                name: str = "") -> np.ndarray:
-    """Probabilities for all images, in batches, with a progress line."""
-    batches = []
-    for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
-        batches.append(predict_with_flip(predictor, batch) if flip_tta
-                       else predictor.predict(batch))
-        done = min(start + batch_size, len(images))
-        print(f"\r  {name}: {done}/{len(images)} images", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    return np.concatenate(batches)
+def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: bool) -> int:
+    """Exact and group accuracy, per folder, and the folder confusion of each model."""
+    from model.metrics import format_photo_report, photo_report
+    from segmentation.photos import load_photo_set  # The segmentation sees the photos.
+
+    try:
+        photo_set = load_photo_set(directory, labels)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    suffix = " with flip TTA" if flip_tta else ""
+    for path in models:
+        try:
+            predictor = load_predictor(path)
+        except ModelLoadError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        report = photo_report(predict_in_batches(predictor, photo_set.images, flip=flip_tta),
+                              photo_set)
+        print(format_photo_report(report, f"== {path}{suffix}: {len(photo_set.images)} photos "
+                                          f"of {directory} ({len(photo_set.left_out)} left "
+                                          "out: no garment found or unreadable)"))
+    return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", default=[str(SHIPPED_TFLITE_MODEL)],
                         help=".keras or .tflite files (default: the shipped model)")
@@ -55,7 +67,16 @@ def main(argv=None) -> int:
     parser.add_argument("--pipeline-images", metavar="FILE.npz",
                         help="evaluate on the test images seen through the segmentation "
                              "pipeline (from segmentation.synthetic --split test)")
+    parser.add_argument("--photos", metavar="DIR",
+                        help="evaluate on labelled photos instead (one sub-folder per line of "
+                             "the labels file, seen through the segmentation at the app's "
+                             "settings; photos where no garment is found are left out)")
+    parser.add_argument("--photo-labels", metavar="CSV",
+                        help="labels file of --photos (default: DIR/labels.csv)")
     arguments = parser.parse_args(argv)
+    if arguments.photos:
+        return evaluate_photos(arguments.models, arguments.photos, arguments.photo_labels,
+                               arguments.flip_tta)
     try:
         dataset = load_fashion_mnist(arguments.data_dir)
         images, labels = dataset.test_images, dataset.test_labels
@@ -71,7 +92,8 @@ def main(argv=None) -> int:
         except ModelLoadError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        probabilities[path] = predict_all(predictor, images, arguments.flip_tta, name=path)
+        probabilities[path] = predict_in_batches(predictor, images, 500, arguments.flip_tta,
+                                                  progress=path)
     reports = {path: classification_report(labels, values)
                for path, values in probabilities.items()}
     if len(probabilities) > 1:

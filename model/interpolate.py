@@ -18,7 +18,6 @@ fashion_cnn.tflite, model_card.json (with every earlier stage) and confusion_mat
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -56,17 +55,14 @@ def choose_weight(accuracies: dict, target: float) -> float:
     return reaching[0] if reaching else max(accuracies, key=accuracies.get)
 
 
-def read_card(model_path: str) -> dict:
-    card_path = Path(model_path).parent / "model_card.json"
-    return json.loads(card_path.read_text()) if card_path.exists() else {}
-
-
 def interpolate(config: InterpolationConfig, out: Path) -> dict:
     """Chooses the weight on validation, writes the mixed model and returns its card."""
     import keras
 
-    from model.train import (TrainConfig, earlier_stages, probabilities_of, split_indices,
-                             write_model)
+    from model.card import earlier_stages, read_card, write_model
+    from model.config import TrainConfig
+    from model.data import split_indices
+    from model.predictor import KerasPredictor, predict_in_batches
 
     models = []
     for path in (config.start, config.finetuned):
@@ -80,9 +76,10 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     # The validation split of the fine-tuning run, which neither model has trained on.
     finetuned_card = read_card(config.finetuned)
     training = finetuned_card.get("training", {})
-    split_config = TrainConfig(**{key: training[key] for key in ("split_seed", "validation_size")
-                                  if key in training})
-    train_indices, validation_indices = split_indices(len(dataset.train_labels), split_config)
+    defaults = TrainConfig()
+    train_indices, validation_indices = split_indices(
+        len(dataset.train_labels), training.get("validation_size", defaults.validation_size),
+        training.get("split_seed", defaults.split_seed))
     labels = dataset.train_labels[validation_indices]
     validation_sets = {"validation": dataset.train_images[validation_indices]}
     if config.pipeline_images:
@@ -94,7 +91,9 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     print("start weight  " + "  ".join(validation_sets))
     for weight in sorted(config.start_weights):
         mixed.set_weights(mix_weights(start.get_weights(), finetuned.get_weights(), weight))
-        table[weight] = {name: float((probabilities_of(mixed, images).argmax(1) == labels).mean())
+        predictor = KerasPredictor.from_model(mixed)
+        table[weight] = {name: float((predict_in_batches(predictor, images).argmax(1)
+                                      == labels).mean())
                          for name, images in validation_sets.items()}
         print(f"{weight:12.2f}  " + "  ".join(f"{table[weight][name] * 100:{len(name)}.2f}%"
                                                for name in validation_sets), flush=True)

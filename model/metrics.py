@@ -77,3 +77,47 @@ def format_report(report: dict, title: str = "") -> str:
     for name, row in zip(CLASS_NAMES, report["confusion_matrix"]):
         lines.append(f"{name:<12}" + "".join(f"{value:>6}" for value in row))
     return "\n".join(lines)
+
+
+def folder_confusion(folders, predicted) -> dict:
+    """Per photo folder, how many photos were named each class; a prediction of None (no
+    garment found) is counted in an eleventh column."""
+    confusion = {}
+    for folder, prediction in zip(folders, predicted):
+        row = confusion.setdefault(str(folder), [0] * (NUM_CLASSES + 1))
+        row[NUM_CLASSES if prediction is None else int(prediction)] += 1
+    return dict(sorted(confusion.items()))
+
+
+def format_folder_confusion(confusion: dict) -> str:
+    """The folder confusion as a text table: rows are folders, columns the classes named."""
+    names = [name[:5] for name in CLASS_NAMES] + ["none"]
+    width = max([len("folder")] + [len(folder) for folder in confusion]) + 1
+    lines = ["photos per folder (rows) by the class named (columns; none: no garment found):",
+             " " * width + "".join(f"{name:>6}" for name in names)]
+    for folder, row in confusion.items():
+        lines.append(f"{folder:<{width}}" + "".join(f"{count:>6}" for count in row))
+    return "\n".join(lines)
+
+
+def photo_report(probabilities: np.ndarray, photo_set) -> dict:
+    """Exact and group accuracy on a photo set (segmentation.photos.PhotoSet), overall and
+    per folder, with the folder confusion."""
+    predicted = probabilities.argmax(1)
+    rows = np.arange(len(predicted))
+    exact, group = photo_set.accepted[rows, predicted], photo_set.group[rows, predicted]
+    folders = {}
+    for folder in sorted(set(photo_set.folders.tolist())):
+        chosen = photo_set.folders == folder
+        folders[folder] = {"photos": int(chosen.sum()), "exact": float(exact[chosen].mean()),
+                           "group": float(group[chosen].mean())}
+    return {"photos": len(predicted), "exact": float(exact.mean()), "group": float(group.mean()),
+            "folders": folders,
+            "confusion": folder_confusion(photo_set.folders, predicted.tolist())}
+
+
+def format_photo_report(report: dict, title: str) -> str:
+    lines = [title, f"  {'folder':<12}{'photos':>7}{'exact':>8}{'group':>8}"]
+    for folder, row in list(report["folders"].items()) + [("overall", report)]:
+        lines.append(f"  {folder:<12}{row['photos']:>7}{row['exact']:>8.1%}{row['group']:>8.1%}")
+    return "\n".join(lines + [format_folder_confusion(report["confusion"])])

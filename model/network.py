@@ -7,25 +7,15 @@ Keras 2.15 (the Intel environment) and Keras 3 provide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import keras
 from keras import layers
 
 from model.classes import NUM_CLASSES
+from model.config import NetworkConfig
 
 # Mean and standard deviation of Fashion-MNIST training pixels, scaled to 0-1.
 PIXEL_MEAN = 0.2860
 PIXEL_STD = 0.3530
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    stem_filters: int = 32  # Filters of the single convolution at full 28x28 resolution.
-    block_filters: tuple = (64, 96)  # Filters of the two-convolution blocks at 14x14 and 7x7.
-    dense_units: int = 256  # Width of the hidden dense layer of the head.
-    block_dropout: float = 0.1  # Dropout after each pooling.
-    head_dropout: float = 0.4  # Dropout before the classifier.
 
 
 def convolution_block(x, filters: int, name: str):

@@ -20,7 +20,10 @@ def plot_training_curves(history: dict, path: Path) -> None:
     for key, label in (("loss", "training"), ("val_loss", "validation")):
         if key in history:
             loss_axis.plot(epochs, history[key], label=label)
-    for key, label in (("accuracy", "training"), ("val_accuracy", "validation")):
+    for key, label in (("accepted_accuracy", "training (both sources)"),
+                       ("val_accepted_accuracy", "validation, Fashion-MNIST"),
+                       ("val_photo_exact", "validation photos, exact"),
+                       ("val_photo_group", "validation photos, right group")):
         if key in history:
             accuracy_axis.plot(epochs, history[key], label=label)
     loss_axis.set(title="Loss", xlabel="epoch")

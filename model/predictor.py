@@ -95,6 +95,13 @@ class KerasPredictor:
             raise ModelLoadError(f"Model file {self.path} maps {self.model.input_shape} to "
                                  f"{self.model.output_shape}; expected (N, 28, 28, 1) to (N, 10).")
 
+    @classmethod
+    def from_model(cls, model) -> "KerasPredictor":
+        """A predictor for a Keras model already in memory (e.g. one being trained)."""
+        predictor = cls.__new__(cls)
+        predictor.path, predictor.model = None, model
+        return predictor
+
     def predict(self, images: np.ndarray) -> np.ndarray:
         batch = check_images(images)
         return np.asarray(self.model(batch, training=False), dtype=np.float32)
@@ -117,3 +124,26 @@ def predict_with_flip(predictor, images: np.ndarray) -> np.ndarray:
     probabilities = predictor.predict(np.ascontiguousarray(both))
     count = images.shape[0]
     return (probabilities[:count] + probabilities[count:]) / 2
+
+
+def predict_in_batches(predictor, images: np.ndarray, batch_size: int = 1000,
+                       flip: bool = False, progress: str = "") -> np.ndarray:
+    """Probabilities (N, 10) for many uint8 (N, 28, 28) images, a batch at a time.
+
+    flip averages each image with its mirror image; progress, when given, names a progress
+    line on stderr.
+    """
+    import sys
+
+    batches = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size]
+        batches.append(predict_with_flip(predictor, batch) if flip else predictor.predict(batch))
+        if progress:
+            done = min(start + batch_size, len(images))
+            print(f"\r  {progress}: {done}/{len(images)} images", end="", file=sys.stderr,
+                  flush=True)
+    if progress:
+        print(file=sys.stderr)
+    return np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
+

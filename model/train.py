@@ -1,88 +1,60 @@
-"""Trains the Fashion-MNIST CNN on the CPU and writes the model, its export, card and plots.
+"""Trains the garment CNN on Fashion-MNIST and labelled photos, on the CPU.
 
-    python -m model.train --out runs/main                      # the shipped recipe
+    python -m model.train --out runs/photos --photos ../shared/clothing-dataset/train \
+        --photo-labels ../shared/clothing-dataset/labels.csv --photo-share 0.2 \
+        --validation-photos ../shared/clothing-dataset/validation     # with real photos
+    python -m model.train --out runs/fashion-mnist                     # Fashion-MNIST alone
     python -m model.train --epochs 1 --train-limit 3000 --out /tmp/quick   # a smoke run
-    python -m model.train --precision bf16 --schedule cosine --label-smoothing 0.1 ...
 
-Writes to --out: fashion_cnn.keras, fashion_cnn.tflite (float32), model_card.json,
-training_curves.png, confusion_matrix.png and history.csv. The validation split comes from
-the training set; the test set is only measured at the end, never used to choose anything.
+Every batch mixes both sources: --photo-share of it are photos (seen through the app's
+segmentation once, then cached; see segmentation.photos), the rest Fashion-MNIST images. A
+photo's label is the set of classes accepted for its folder, and its loss the negative log
+of their summed probability (model.partial_labels). Validation accuracy on Fashion-MNIST's
+validation split and on --validation-photos (with flip averaging, as the app runs) is logged
+after every epoch and drawn in the training curves; nothing is chosen on a test set.
+
+Writes to --out: fashion_cnn.keras, fashion_cnn.tflite (float32), model_card.json (with
+every data source), training_curves.png, confusion_matrix.png and history.csv.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import os
-import platform
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from model.data import DatasetError, load_fashion_mnist, load_pipeline_images
+from model.config import TrainConfig
+from model.data import DatasetError, load_fashion_mnist, load_pipeline_images, split_indices
+from model.options import add_config_arguments, config_from_arguments
+
+FASHION_MNIST_LICENCE = "MIT (Zalando Research)"
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 40  # Passes over the training split.
-    batch_size: int = 128  # Images per step.
-    optimizer: str = "sgd"  # "sgd" (Nesterov momentum 0.9) or "adamw".
-    learning_rate: float = 0.05  # Peak learning rate.
-    weight_decay: float = 5e-4  # Decoupled weight decay.
-    schedule: str = "cosine"  # "cosine" (with warm-up) or "constant".
-    warmup_epochs: int = 2  # Linear warm-up before the cosine decay.
-    label_smoothing: float = 0.1  # Label smoothing of the cross-entropy.
-    flip: bool = True  # Horizontal flip augmentation.
-    shift_pixels: int = 2  # Random shift augmentation, in pixels.
-    erasing_probability: float = 0.5  # Random erasing augmentation.
-    camera_probability: float = 0.0  # Camera-like distortions (blur, gamma, ragged edges).
-    pipeline_images: str = ""  # .npz from segmentation.synthetic: the images seen as photos.
-    pipeline_probability: float = 0.0  # Chance to train on an image's pipeline version.
-    precision: str = "fp32"  # "fp32" or "bf16" (mixed bfloat16 on AMX).
-    validation_size: int = 5000  # Images held out of the training set for validation.
-    train_limit: int = 0  # Use only this many training images (0: all); for smoke runs.
-    early_stopping: int = 0  # Patience in epochs on validation accuracy (0: off).
-    reduce_on_plateau: int = 0  # Patience of ReduceLROnPlateau on validation loss (0: off).
-    stem_filters: int = 32  # Network width at 28x28.
-    block_filters: tuple = (64, 96)  # Network widths at 14x14 and 7x7.
-    dense_units: int = 256  # Hidden units of the head.
-    block_dropout: float = 0.1  # Dropout after each pooling (free to change when fine-tuning).
-    head_dropout: float = 0.4  # Dropout before the classifier.
-    seed: int = 1  # Seed for the weights, the shuffling and the augmentation.
-    split_seed: int = 1  # Seed of the validation split; fixed, so fine-tuning never sees it.
-    data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
-    init_from: str = ""  # A .keras model of the same architecture to start from (fine-tuning).
+def load_photos(directory: str, labels: str):
+    """The photo set of a labelled folder, seen through the segmentation at the app's settings.
+
+    Imported here: the segmentation is needed only when training on photos.
+    """
+    from segmentation.photos import load_photo_set
+
+    return load_photo_set(directory, labels or None)
 
 
-def earlier_stages(init_from: str) -> list:
-    """The training stages behind a fine-tuned model, read from the card next to its file."""
-    if not init_from:
-        return []
-    card_path = Path(init_from).parent / "model_card.json"
-    if not card_path.exists():
-        return [{"model": init_from, "note": "no model card found next to it"}]
-    card = json.loads(card_path.read_text())
-    stage = {"model": init_from, "epochs_run": card.get("epochs_run"),
-             "wall_time_seconds": card.get("wall_time_seconds"),
-             "validation_accuracy": card.get("validation_accuracy"),
-             "training": card.get("training")}
-    # Cards written before this field existed still name their own starting point.
-    before = card["earlier_stages"] if "earlier_stages" in card else \
-        earlier_stages((card.get("training") or {}).get("init_from", ""))
-    return before + [stage]
-
-
-def split_indices(count: int, config: TrainConfig):
-    """Shuffled (train, validation) indices of the training set; validation only monitors."""
-    order = np.random.default_rng(config.split_seed).permutation(count)
-    validation, train = order[:config.validation_size], order[config.validation_size:]
-    if config.train_limit:
-        train = train[:config.train_limit]
-    return train, validation
+def licence_of(directory: str) -> str:
+    """The licence of a photo folder, from a LICENSE file next to (or above) it."""
+    for folder in (Path(directory), Path(directory).parent):
+        for name in ("LICENSE", "LICENSE.txt", "LICENCE"):
+            if (folder / name).is_file():
+                text = (folder / name).read_text(errors="replace")
+                if "CC0" in text:
+                    return f"CC0 1.0, public domain ({folder / name})"
+                first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+                return f"{first or 'empty'} ({folder / name})"
+    return "not stated (no LICENSE file next to the photos)"
 
 
 def training_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
@@ -101,38 +73,6 @@ def training_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
     return load_pipeline_images(config.pipeline_images, dataset, "train")
 
 
-def make_dataset(images, labels, config: TrainConfig, training: bool, pipeline_images=None):
-    """Batches of (image, one-hot label); training ones shuffled and augmented.
-
-    With pipeline_images (aligned with images), a training image is replaced by its
-    pipeline version with probability config.pipeline_probability, before augmentation.
-    """
-    import tensorflow as tf
-
-    from model.augment import AugmentConfig, augment
-    from model.classes import NUM_CLASSES
-
-    def as_float(array):
-        return array[..., np.newaxis].astype(np.float32)
-
-    if training and pipeline_images is not None:
-        probability = config.pipeline_probability
-        dataset = tf.data.Dataset.from_tensor_slices(
-            (as_float(images), as_float(pipeline_images), labels.astype(np.int32)))
-        dataset = dataset.map(lambda image, seen, label: (
-            tf.where(tf.random.uniform([]) < probability, seen, image), label))
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices((as_float(images), labels.astype(np.int32)))
-    if training:
-        augment_config = AugmentConfig(
-            flip=config.flip, shift_pixels=config.shift_pixels,
-            erasing_probability=config.erasing_probability,
-            camera_probability=config.camera_probability)
-        dataset = dataset.shuffle(len(labels), seed=config.seed, reshuffle_each_iteration=True)
-        dataset = dataset.map(lambda image, label: augment(image, label, augment_config),
-                              num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.map(lambda image, label: (image, tf.one_hot(label, NUM_CLASSES)))
-    return dataset.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int):
@@ -157,39 +97,160 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {config.optimizer!r}")
 
 
+
+
+
+def make_dataset(images, masks, config: TrainConfig, training: bool, batch_size=None,
+                 pipeline_images=None):
+    """Batches of (image, accepted-class mask) of Fashion-MNIST images; training ones
+    shuffled and augmented.
+
+    With pipeline_images (aligned with images), a training image is replaced by its pipeline
+    version with probability config.pipeline_probability, before augmentation.
+    """
+    import tensorflow as tf
+
+    from model.augment import augment
+
+    batch_size = batch_size or config.batch_size
+    images = images[..., np.newaxis].astype(np.float32)
+    if training and pipeline_images is not None:
+        probability = config.pipeline_probability
+        dataset = tf.data.Dataset.from_tensor_slices(
+            (images, pipeline_images[..., np.newaxis].astype(np.float32), masks))
+        dataset = dataset.map(lambda image, seen, mask: (
+            tf.where(tf.random.uniform([]) < probability, seen, image), mask))
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((images, masks))
+    if training:
+        dataset = dataset.shuffle(len(masks), seed=config.seed, reshuffle_each_iteration=True)
+        dataset = dataset.map(lambda image, mask: augment(image, mask, config.augment),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(batch_size, drop_remainder=training)
+
+
+def photo_batches(photo_set, config: TrainConfig, batch_size: int):
+    """An endless stream of augmented photo batches of (image, accepted-class mask)."""
+    import tensorflow as tf
+
+    from model.augment import augment_photo
+
+    dataset = tf.data.Dataset.from_tensor_slices((
+        photo_set.images[..., np.newaxis].astype(np.float32),
+        photo_set.accepted.astype(np.float32)))
+    dataset = dataset.shuffle(len(photo_set.images), seed=config.seed + 1,
+                              reshuffle_each_iteration=True).repeat()
+    dataset = dataset.map(lambda image, mask: augment_photo(image, mask, config.photos.augment),
+                          num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(batch_size, drop_remainder=True)
+
+
+def photos_per_batch(config: TrainConfig) -> int:
+    """How many images of each batch are photos."""
+    share = config.photos.photo_share
+    if not 0 <= share <= 0.9:
+        raise ValueError(f"--photo-share must be between 0 and 0.9, got {share}.")
+    if share > 0 and not config.photos.photos:
+        raise ValueError("--photo-share needs --photos DIR (a folder of labelled photos).")
+    if config.photos.photos and share == 0:
+        raise ValueError("--photos is used only with --photo-share above 0 (e.g. 0.2).")
+    count = int(round(share * config.batch_size))
+    if share > 0 and count == 0:
+        raise ValueError(f"--photo-share {share} of a batch of {config.batch_size} is no photo "
+                         "at all; raise --photo-share or --batch-size.")
+    return count
+
+
+def mixed_batches(fashion_batches, photo_stream):
+    """Each Fashion-MNIST batch with a photo batch appended, so that both share every batch
+    (and so BatchNorm's statistics)."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.zip((fashion_batches, photo_stream)).map(
+        lambda first, second: (tf.concat([first[0], second[0]], 0),
+                               tf.concat([first[1], second[1]], 0)))
+
+
+def photo_validation_callback(photo_set):
+    """A Keras callback that adds val_photo_exact and val_photo_group to each epoch's logs."""
+    import keras
+
+    from model.metrics import photo_report
+    from model.predictor import KerasPredictor, predict_in_batches
+
+    class PhotoValidation(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            report = photo_report(predict_in_batches(KerasPredictor.from_model(self.model),
+                                                     photo_set.images, flip=True), photo_set)
+            if logs is not None:
+                logs["val_photo_exact"] = report["exact"]
+                logs["val_photo_group"] = report["group"]
+
+    return PhotoValidation()
+
+
+def data_sources(dataset, train_count: int, photo_set, validation_photos, config) -> list:
+    """Every data source of a run, for the model card."""
+    share = config.photos.photo_share
+    sources = [{"name": "Fashion-MNIST", "directory": str(dataset.directory), "role": "training",
+                "images": train_count, "sha256": dataset.checksum, "share": 1 - share,
+                "licence": FASHION_MNIST_LICENCE}]
+    for role, photos, directory in (("training", photo_set, config.photos.photos),
+                                    ("validation", validation_photos,
+                                     config.photos.validation_photos)):
+        if photos is not None:
+            sources.append({"name": f"photos in {Path(directory).resolve()}", "role": role,
+                            "directory": str(directory), "images": int(len(photos.images)),
+                            "per_folder": photos.counts(), "left_out": len(photos.left_out),
+                            "sha256": photos.checksum,
+                            "share": share if role == "training" else 0.0,
+                            "licence": licence_of(directory)})
+    return sources
+
+
 def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     """Trains, exports and evaluates; returns the model card that it also writes."""
     import keras
+    import tensorflow as tf
 
-    from model.network import NetworkConfig, build_network
+    from model.card import earlier_stages, write_model
+    from model.network import build_network
+    from model.partial_labels import accepted_accuracy, one_class_masks, partial_label_loss
     from model.plots import plot_training_curves
 
     if config.precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be 'fp32' or 'bf16', got {config.precision!r}")
+    photo_count = photos_per_batch(config)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     dataset = load_fashion_mnist(config.data_dir or None)
-    train_indices, validation_indices = split_indices(len(dataset.train_labels), config)
-    train_images, train_labels = (dataset.train_images[train_indices],
-                                  dataset.train_labels[train_indices])
-    validation_images = dataset.train_images[validation_indices]
-    validation_labels = dataset.train_labels[validation_indices]
+    train_indices, validation_indices = split_indices(
+        len(dataset.train_labels), config.validation_size, config.split_seed, config.train_limit)
+    train_images = dataset.train_images[train_indices]
+    train_masks = one_class_masks(dataset.train_labels[train_indices])
+    validation_masks = one_class_masks(dataset.train_labels[validation_indices])
     pipeline_images = training_pipeline_images(config, dataset)
     if pipeline_images is not None:
         pipeline_images = pipeline_images[train_indices]
-    train_data = make_dataset(train_images, train_labels, config, training=True,
-                              pipeline_images=pipeline_images)
-    validation_data = make_dataset(validation_images, validation_labels, config, training=False)
-    steps_per_epoch = int(np.ceil(len(train_labels) / config.batch_size))
+    photo_set = load_photos(config.photos.photos, config.photos.photo_labels) \
+        if photo_count else None
+    validation_photos = load_photos(config.photos.validation_photos,
+                                    config.photos.validation_photo_labels) \
+        if config.photos.validation_photos else None
 
-    network_config = NetworkConfig(stem_filters=config.stem_filters,
-                                   block_filters=tuple(config.block_filters),
-                                   dense_units=config.dense_units,
-                                   block_dropout=config.block_dropout,
-                                   head_dropout=config.head_dropout)
+    fashion_per_batch = config.batch_size - photo_count
+    train_data = make_dataset(train_images, train_masks, config, training=True,
+                              batch_size=fashion_per_batch, pipeline_images=pipeline_images)
+    if photo_set is not None:
+        train_data = mixed_batches(train_data, photo_batches(photo_set, config, photo_count))
+    train_data = train_data.prefetch(tf.data.AUTOTUNE)
+    validation_data = make_dataset(dataset.train_images[validation_indices], validation_masks,
+                                   config, training=False)
+    steps_per_epoch = len(train_masks) // fashion_per_batch
+
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
-    model = build_network(network_config)
+    model = build_network(config.network)
     if config.init_from:
         try:
             start = keras.models.load_model(config.init_from, compile=False)
@@ -199,117 +260,63 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
                              "It must be a .keras model of the same architecture "
                              "(--stem-filters, --block-filters, --dense-units).") from error
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-                  metrics=["accuracy"])
-    callbacks = [keras.callbacks.CSVLogger(str(out / "history.csv"))]
+                  loss=partial_label_loss(config.label_smoothing),
+                  metrics=[accepted_accuracy])
+    # The photo validation runs first, so that the logger and early stopping see its figures.
+    callbacks = [photo_validation_callback(validation_photos)] if validation_photos else []
+    callbacks.append(keras.callbacks.CSVLogger(str(out / "history.csv")))
     if config.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", patience=config.early_stopping, restore_best_weights=True))
+            monitor="val_accepted_accuracy", patience=config.early_stopping,
+            restore_best_weights=True))
     if config.reduce_on_plateau:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.3, patience=config.reduce_on_plateau, verbose=verbose))
     started = time.time()
     history = model.fit(train_data, validation_data=validation_data, epochs=config.epochs,
-                        callbacks=callbacks, verbose=verbose)
+                        steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose)
     wall_seconds = time.time() - started
 
     # The export is float32 whatever the training precision: rebuild and copy the weights.
     keras.mixed_precision.set_global_policy("float32")
-    export_model = build_network(network_config)
+    export_model = build_network(config.network)
     export_model.set_weights(model.get_weights())
     history_values = {key: [float(value) for value in values]
                       for key, values in history.history.items() if key != "learning_rate"}
     plot_training_curves(history_values, out / "training_curves.png")
-    card = write_model(export_model, dataclasses.asdict(network_config), dataset,
-                       train_indices, validation_indices, out, {
-                           "training": dataclasses.asdict(config),
-                           "earlier_stages": earlier_stages(config.init_from),
-                           "wall_time_seconds": round(wall_seconds, 1),
-                           "epochs_run": len(history.history["loss"]),
-                           "history": history_values})
+    card_fields = {"data_sources": data_sources(dataset, len(train_indices), photo_set,
+                                                validation_photos, config),
+                   "training": dataclasses.asdict(config),
+                   "earlier_stages": earlier_stages(config.init_from),
+                   "wall_time_seconds": round(wall_seconds, 1),
+                   "epochs_run": len(history.history["loss"]),
+                   "history": history_values}
+    if validation_photos is not None:
+        from model.metrics import format_photo_report, photo_report
+        from model.predictor import KerasPredictor, predict_in_batches
+
+        report = photo_report(predict_in_batches(KerasPredictor.from_model(export_model),
+                                                 validation_photos.images, flip=True),
+                              validation_photos)
+        card_fields["validation_photos"] = report
+        print(format_photo_report(report, "Validation photos (flip averaging, as the app):"))
+    card = write_model(export_model, dataclasses.asdict(config.network), dataset,
+                       train_indices, validation_indices, out, card_fields)
     print(f"Wrote {out}: test accuracy {card['test_accuracy'] * 100:.2f}%, "
           f"{card['epochs_run']} epochs in {wall_seconds / 60:.1f} min")
     return card
 
 
-def write_model(model, architecture: dict, dataset, train_indices, validation_indices,
-                out: Path, card_fields: dict) -> dict:
-    """Saves a float32 model, its LiteRT export, confusion matrix and card; returns the card.
-
-    The test set is measured here, once, after everything was chosen. card_fields (how the
-    model was made) go into the card between the dataset and the accuracies.
-    """
-    import keras
-    import tensorflow as tf
-
-    from model.export import export_tflite
-    from model.metrics import classification_report, format_report
-    from model.network import count_flops
-    from model.plots import plot_confusion_matrix
-
-    model.save(out / "fashion_cnn.keras")
-    export_tflite(model, out / "fashion_cnn.tflite")
-    validation_labels = dataset.train_labels[validation_indices]
-    validation_report = classification_report(
-        validation_labels, probabilities_of(model, dataset.train_images[validation_indices]))
-    test_report = classification_report(dataset.test_labels,
-                                        probabilities_of(model, dataset.test_images))
-    print(format_report(test_report, "Test set (10,000 images), measured once at the end:"))
-    plot_confusion_matrix(test_report["confusion_matrix"], out / "confusion_matrix.png",
-                          f"Test set, accuracy {test_report['accuracy'] * 100:.2f}%")
-    card = {
-        "name": model.name,
-        "architecture": architecture,
-        "parameters": int(model.count_params()),
-        "flops_per_image": count_flops(model),
-        "input": "float32 (N, 28, 28, 1), raw pixel values 0-255, normalised inside the model",
-        "output": "float32 (N, 10) class probabilities",
-        "dataset": {"name": "Fashion-MNIST", "directory": str(dataset.directory),
-                    "sha256": dataset.checksum, "train_images": int(len(train_indices)),
-                    "validation_images": int(len(validation_labels)),
-                    "test_images": int(len(dataset.test_labels))},
-        **card_fields,
-        "validation_accuracy": validation_report["accuracy"],
-        "test_accuracy": test_report["accuracy"],
-        "test_per_class": test_report["per_class"],
-        "machine": {"processor": platform.processor() or platform.machine(),
-                    "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
-                    "keras": keras.__version__},
-    }
-    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
-    return card
-
-
-def probabilities_of(model, images: np.ndarray) -> np.ndarray:
-    """Probabilities of a Keras model for uint8 (N, 28, 28) images, called in batches."""
-    return np.concatenate([
-        np.asarray(model(images[start:start + 1000, ..., np.newaxis].astype(np.float32),
-                         training=False))
-        for start in range(0, len(images), 1000)])
-
-
 def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = TrainConfig()
     parser.add_argument("--out", default="runs/latest", help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress bar")
-    for field in dataclasses.fields(TrainConfig):
-        name = "--" + field.name.replace("_", "-")
-        default = getattr(defaults, field.name)
-        if isinstance(default, bool):
-            parser.add_argument(name, action=argparse.BooleanOptionalAction, default=default)
-        elif isinstance(default, tuple):
-            parser.add_argument(name, type=int, nargs="+", default=list(default),
-                                help=f"default {' '.join(map(str, default))}")
-        else:
-            parser.add_argument(name, type=type(default), default=default,
-                                help=f"default {default}")
+    add_config_arguments(parser, TrainConfig)
     arguments = vars(parser.parse_args(argv))
     out = Path(arguments.pop("out"))
     verbose = 2 if arguments.pop("quiet") else 1
-    arguments["block_filters"] = tuple(arguments["block_filters"])
-    return TrainConfig(**arguments), out, verbose
+    return config_from_arguments(TrainConfig, arguments), out, verbose
 
 
 def main(argv=None) -> int:

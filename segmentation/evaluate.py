@@ -14,7 +14,6 @@ folder and overall; --out DIR writes failures.png (photo, mask, 28x28 input, pre
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from dataclasses import dataclass
@@ -25,17 +24,8 @@ import numpy as np
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.options import add_config_arguments, config_from_arguments
+from segmentation.photos import FolderLabels, labelled_files, read_labels
 from segmentation.pipeline import segment
-
-
-@dataclass(frozen=True)
-class FolderLabels:
-    # Folder name, relative to the photo directory.
-    folder: str
-    # Class indices that count as the exact answer.
-    accepted_classes: tuple[int, ...]
-    # Class indices that count as the right group (tops, bottoms, dresses, footwear, bags).
-    group_classes: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -58,50 +48,14 @@ class PhotoScore:
     error: str | None = None
 
 
-def read_labels(path) -> list[FolderLabels]:
-    """Parses labels.csv; raises ValueError naming the line that is wrong."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"Labels file {path} does not exist.")
-    labels = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        expected = {"folder", "accepted_classes", "group_classes"}
-        if reader.fieldnames is None or not expected <= set(reader.fieldnames):
-            raise ValueError(f"{path} must start with the header "
-                             f"folder,accepted_classes,group_classes; got {reader.fieldnames}.")
-        for line_number, row in enumerate(reader, start=2):
-            try:
-                accepted = tuple(int(value) for value in row["accepted_classes"].split())
-                group = tuple(int(value) for value in row["group_classes"].split())
-            except (ValueError, AttributeError) as error:
-                raise ValueError(f"{path} line {line_number}: classes must be integers "
-                                 f"separated by spaces ({error}).") from error
-            if not row["folder"] or not accepted or not group:
-                raise ValueError(f"{path} line {line_number}: folder, accepted_classes and "
-                                 "group_classes must all be filled in.")
-            if any(not 0 <= index <= 9 for index in accepted + group):
-                raise ValueError(f"{path} line {line_number}: class indices must be 0-9.")
-            labels.append(FolderLabels(row["folder"].strip(), accepted, group))
-    if not labels:
-        raise ValueError(f"{path} lists no folders.")
-    return labels
-
-
 def load_photos(directory, labels: list[FolderLabels]):
     """(folder labels, path, image or None, error or None) for each photo in labelled folders."""
     photos = []
-    for folder_labels in labels:
-        folder = Path(directory) / folder_labels.folder
-        if not folder.is_dir():
-            print(f"Warning: folder {folder} from the labels does not exist; skipped.",
-                  file=sys.stderr)
-            continue
-        for path in image_files.find_images([folder]):
-            try:
-                photos.append((folder_labels, path, image_files.read_image(path), None))
-            except image_files.ImageReadError as error:
-                photos.append((folder_labels, path, None, str(error)))
+    for folder_labels, path in labelled_files(directory, labels):
+        try:
+            photos.append((folder_labels, path, image_files.read_image(path), None))
+        except image_files.ImageReadError as error:
+            photos.append((folder_labels, path, None, str(error)))
     return photos
 
 
@@ -267,6 +221,7 @@ def main(argv=None) -> int:
         labels = read_labels(arguments.labels or arguments.directory / "labels.csv")
     except ValueError as error:
         parser.error(str(error))
+    from model.metrics import folder_confusion, format_folder_confusion
     from segmentation.classify import load_classifier
 
     try:
@@ -284,11 +239,15 @@ def main(argv=None) -> int:
             print(f"{path}: error: {error}", file=sys.stderr)
     scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True)
     summary = summarise(scores, arguments.threshold)
+    confusion = folder_confusion([score.folder for score in scores],
+                                 [score.predicted for score in scores])
     if arguments.format == "json":
         summary["photos"] = [photo_record(score) for score in scores]
+        summary["confusion"] = confusion
         print(json.dumps(summary))
     else:
         print(summary_table(summary))
+        print(format_folder_confusion(confusion))
     if arguments.out is not None:
         sheet_path = arguments.out / "failures.png"
         image_files.write_image(sheet_path, failure_sheet(scores, photos, labels, config))

@@ -41,6 +41,12 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as error:
         raise ImageReadError(f"cannot read {path}: {error.strerror or error}") from error
+    return decode_image(data, path)
+
+
+def decode_image(data, path: str | os.PathLike = "image") -> np.ndarray:
+    """Decodes an image file's bytes as uint8 BGR; raises ImageReadError naming path."""
+    data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else data
     if data.size == 0:
         raise ImageReadError(f"{path} is empty (0 bytes)")
     image = cv2.imdecode(data, cv2.IMREAD_COLOR)

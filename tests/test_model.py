@@ -14,13 +14,16 @@ from model.predictor import LiteRtPredictor, ModelLoadError, check_images, load_
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, fashion_mnist):
     """One epoch on 10,000 images with a narrow network: the whole train-and-export path."""
-    from model.train import TrainConfig, train
+    from model.config import AugmentConfig, NetworkConfig, TrainConfig
+    from model.train import train
 
     out = tmp_path_factory.mktemp("tiny_run")
     config = TrainConfig(epochs=1, batch_size=32, optimizer="adamw", learning_rate=2e-3,
                          weight_decay=1e-4, schedule="constant", train_limit=10000,
-                         validation_size=2000, stem_filters=16, block_filters=(24, 32),
-                         dense_units=64, erasing_probability=0.0, seed=3)
+                         validation_size=2000, seed=3,
+                         network=NetworkConfig(stem_filters=16, block_filters=(24, 32),
+                                               dense_units=64),
+                         augment=AugmentConfig(erasing_probability=0.0))
     card = train(config, out, verbose=0)
     return out, card
 
@@ -133,7 +136,7 @@ def test_model_package_imports_nothing_from_the_app_or_qt():
 
 
 def test_a_fine_tuned_card_lists_every_earlier_stage(tmp_path):
-    from model.train import earlier_stages
+    from model.card import earlier_stages
 
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir(), second.mkdir()
@@ -150,6 +153,7 @@ def test_a_fine_tuned_card_lists_every_earlier_stage(tmp_path):
     assert "no model card" in earlier_stages(str(tmp_path / "elsewhere.keras"))[0]["note"]
 
 
+@pytest.mark.slow
 def test_training_explains_a_missing_start_model_and_dataset(tmp_path, capsys):
     from model.train import main
 
@@ -171,22 +175,27 @@ def test_training_refuses_to_start_from_another_architecture(tiny_run, tmp_path,
     assert "same architecture" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_pipeline_images_replace_training_images_with_the_given_probability():
-    from model.train import TrainConfig, make_dataset
+    from model.config import AugmentConfig, TrainConfig
+    from model.partial_labels import one_class_masks
+    from model.train import make_dataset
 
     images = np.zeros((200, 28, 28), np.uint8)
     seen = np.full((200, 28, 28), 255, np.uint8)
-    labels = np.arange(200) % 10
-    plain = dict(flip=False, shift_pixels=0, erasing_probability=0.0, batch_size=200)
+    masks = one_class_masks(np.arange(200) % 10)
+    plain = AugmentConfig(flip=False, shift_pixels=0, erasing_probability=0.0)
     for probability, expected in ((1.0, 1.0), (0.0, 0.0), (0.3, 0.3)):
-        config = TrainConfig(pipeline_probability=probability, **plain)
-        batch, _ = next(iter(make_dataset(images, labels, config, True, pipeline_images=seen)))
+        config = TrainConfig(pipeline_probability=probability, augment=plain, batch_size=200)
+        batch, _ = next(iter(make_dataset(images, masks, config, True, pipeline_images=seen)))
         share = float(np.mean(np.asarray(batch)[:, 0, 0, 0] == 255))
         assert abs(share - expected) < 0.12, (probability, share)
 
 
+@pytest.mark.dataset
 def test_training_refuses_pipeline_images_of_other_data(tmp_path, fashion_mnist):
-    from model.train import TrainConfig, training_pipeline_images
+    from model.config import TrainConfig
+    from model.train import training_pipeline_images
 
     path = tmp_path / "few.npz"
     np.savez(path, images=fashion_mnist.train_images[:10], found=np.ones(10, bool),
@@ -287,3 +296,99 @@ def test_model_commands_have_help(module, capsys):
         importlib.import_module(module).main(["--help"])
     assert stop.value.code == 0
     assert f"python -m {module}" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_partial_label_loss_is_minus_log_of_the_accepted_probability():
+    import tensorflow as tf
+
+    from model.partial_labels import partial_label_loss
+
+    probabilities = np.array([[0.1, 0.2, 0.3, 0.4, 0, 0, 0, 0, 0, 0],
+                              [0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0]], np.float32)
+    accepted = np.zeros((2, 10), np.float32)
+    accepted[0, [1, 3]] = 1  # A set: 0.2 + 0.4.
+    accepted[1, 0] = 1  # One class: the usual cross-entropy.
+    loss = np.asarray(partial_label_loss()(tf.constant(accepted), tf.constant(probabilities)))
+    np.testing.assert_allclose(loss, [-np.log(0.6), -np.log(0.5)], rtol=1e-6)
+    # With smoothing, one class gives exactly Keras's label-smoothed cross-entropy.
+    import keras
+
+    smoothed = np.asarray(partial_label_loss(0.1)(tf.constant(accepted[1:]),
+                                                  tf.constant([[0.5, 0.3] + [0.025] * 8])))
+    expected = keras.losses.CategoricalCrossentropy(label_smoothing=0.1, reduction=None)(
+        accepted[1:], np.array([[0.5, 0.3] + [0.025] * 8], np.float32))
+    np.testing.assert_allclose(smoothed, np.asarray(expected), rtol=1e-5)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        partial_label_loss(1.0)
+
+
+def test_the_accepted_rate_counts_an_answer_in_the_set_as_right():
+    from model.partial_labels import accepted_rate, one_class_masks
+
+    probabilities = np.eye(10)[[2, 6, 4]]
+    accepted = np.zeros((3, 10), bool)
+    accepted[:, [2, 6]] = True  # A long-sleeved top: Pullover or Shirt.
+    assert accepted_rate(probabilities, accepted) == pytest.approx(2 / 3)
+    assert one_class_masks(np.array([3])).tolist() == [[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]]
+
+
+def test_train_options_fill_the_configs_that_train_config_holds():
+    from model.train import parse_config
+
+    config, out, verbose = parse_config([
+        "--out", "x", "--quiet", "--stem-filters", "8", "--block-filters", "8", "16",
+        "--photo-share", "0.2", "--photos", "some/dir", "--photo-rotation-degrees", "5",
+        "--no-flip"])
+    assert (str(out), verbose) == ("x", 2)
+    assert config.network.stem_filters == 8 and config.network.block_filters == (8, 16)
+    assert config.photos.photo_share == 0.2 and config.photos.photos == "some/dir"
+    assert config.photos.augment.photo_rotation_degrees == 5.0
+    assert config.augment.flip is False
+
+
+@pytest.mark.slow
+@pytest.mark.dataset
+def test_a_tiny_run_with_generated_photos_logs_and_cards_both_sources(tmp_path, fashion_mnist,
+                                                                     monkeypatch):
+    from model.config import AugmentConfig, NetworkConfig, PhotoConfig, TrainConfig
+    from model.train import train
+    from tests.test_photos import make_photo_folder
+
+    monkeypatch.chdir(tmp_path)  # The photo cache goes to runs/ below the working folder.
+    photos = make_photo_folder(tmp_path / "photos", count=4)
+    config = TrainConfig(epochs=2, batch_size=32, optimizer="adamw", learning_rate=2e-3,
+                         schedule="constant", train_limit=1600, validation_size=500,
+                         network=NetworkConfig(stem_filters=8, block_filters=(8, 16),
+                                               dense_units=16),
+                         augment=AugmentConfig(erasing_probability=0.0),
+                         photos=PhotoConfig(photos=str(photos), photo_share=0.25,
+                                            validation_photos=str(photos)))
+    card = train(config, tmp_path / "out", verbose=0)
+    history = (tmp_path / "out" / "history.csv").read_text().splitlines()
+    assert "val_photo_exact" in history[0] and "val_photo_group" in history[0]
+    assert len(history) == 3
+    sources = {source["role"] + " " + source["name"].split()[0]: source
+               for source in card["data_sources"]}
+    assert sources["training Fashion-MNIST"]["share"] == 0.75
+    assert sources["training photos"]["images"] == 8
+    assert sources["training photos"]["per_folder"] == {"pants": 4, "t-shirt": 4}
+    assert len(sources["training photos"]["sha256"]) == 64
+    assert sources["validation photos"]["share"] == 0.0
+    assert set(card["validation_photos"]["folders"]) == {"pants", "t-shirt"}
+    assert 0 <= card["validation_photos"]["exact"] <= 1
+    assert (tmp_path / "out" / "fashion_cnn.tflite").stat().st_size > 0
+    assert list((tmp_path / "runs" / "photo-cache").glob("photos-*.npz"))
+
+
+def test_photo_share_without_photos_is_refused():
+    from model.config import PhotoConfig, TrainConfig
+    from model.train import photos_per_batch
+
+    with pytest.raises(ValueError, match="needs --photos"):
+        photos_per_batch(TrainConfig(photos=PhotoConfig(photo_share=0.2)))
+    with pytest.raises(ValueError, match="between 0 and 0.9"):
+        photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.95)))
+    with pytest.raises(ValueError, match="only with --photo-share"):
+        photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x")))
+    assert photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.25))) == 32

@@ -1,0 +1,89 @@
+"""Writing a trained model: the float32 .keras, its checked LiteRT export, the confusion
+matrix and the model card (model_card.json), and reading cards back.
+
+One module writes and reads model cards; model.train and model.interpolate both call it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+CARD_NAME = "model_card.json"
+
+
+def read_card(model_path) -> dict:
+    """The card next to a model file, or {} when there is none."""
+    card_path = Path(model_path).parent / CARD_NAME
+    return json.loads(card_path.read_text()) if card_path.is_file() else {}
+
+
+def earlier_stages(init_from: str) -> list:
+    """The training stages behind a fine-tuned model, read from the card next to its file."""
+    if not init_from:
+        return []
+    card = read_card(init_from)
+    if not card:
+        return [{"model": init_from, "note": "no model card found next to it"}]
+    stage = {"model": init_from, "epochs_run": card.get("epochs_run"),
+             "wall_time_seconds": card.get("wall_time_seconds"),
+             "validation_accuracy": card.get("validation_accuracy"),
+             "training": card.get("training")}
+    # Cards written before this field existed still name their own starting point.
+    before = card["earlier_stages"] if "earlier_stages" in card else \
+        earlier_stages((card.get("training") or {}).get("init_from", ""))
+    return before + [stage]
+
+
+def write_model(model, architecture: dict, dataset, train_indices, validation_indices,
+                out: Path, card_fields: dict) -> dict:
+    """Saves a float32 model, its LiteRT export, confusion matrix and card; returns the card.
+
+    The test set is measured here, once, after everything was chosen. card_fields (how the
+    model was made) go into the card between the dataset and the accuracies.
+    """
+    import keras
+    import tensorflow as tf
+
+    from model.export import export_tflite
+    from model.metrics import classification_report, format_report
+    from model.network import count_flops
+    from model.plots import plot_confusion_matrix
+    from model.predictor import KerasPredictor, predict_in_batches
+
+    model.save(out / "fashion_cnn.keras")
+    export_tflite(model, out / "fashion_cnn.tflite")
+    validation_labels = dataset.train_labels[validation_indices]
+    predictor = KerasPredictor.from_model(model)
+    validation_report = classification_report(
+        validation_labels, predict_in_batches(predictor, dataset.train_images[validation_indices]))
+    test_report = classification_report(dataset.test_labels,
+                                        predict_in_batches(predictor, dataset.test_images))
+    print(format_report(test_report, "Test set (10,000 images), measured once at the end:"))
+    plot_confusion_matrix(test_report["confusion_matrix"], out / "confusion_matrix.png",
+                          f"Test set, accuracy {test_report['accuracy'] * 100:.2f}%")
+    card = {
+        "name": model.name,
+        "architecture": architecture,
+        "parameters": int(model.count_params()),
+        "flops_per_image": count_flops(model),
+        "input": "float32 (N, 28, 28, 1), raw pixel values 0-255, normalised inside the model",
+        "output": "float32 (N, 10) class probabilities",
+        "dataset": {"name": "Fashion-MNIST", "directory": str(dataset.directory),
+                    "sha256": dataset.checksum, "train_images": int(len(train_indices)),
+                    "validation_images": int(len(validation_labels)),
+                    "test_images": int(len(dataset.test_labels))},
+        **card_fields,
+        "validation_accuracy": validation_report["accuracy"],
+        "test_accuracy": test_report["accuracy"],
+        "test_per_class": test_report["per_class"],
+        "machine": {"processor": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
+                    "keras": keras.__version__},
+    }
+    (out / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+    return card

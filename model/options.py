@@ -1,0 +1,77 @@
+"""Command-line options from frozen configuration dataclasses.
+
+Each field becomes `--field-name`, with its help from the field's metadata (see option());
+a field whose default is itself a configuration dataclass contributes its own fields, so a
+config that holds another is filled from the same command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import field
+
+
+def option(default, help_text: str, flag: str = ""):
+    """A dataclass field with its command-line help (and, optionally, its own flag name)."""
+    metadata = {"help": help_text, "flag": flag}
+    if dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: default, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def flag_of(config_field) -> str:
+    return config_field.metadata.get("flag") or "--" + config_field.name.replace("_", "-")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
+    """Adds one option per leaf field of config_class (recursing into held configs)."""
+    defaults = config_class()
+    for config_field in dataclasses.fields(config_class):
+        default = getattr(defaults, config_field.name)
+        if dataclasses.is_dataclass(default):
+            add_config_arguments(parser, type(default))
+            continue
+        help_text = config_field.metadata.get("help", "")
+        flag = flag_of(config_field)
+        if isinstance(default, bool):
+            parser.add_argument(flag, dest=config_field.name, default=default,
+                                action=argparse.BooleanOptionalAction, help=help_text)
+        elif isinstance(default, tuple):
+            parser.add_argument(flag, dest=config_field.name, type=type(default[0]), nargs="+",
+                                default=list(default),
+                                help=f"{help_text} (default {' '.join(map(str, default))})")
+        else:
+            parser.add_argument(flag, dest=config_field.name, type=type(default),
+                                default=default, help=f"{help_text} (default {default!r})")
+
+
+def config_from_arguments(config_class, values: dict):
+    """Builds config_class (and the configs it holds) from parsed option values."""
+    defaults = config_class()
+    keywords = {}
+    for config_field in dataclasses.fields(config_class):
+        default = getattr(defaults, config_field.name)
+        if dataclasses.is_dataclass(default):
+            keywords[config_field.name] = config_from_arguments(type(default), values)
+        elif config_field.name in values:
+            value = values[config_field.name]
+            keywords[config_field.name] = tuple(value) if isinstance(default, tuple) else value
+    return config_class(**keywords)
+
+
+def config_from_dict(config_class, values: dict):
+    """Builds config_class from a nested dict such as dataclasses.asdict() gives."""
+    keywords = {}
+    defaults = config_class()
+    for config_field in dataclasses.fields(config_class):
+        if config_field.name not in values:
+            continue
+        default = getattr(defaults, config_field.name)
+        value = values[config_field.name]
+        if dataclasses.is_dataclass(default):
+            value = config_from_dict(type(default), value)
+        elif isinstance(default, tuple):
+            value = tuple(value)
+        keywords[config_field.name] = value
+    return config_class(**keywords)

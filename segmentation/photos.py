@@ -1,0 +1,266 @@
+"""Labelled photo folders, seen as the app sees them, and their cache file.
+
+    from segmentation.photos import load_photo_set
+    photo_set = load_photo_set("photos/train", cache="runs/photo-cache/train.npz")
+    photo_set.images      # uint8 (N, 28, 28): the model inputs at the app's settings
+    photo_set.accepted    # bool (N, 10): the classes that count as the right answer
+
+A photo folder holds one sub-folder per line of its labels file (labels.csv: header
+`folder,accepted_classes,group_classes`, classes as Fashion-MNIST indices separated by
+spaces). Every photo goes through `segment` once; the result is cached in a `.npz` with the
+28x28 inputs, the accepted and group classes, and every source file with its SHA-256. The
+cache is used again only when the files, the labels and the settings are all the same;
+otherwise it is rebuilt. This module is the one that writes and reads that file.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segmentation import images as image_files
+from segmentation.config import SegmentationConfig
+from segmentation.pipeline import segment
+
+NUM_CLASSES = 10  # Fashion-MNIST class indices are 0-9.
+CACHE_FORMAT = 1  # Version of the cache file's layout.
+
+
+@dataclass(frozen=True)
+class FolderLabels:
+    # Folder name, relative to the photo directory.
+    folder: str
+    # Class indices that count as the exact answer.
+    accepted_classes: tuple[int, ...]
+    # Class indices that count as the right group (tops, bottoms, dresses, footwear, bags).
+    group_classes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PhotoSet:
+    # uint8 (N, 28, 28) model inputs of the photos where a garment was found.
+    images: np.ndarray
+    # bool (N, 10): the classes accepted as the exact answer for each photo.
+    accepted: np.ndarray
+    # bool (N, 10): the classes of the right group for each photo.
+    group: np.ndarray
+    # (N,) folder of each photo.
+    folders: np.ndarray
+    # (N,) path of each photo, relative to the photo directory.
+    paths: np.ndarray
+    # Every source file (also those left out), relative path -> SHA-256 of its bytes.
+    sources: dict
+    # Source files left out, relative path -> why (unreadable, or no garment found).
+    left_out: dict
+    # The segmentation settings, as a JSON object (what the cache was built with).
+    settings: str
+    # The labels, as a JSON list (what the cache was built with).
+    labels: str
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 over the sources' names and checksums, the labels and the settings."""
+        digest = hashlib.sha256()
+        for path in sorted(self.sources):
+            digest.update(f"{path}\0{self.sources[path]}\n".encode())
+        digest.update(self.labels.encode())
+        digest.update(self.settings.encode())
+        return digest.hexdigest()
+
+    def counts(self) -> dict:
+        """Photos used per folder."""
+        names, counts = np.unique(self.folders, return_counts=True)
+        return {str(name): int(count) for name, count in zip(names, counts)}
+
+
+def read_labels(path) -> list[FolderLabels]:
+    """Parses labels.csv; raises ValueError naming the line that is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"Labels file {path} does not exist.")
+    labels = []
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        expected = {"folder", "accepted_classes", "group_classes"}
+        if reader.fieldnames is None or not expected <= set(reader.fieldnames):
+            raise ValueError(f"{path} must start with the header "
+                             f"folder,accepted_classes,group_classes; got {reader.fieldnames}.")
+        for line_number, row in enumerate(reader, start=2):
+            try:
+                accepted = tuple(int(value) for value in row["accepted_classes"].split())
+                group = tuple(int(value) for value in row["group_classes"].split())
+            except (ValueError, AttributeError) as error:
+                raise ValueError(f"{path} line {line_number}: classes must be integers "
+                                 f"separated by spaces ({error}).") from error
+            if not row["folder"] or not accepted or not group:
+                raise ValueError(f"{path} line {line_number}: folder, accepted_classes and "
+                                 "group_classes must all be filled in.")
+            if any(not 0 <= index < NUM_CLASSES for index in accepted + group):
+                raise ValueError(f"{path} line {line_number}: class indices must be 0-9.")
+            labels.append(FolderLabels(row["folder"].strip(), accepted, group))
+    if not labels:
+        raise ValueError(f"{path} lists no folders.")
+    return labels
+
+
+def labelled_files(directory, labels: list[FolderLabels]) -> list[tuple[FolderLabels, Path]]:
+    """(folder labels, path) of every image file in the labelled folders, in sorted order.
+
+    A labelled folder that does not exist is reported on stderr and skipped.
+    """
+    files = []
+    for folder_labels in labels:
+        folder = Path(directory) / folder_labels.folder
+        if not folder.is_dir():
+            print(f"Warning: folder {folder} from the labels does not exist; skipped.",
+                  file=sys.stderr)
+            continue
+        files += [(folder_labels, path) for path in image_files.find_images([folder])]
+    return files
+
+
+def file_checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def class_mask(indices) -> np.ndarray:
+    mask = np.zeros(NUM_CLASSES, dtype=bool)
+    mask[list(indices)] = True
+    return mask
+
+
+def build_photo_set(directory, labels: list[FolderLabels],
+                    config: SegmentationConfig = SegmentationConfig(),
+                    progress: bool = True) -> PhotoSet:
+    """Segments every labelled photo once; unreadable photos and those with no garment are
+    reported on stderr and left out."""
+    directory = Path(directory)
+    files = labelled_files(directory, labels)
+    rows, sources, left_out = [], {}, {}
+    for number, (folder_labels, path) in enumerate(files, start=1):
+        if progress and (number % 100 == 0 or number == len(files)):
+            print(f"\r  segmenting photos: {number}/{len(files)}", end="", file=sys.stderr,
+                  flush=True)
+        relative = path.relative_to(directory).as_posix()
+        try:
+            data = path.read_bytes()
+            sources[relative] = hashlib.sha256(data).hexdigest()
+            image = image_files.decode_image(data, path)
+        except (OSError, image_files.ImageReadError) as error:
+            left_out[relative] = f"unreadable: {error}"
+            continue
+        result = segment(image, config)
+        if not result.found:
+            left_out[relative] = f"no garment found ({result.reason})"
+            continue
+        rows.append((result.model_input, class_mask(folder_labels.accepted_classes),
+                     class_mask(folder_labels.group_classes), folder_labels.folder, relative))
+    if progress and files:
+        print(file=sys.stderr)
+    for relative, reason in left_out.items():
+        print(f"  left out {relative}: {reason}", file=sys.stderr)
+    if not rows:
+        raise ValueError(f"No usable photos under {directory}: the folders named in the labels "
+                         f"({', '.join(item.folder for item in labels)}) hold no image in which "
+                         "a garment was found.")
+    images, accepted, group, folders, paths = zip(*rows)
+    return PhotoSet(images=np.stack(images), accepted=np.stack(accepted),
+                    group=np.stack(group), folders=np.array(folders), paths=np.array(paths),
+                    sources=sources, left_out=left_out,
+                    settings=settings_json(config), labels=labels_json(labels))
+
+
+def settings_json(config: SegmentationConfig) -> str:
+    return json.dumps(dataclasses.asdict(config), sort_keys=True)
+
+
+def labels_json(labels: list[FolderLabels]) -> str:
+    return json.dumps([dataclasses.asdict(item) for item in labels])
+
+
+def write_photo_set(path, photo_set: PhotoSet) -> None:
+    """Writes the cache file (atomically: a half-written cache is never read)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".partial.npz")
+    np.savez_compressed(
+        temporary, format=CACHE_FORMAT, images=photo_set.images, accepted=photo_set.accepted,
+        group=photo_set.group, folders=photo_set.folders, paths=photo_set.paths,
+        sources=json.dumps(photo_set.sources), left_out=json.dumps(photo_set.left_out),
+        settings=photo_set.settings, labels=photo_set.labels)
+    os.replace(temporary, path)
+
+
+def read_photo_set(path) -> PhotoSet:
+    """Reads a cache file; raises ValueError when it is not one."""
+    try:
+        with np.load(path) as archive:
+            if int(archive["format"]) != CACHE_FORMAT:
+                raise ValueError(f"cache format {int(archive['format'])}, "
+                                 f"expected {CACHE_FORMAT}")
+            return PhotoSet(images=archive["images"], accepted=archive["accepted"],
+                            group=archive["group"], folders=archive["folders"],
+                            paths=archive["paths"], sources=json.loads(str(archive["sources"])),
+                            left_out=json.loads(str(archive["left_out"])),
+                            settings=str(archive["settings"]), labels=str(archive["labels"]))
+    except (OSError, KeyError, ValueError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a photo cache ({error}).") from error
+
+
+def cache_is_current(photo_set: PhotoSet, directory, labels: list[FolderLabels],
+                     config: SegmentationConfig) -> bool:
+    """True when the cache was built from these very files, labels and settings."""
+    if photo_set.settings != settings_json(config) or photo_set.labels != labels_json(labels):
+        return False
+    directory = Path(directory)
+    files = labelled_files(directory, labels)
+    relatives = {path.relative_to(directory).as_posix(): path for _, path in files}
+    if set(relatives) != set(photo_set.sources):
+        return False
+    return all(file_checksum(path) == photo_set.sources[relative]
+               for relative, path in relatives.items())
+
+
+def default_cache_path(directory) -> Path:
+    """runs/photo-cache/<folder name>-<hash of its absolute path>.npz."""
+    resolved = Path(directory).resolve()
+    key = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
+    return Path("runs") / "photo-cache" / f"{resolved.name}-{key}.npz"
+
+
+def load_photo_set(directory, labels_path=None, cache=None,
+                   config: SegmentationConfig = SegmentationConfig(),
+                   progress: bool = True) -> PhotoSet:
+    """The photo set of a labelled folder, from the cache when it is current, else built and
+    cached. labels_path defaults to DIR/labels.csv, cache to default_cache_path(DIR)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"Photo folder {directory} does not exist.")
+    labels = read_labels(labels_path if labels_path else directory / "labels.csv")
+    cache = Path(cache) if cache else default_cache_path(directory)
+    if cache.is_file():
+        try:
+            cached = read_photo_set(cache)
+            if cache_is_current(cached, directory, labels, config):
+                if progress:
+                    print(f"  photos of {directory}: {len(cached.images)} from {cache}",
+                          file=sys.stderr)
+                return cached
+            print(f"  {cache}: photos, labels or settings changed; rebuilding.",
+                  file=sys.stderr)
+        except ValueError as error:
+            print(f"  {error} Rebuilding it.", file=sys.stderr)
+    photo_set = build_photo_set(directory, labels, config, progress)
+    write_photo_set(cache, photo_set)
+    if progress:
+        print(f"  photos of {directory}: {len(photo_set.images)} used, "
+              f"{len(photo_set.left_out)} left out; cached in {cache}", file=sys.stderr)
+    return photo_set

@@ -1,0 +1,104 @@
+"""Labelled photo folders and their cache (segmentation.photos), on generated photos."""
+
+import cv2
+import numpy as np
+import pytest
+
+from segmentation.config import SegmentationConfig
+from segmentation.photos import (build_photo_set, load_photo_set, read_labels, read_photo_set,
+                                 write_photo_set)
+from tests.synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon
+from tests.synthetic_images import tshirt_photo
+
+LABELS = "folder,accepted_classes,group_classes\nt-shirt,0,0 2 4 6\npants,1,1\n"
+
+
+def trouser_photo(seed: int):
+    image = plain_background(240, 320, (200, 200 - seed, 200))
+    draw_garment(image, polygon(TROUSER_OUTLINE, 110, 40, 100, 160), (120, 60, 20 + seed))
+    return image
+
+
+def make_photo_folder(root, count: int = 3):
+    """count T-shirts and count trousers, plus a blank photo (no garment) and a corrupt file."""
+    (root / "t-shirt").mkdir(parents=True)
+    (root / "pants").mkdir()
+    for index in range(count):
+        image, _ = tshirt_photo(240, 320, size=0.5 + 0.05 * index, colour=(60, 40 + index, 150))
+        cv2.imwrite(str(root / "t-shirt" / f"shirt{index}.png"), image)
+        cv2.imwrite(str(root / "pants" / f"pants{index}.png"), trouser_photo(index))
+    cv2.imwrite(str(root / "pants" / "blank.png"), plain_background(240, 320))
+    (root / "t-shirt" / "corrupt.jpg").write_bytes(b"not a jpeg at all")
+    (root / "labels.csv").write_text(LABELS)
+    return root
+
+
+def test_a_photo_set_keeps_found_garments_with_their_accepted_classes(tmp_path, capsys):
+    root = make_photo_folder(tmp_path / "photos")
+    photo_set = build_photo_set(root, read_labels(root / "labels.csv"), progress=False)
+    assert photo_set.images.shape == (6, 28, 28) and photo_set.images.dtype == np.uint8
+    assert photo_set.counts() == {"pants": 3, "t-shirt": 3}
+    shirts = photo_set.folders == "t-shirt"
+    assert photo_set.accepted[shirts].sum(1).tolist() == [1, 1, 1]
+    assert photo_set.accepted[shirts, 0].all() and photo_set.group[shirts][:, [0, 2, 4, 6]].all()
+    assert photo_set.accepted[~shirts, 1].all() and not photo_set.accepted[~shirts, 0].any()
+    # Every source file is listed with a checksum; the two bad ones are left out and reported.
+    assert len(photo_set.sources) == 8
+    assert set(photo_set.left_out) == {"pants/blank.png", "t-shirt/corrupt.jpg"}
+    assert "no garment found" in photo_set.left_out["pants/blank.png"]
+    assert "unreadable" in photo_set.left_out["t-shirt/corrupt.jpg"]
+    assert "left out t-shirt/corrupt.jpg" in capsys.readouterr().err
+    assert all(image.max() > 0 for image in photo_set.images)
+
+
+def test_the_cache_is_reused_and_rebuilt_when_photos_or_settings_change(tmp_path, capsys):
+    root = make_photo_folder(tmp_path / "photos", count=2)
+    cache = tmp_path / "cache.npz"
+    first = load_photo_set(root, cache=cache)
+    assert cache.is_file() and "cached in" in capsys.readouterr().err
+    again = load_photo_set(root, cache=cache)
+    assert f"from {cache}" in capsys.readouterr().err
+    np.testing.assert_array_equal(first.images, again.images)
+    assert again.checksum == first.checksum
+
+    # A changed photo: rebuilt, with a new checksum.
+    cv2.imwrite(str(root / "pants" / "pants0.png"), trouser_photo(9))
+    changed = load_photo_set(root, cache=cache)
+    assert "changed; rebuilding" in capsys.readouterr().err
+    assert changed.checksum != first.checksum
+    # A new photo: rebuilt, one more image.
+    cv2.imwrite(str(root / "pants" / "pants5.png"), trouser_photo(5))
+    assert len(load_photo_set(root, cache=cache).images) == len(first.images) + 1
+    assert "changed; rebuilding" in capsys.readouterr().err
+    # Other settings: rebuilt.
+    load_photo_set(root, cache=cache, config=SegmentationConfig(hue_tolerance=20))
+    assert "changed; rebuilding" in capsys.readouterr().err
+    # A broken cache file: rebuilt, not an error.
+    cache.write_bytes(b"broken")
+    assert len(load_photo_set(root, cache=cache).images) == len(first.images) + 1
+    assert "not a photo cache" in capsys.readouterr().err
+
+
+def test_the_cache_file_round_trips(tmp_path):
+    root = make_photo_folder(tmp_path / "photos", count=1)
+    photo_set = build_photo_set(root, read_labels(root / "labels.csv"), progress=False)
+    write_photo_set(tmp_path / "set.npz", photo_set)
+    read = read_photo_set(tmp_path / "set.npz")
+    for name in ("images", "accepted", "group", "folders", "paths"):
+        np.testing.assert_array_equal(getattr(read, name), getattr(photo_set, name))
+    assert (read.sources, read.left_out, read.settings) == \
+        (photo_set.sources, photo_set.left_out, photo_set.settings)
+    assert not list(tmp_path.glob("*.partial.npz"))
+
+
+def test_bad_photo_folders_and_labels_are_explained(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        load_photo_set(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "labels.csv").write_text(LABELS)
+    with pytest.raises(ValueError, match="No usable photos"):
+        load_photo_set(tmp_path / "empty", cache=tmp_path / "cache.npz")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("folder,accepted_classes,group_classes\nshirt,12,0\n")
+    with pytest.raises(ValueError, match="line 2: class indices must be 0-9"):
+        read_labels(bad)
