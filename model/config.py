@@ -47,6 +47,8 @@ class PhotoConfig:
                              "of its labels file", flag="--photos")
     photo_labels: str = option("", "labels file of --photos (default: DIR/labels.csv)")
     photo_share: float = option(0.0, "share of every batch taken from the photos (0-0.9)")
+    photo_views: int = option(0, "random views of each photo (cropped, turned, lighter or "
+                                 "darker) seen through the segmentation besides the photo")
     validation_photos: str = option("", "folder of labelled photos measured after every "
                                         "epoch (never trained on)")
     validation_photo_labels: str = option("", "labels file of --validation-photos "

@@ -34,14 +34,14 @@ from model.options import add_config_arguments, config_from_arguments
 FASHION_MNIST_LICENCE = "MIT (Zalando Research)"
 
 
-def load_photos(directory: str, labels: str):
+def load_photos(directory: str, labels: str, view_count: int = 0):
     """The photo set of a labelled folder, seen through the segmentation at the app's settings.
 
     Imported here: the segmentation is needed only when training on photos.
     """
     from segmentation.photos import load_photo_set
 
-    return load_photo_set(directory, labels or None)
+    return load_photo_set(directory, labels or None, view_count=view_count)
 
 
 def licence_of(directory: str) -> str:
@@ -202,6 +202,7 @@ def data_sources(dataset, train_count: int, photo_set, validation_photos, config
             sources.append({"name": f"photos in {Path(directory).resolve()}", "role": role,
                             "directory": str(directory), "images": int(len(photos.images)),
                             "per_folder": photos.counts(), "left_out": len(photos.left_out),
+                            "views_per_photo": photos.view_count,
                             "sha256": photos.checksum,
                             "share": share if role == "training" else 0.0,
                             "licence": licence_of(directory)})
@@ -232,8 +233,8 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     pipeline_images = training_pipeline_images(config, dataset)
     if pipeline_images is not None:
         pipeline_images = pipeline_images[train_indices]
-    photo_set = load_photos(config.photos.photos, config.photos.photo_labels) \
-        if photo_count else None
+    photo_set = load_photos(config.photos.photos, config.photos.photo_labels,
+                            config.photos.photo_views) if photo_count else None
     validation_photos = load_photos(config.photos.validation_photos,
                                     config.photos.validation_photo_labels) \
         if config.photos.validation_photos else None

@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from segmentation import images as image_files
@@ -64,6 +65,10 @@ class PhotoSet:
     settings: str
     # The labels, as a JSON list (what the cache was built with).
     labels: str
+    # (N,) which view of its photo each input is: 0 the photo itself, 1.. a random view.
+    views: np.ndarray
+    # Random views made of each photo besides the photo itself (see random_view).
+    view_count: int
 
     @property
     def checksum(self) -> str:
@@ -73,11 +78,12 @@ class PhotoSet:
             digest.update(f"{path}\0{self.sources[path]}\n".encode())
         digest.update(self.labels.encode())
         digest.update(self.settings.encode())
+        digest.update(str(self.view_count).encode())
         return digest.hexdigest()
 
     def counts(self) -> dict:
-        """Photos used per folder."""
-        names, counts = np.unique(self.folders, return_counts=True)
+        """Photos used per folder (each photo once, whatever its views)."""
+        names, counts = np.unique(self.folders[self.views == 0], return_counts=True)
         return {str(name): int(count) for name, count in zip(names, counts)}
 
 
@@ -137,13 +143,31 @@ def class_mask(indices) -> np.ndarray:
     return mask
 
 
+def random_view(image: np.ndarray, random: np.random.Generator) -> np.ndarray:
+    """The photo as a camera might have framed it instead: cropped to 75-100% of each side
+    (so the centre moves), turned by up to 10 degrees, and lighter or darker by up to 15%."""
+    height, width = image.shape[:2]
+    crop_height = int(height * random.uniform(0.75, 1.0))
+    crop_width = int(width * random.uniform(0.75, 1.0))
+    top = int(random.integers(0, height - crop_height + 1))
+    left = int(random.integers(0, width - crop_width + 1))
+    view = image[top:top + crop_height, left:left + crop_width]
+    turn = cv2.getRotationMatrix2D((crop_width / 2, crop_height / 2),
+                                   float(random.uniform(-10, 10)), 1.0)
+    view = cv2.warpAffine(view, turn, (crop_width, crop_height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
+    return cv2.convertScaleAbs(view, alpha=float(random.uniform(0.85, 1.15)))
+
+
 def build_photo_set(directory, labels: list[FolderLabels],
                     config: SegmentationConfig = SegmentationConfig(),
-                    progress: bool = True) -> PhotoSet:
-    """Segments every labelled photo once; unreadable photos and those with no garment are
-    reported on stderr and left out."""
+                    progress: bool = True, view_count: int = 0) -> PhotoSet:
+    """Segments every labelled photo once (and view_count random views of it, see
+    random_view); unreadable photos and those with no garment are reported on stderr and
+    left out. The views are the same for the same files: their seed is fixed."""
     directory = Path(directory)
     files = labelled_files(directory, labels)
+    random = np.random.default_rng(0)
     rows, sources, left_out = [], {}, {}
     for number, (folder_labels, path) in enumerate(files, start=1):
         if progress and (number % 100 == 0 or number == len(files)):
@@ -161,8 +185,14 @@ def build_photo_set(directory, labels: list[FolderLabels],
         if not result.found:
             left_out[relative] = f"no garment found ({result.reason})"
             continue
-        rows.append((result.model_input, class_mask(folder_labels.accepted_classes),
-                     class_mask(folder_labels.group_classes), folder_labels.folder, relative))
+        accepted = class_mask(folder_labels.accepted_classes)
+        group = class_mask(folder_labels.group_classes)
+        rows.append((result.model_input, accepted, group, folder_labels.folder, relative, 0))
+        for view in range(1, view_count + 1):
+            view_result = segment(random_view(image, random), config)
+            if view_result.found:
+                rows.append((view_result.model_input, accepted, group, folder_labels.folder,
+                             relative, view))
     if progress and files:
         print(file=sys.stderr)
     for relative, reason in left_out.items():
@@ -171,11 +201,12 @@ def build_photo_set(directory, labels: list[FolderLabels],
         raise ValueError(f"No usable photos under {directory}: the folders named in the labels "
                          f"({', '.join(item.folder for item in labels)}) hold no image in which "
                          "a garment was found.")
-    images, accepted, group, folders, paths = zip(*rows)
+    images, accepted, group, folders, paths, views = zip(*rows)
     return PhotoSet(images=np.stack(images), accepted=np.stack(accepted),
                     group=np.stack(group), folders=np.array(folders), paths=np.array(paths),
                     sources=sources, left_out=left_out,
-                    settings=settings_json(config), labels=labels_json(labels))
+                    settings=settings_json(config), labels=labels_json(labels),
+                    views=np.array(views), view_count=view_count)
 
 
 def settings_json(config: SegmentationConfig) -> str:
@@ -194,6 +225,7 @@ def write_photo_set(path, photo_set: PhotoSet) -> None:
     np.savez_compressed(
         temporary, format=CACHE_FORMAT, images=photo_set.images, accepted=photo_set.accepted,
         group=photo_set.group, folders=photo_set.folders, paths=photo_set.paths,
+        views=photo_set.views, view_count=photo_set.view_count,
         sources=json.dumps(photo_set.sources), left_out=json.dumps(photo_set.left_out),
         settings=photo_set.settings, labels=photo_set.labels)
     os.replace(temporary, path)
@@ -210,15 +242,17 @@ def read_photo_set(path) -> PhotoSet:
                             group=archive["group"], folders=archive["folders"],
                             paths=archive["paths"], sources=json.loads(str(archive["sources"])),
                             left_out=json.loads(str(archive["left_out"])),
-                            settings=str(archive["settings"]), labels=str(archive["labels"]))
+                            settings=str(archive["settings"]), labels=str(archive["labels"]),
+                            views=archive["views"], view_count=int(archive["view_count"]))
     except (OSError, KeyError, ValueError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} is not a photo cache ({error}).") from error
 
 
 def cache_is_current(photo_set: PhotoSet, directory, labels: list[FolderLabels],
-                     config: SegmentationConfig) -> bool:
-    """True when the cache was built from these very files, labels and settings."""
-    if photo_set.settings != settings_json(config) or photo_set.labels != labels_json(labels):
+                     config: SegmentationConfig, view_count: int = 0) -> bool:
+    """True when the cache was built from these very files, labels, settings and views."""
+    if photo_set.settings != settings_json(config) or photo_set.labels != labels_json(labels) \
+            or photo_set.view_count != view_count:
         return False
     directory = Path(directory)
     files = labelled_files(directory, labels)
@@ -229,27 +263,28 @@ def cache_is_current(photo_set: PhotoSet, directory, labels: list[FolderLabels],
                for relative, path in relatives.items())
 
 
-def default_cache_path(directory) -> Path:
-    """runs/photo-cache/<folder name>-<hash of its absolute path>.npz."""
+def default_cache_path(directory, view_count: int = 0) -> Path:
+    """runs/photo-cache/<folder name>-<hash of its absolute path>[-<views>views].npz."""
     resolved = Path(directory).resolve()
     key = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
-    return Path("runs") / "photo-cache" / f"{resolved.name}-{key}.npz"
+    views = f"-{view_count}views" if view_count else ""
+    return Path("runs") / "photo-cache" / f"{resolved.name}-{key}{views}.npz"
 
 
 def load_photo_set(directory, labels_path=None, cache=None,
                    config: SegmentationConfig = SegmentationConfig(),
-                   progress: bool = True) -> PhotoSet:
+                   progress: bool = True, view_count: int = 0) -> PhotoSet:
     """The photo set of a labelled folder, from the cache when it is current, else built and
     cached. labels_path defaults to DIR/labels.csv, cache to default_cache_path(DIR)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ValueError(f"Photo folder {directory} does not exist.")
     labels = read_labels(labels_path if labels_path else directory / "labels.csv")
-    cache = Path(cache) if cache else default_cache_path(directory)
+    cache = Path(cache) if cache else default_cache_path(directory, view_count)
     if cache.is_file():
         try:
             cached = read_photo_set(cache)
-            if cache_is_current(cached, directory, labels, config):
+            if cache_is_current(cached, directory, labels, config, view_count):
                 if progress:
                     print(f"  photos of {directory}: {len(cached.images)} from {cache}",
                           file=sys.stderr)
@@ -258,7 +293,7 @@ def load_photo_set(directory, labels_path=None, cache=None,
                   file=sys.stderr)
         except ValueError as error:
             print(f"  {error} Rebuilding it.", file=sys.stderr)
-    photo_set = build_photo_set(directory, labels, config, progress)
+    photo_set = build_photo_set(directory, labels, config, progress, view_count)
     write_photo_set(cache, photo_set)
     if progress:
         print(f"  photos of {directory}: {len(photo_set.images)} used, "

@@ -102,3 +102,26 @@ def test_bad_photo_folders_and_labels_are_explained(tmp_path):
     bad.write_text("folder,accepted_classes,group_classes\nshirt,12,0\n")
     with pytest.raises(ValueError, match="line 2: class indices must be 0-9"):
         read_labels(bad)
+
+
+def test_random_views_are_added_repeatably_and_keep_their_photo_labels(tmp_path, capsys):
+    root = make_photo_folder(tmp_path / "photos", count=2)
+    labels = read_labels(root / "labels.csv")
+    plain = build_photo_set(root, labels, progress=False)
+    viewed = build_photo_set(root, labels, progress=False, view_count=3)
+    originals = viewed.views == 0
+    np.testing.assert_array_equal(viewed.images[originals], plain.images)
+    assert set(viewed.views.tolist()) <= {0, 1, 2, 3} and len(viewed.images) > len(plain.images)
+    assert viewed.counts() == plain.counts()  # Photos are counted once, whatever their views.
+    for path in set(viewed.paths.tolist()):
+        rows = viewed.paths == path
+        assert len(set(viewed.folders[rows].tolist())) == 1
+        assert (viewed.accepted[rows] == viewed.accepted[rows][0]).all()
+    again = build_photo_set(root, labels, progress=False, view_count=3)
+    np.testing.assert_array_equal(again.images, viewed.images)
+    # A cache made without views is not used when views are asked for.
+    cache = tmp_path / "cache.npz"
+    load_photo_set(root, cache=cache)
+    capsys.readouterr()
+    assert len(load_photo_set(root, cache=cache, view_count=3).images) == len(viewed.images)
+    assert "changed; rebuilding" in capsys.readouterr().err
