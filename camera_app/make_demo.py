@@ -106,7 +106,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m camera_app.make_demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--material", type=Path, default=DEMO_MATERIAL_DIR,
-                        help=f"folder of garment photos, used in name order (default: {DEMO_MATERIAL_DIR})")
+                        help="folder of garment photos, used in name order "
+                             f"(default: {DEMO_MATERIAL_DIR})")
     parser.add_argument("--output", type=Path, default=DEMO_VIDEO,
                         help=f"where to write the clip (default: {DEMO_VIDEO})")
     parser.add_argument("--seconds-per-scene", type=float, default=3.0,

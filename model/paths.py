@@ -7,9 +7,8 @@ In a clone (or an editable install) they sit in the top-level `assets/` folder. 
 from pathlib import Path
 
 _MODEL_PACKAGE = Path(__file__).resolve().parent
-# Installed from a wheel: model/assets/; in a clone: assets/ next to model/.
-ASSETS_DIR = next((folder for folder in (_MODEL_PACKAGE / "assets", _MODEL_PACKAGE.parent / "assets")
-                   if folder.is_dir()), _MODEL_PACKAGE.parent / "assets")
+_IN_WHEEL, _IN_CLONE = _MODEL_PACKAGE / "assets", _MODEL_PACKAGE.parent / "assets"
+ASSETS_DIR = _IN_WHEEL if _IN_WHEEL.is_dir() else _IN_CLONE
 
 # The trained classifier, as a LiteRT flatbuffer (used by the app) and as a Keras file.
 SHIPPED_TFLITE_MODEL = ASSETS_DIR / "fashion_cnn.tflite"
