@@ -2,6 +2,7 @@
 
     python -m model.benchmark --quick          # a few steps of everything, one round (1-2 minutes)
     python -m model.benchmark                  # the full run: 5 rounds (about 10 minutes)
+    make benchmark                             # this and the Intel environment: docs/benchmark.md
     python -m model.benchmark --also-python .venv-intel/bin/python \\
         --json docs/benchmark.json --markdown docs/benchmark.md    # both environments, one table
     python -m model.benchmark --from-json docs/benchmark.json --markdown docs/benchmark.md
@@ -18,6 +19,18 @@ same state and oneDNN can be switched off. The inference rows of one runtime sha
 take turns inside it. Each round measures every variant once, in a rotated order, and the ratios
 are taken within a round, so that load on the machine hits both sides of a ratio alike.
 The per-frame camera path is measured by the camera app's own benchmark, not here.
+
+The Intel environment (`make intel-env`, from requirements/intel.txt) has ITEX 2.15.0.0, the newest
+release with a CPU build, hence TensorFlow 2.15, Keras 2 and numpy < 2. TensorFlow loads ITEX
+whenever it is installed; to tell ITEX apart from the TensorFlow version, add a third environment
+with the same pins and no ITEX:
+
+    python3 -m venv /tmp/venv-tf215
+    /tmp/venv-tf215/bin/pip install tensorflow==2.15.1 'numpy<2' \\
+        opencv-python-headless==4.11.0.86 ai-edge-litert==1.4.0
+    python -m model.benchmark --also-python .venv-intel/bin/python \\
+        --also-python /tmp/venv-tf215/bin/python \\
+        --json docs/benchmark.json --markdown docs/benchmark.md
 """
 
 from __future__ import annotations

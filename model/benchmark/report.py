@@ -137,15 +137,13 @@ def format_markdown(report: dict, json_path: str) -> str:
                      f"{Path(environment.get('tflite_model', '?')).name}.")
     lines += [
         "",
-        f"Training: batch {config['train_batch_size']}, {config['train_steps']} timed steps after "
-        f"{config['train_warmup_steps']} warm-up steps of `model.fit` on in-memory synthetic "
-        "images (the augmentation pipeline of real training is not included); the median step "
-        "time gives images/s. Single-image latency: the median of timed calls after warm-up. "
-        f"Batch rows: {config['inference_batch_size']} images per call.",
-        "",
-        "Every training variant runs in a fresh process; the inference variants of one runtime "
-        "share a process and take turns. Every round runs all of them in a rotated order. "
-        "The median is over rounds, the spread is the lowest and highest round.",
+        f"Training: images/s from the median of {config['train_steps']} `model.fit` steps of "
+        f"{config['train_batch_size']} synthetic images, after {config['train_warmup_steps']} "
+        "warm-up steps. One image: the median of timed calls after warm-up. Batch: "
+        f"{config['inference_batch_size']} images per call. Every round runs each training "
+        "variant, and each runtime's inference variants, in a fresh process, in a rotated order. "
+        "Median and spread (lowest, highest) are over rounds; each ratio is taken within a round, "
+        "and above 1 means the first-named side is faster.",
         "",
         "## Measurements",
         "",
@@ -154,40 +152,11 @@ def format_markdown(report: dict, json_path: str) -> str:
         "",
         "## Ratios",
         "",
-        "Each ratio is taken within one round (both sides measured minutes apart), then the "
-        "median and the spread over rounds. Above 1 means the first-named side is faster.",
-        "",
         *markdown_table(("Comparison", "Environment", "Median", "Spread (min - max)", "Rounds"),
                         ratio_rows(report)),
         "",
-        "The per-frame camera path (segmentation plus classification) is measured by the "
-        "camera app's own benchmark and quoted in the README, not here.",
-        "",
-        "## Reproduce",
-        "",
-        f"These figures came from `{report.get('command', 'python -m model.benchmark')}`. "
-        "Timings on a shared machine swing 2-3x from run to run, so compare ratios taken in the "
-        "same run, not figures from different runs.",
-        "",
-        "```",
-        "make intel-env    # .venv-intel: TensorFlow 2.15.1, ITEX 2.15.0.0, numpy 1.26, OpenVINO",
-        "make benchmark    # the stock and the Intel environment in the same rounds: this file",
-        "python -m model.benchmark --quick    # a check that everything runs (about a minute)",
-        "```",
-        "",
-        "The Intel environment comes from `requirements/intel.txt`. ITEX 2.15.0.0 is the newest "
-        "release with a CPU build and needs TensorFlow 2.15, hence Keras 2, numpy < 2 and "
-        "opencv 4.x. TensorFlow loads ITEX whenever it is installed, so to tell ITEX apart from "
-        "the TensorFlow version, measure a third environment with the same pins but no ITEX:",
-        "",
-        "```",
-        "python3 -m venv /tmp/venv-tf215",
-        "/tmp/venv-tf215/bin/pip install tensorflow==2.15.1 'numpy<2' "
-        "opencv-python-headless==4.11.0.86 ai-edge-litert==1.4.0",
-        ".venv/bin/python -m model.benchmark --also-python .venv-intel/bin/python \\",
-        "    --also-python /tmp/venv-tf215/bin/python --json docs/benchmark.json "
-        "--markdown docs/benchmark.md",
-        "```",
+        f"Command: `{report.get('command', 'python -m model.benchmark')}` "
+        "(see `python -m model.benchmark --help`).",
         "",
     ]
     if report["errors"]:
