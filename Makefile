@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh Debian/Ubuntu machine with Python 3.11:
 #   make run    - virtual environment, runtime install, the app on the shipped model
-#   make test   - everything the tests need (apt dataset package too), then the whole suite
+#   make test   - everything the tests need (apt dataset package too), ruff, then the whole suite
 PYTHON ?= python3
 MAKEFLAGS += --no-print-directory
 VENV ?= .venv
@@ -44,6 +44,7 @@ run: install qt-packages
 	$(BIN)/python -m camera_app $(ARGS)
 
 test: install-test
+	$(BIN)/ruff check .
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -19,9 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.paths import ASSETS_DIR, DEMO_VIDEO
+from model.paths import DEMO_MATERIAL_DIR, DEMO_VIDEO
 
-MATERIAL_DIR = ASSETS_DIR / "demo_material"
 FRAME_SIZE = (640, 480)  # Width, height: a common webcam resolution.
 FRAMES_PER_SECOND = 15
 
@@ -82,7 +81,7 @@ def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empt
             scenes.append(empty_wall(random))
     if not scenes:
         raise ValueError(f"No readable photos among {len(material)} files; "
-                         f"put garment photos (.jpg) in {MATERIAL_DIR}.")
+                         f"put garment photos (.jpg) in {DEMO_MATERIAL_DIR}.")
     output.parent.mkdir(parents=True, exist_ok=True)
     # Written next to the output and renamed at the end, so a broken run leaves the old clip.
     partial = output.with_name(f"partial-{output.name}")
@@ -106,8 +105,9 @@ def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empt
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m camera_app.make_demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--material", type=Path, default=MATERIAL_DIR,
-                        help=f"folder of garment photos, used in name order (default: {MATERIAL_DIR})")
+    parser.add_argument("--material", type=Path, default=DEMO_MATERIAL_DIR,
+                        help="folder of garment photos, used in name order "
+                             f"(default: {DEMO_MATERIAL_DIR})")
     parser.add_argument("--output", type=Path, default=DEMO_VIDEO,
                         help=f"where to write the clip (default: {DEMO_VIDEO})")
     parser.add_argument("--seconds-per-scene", type=float, default=3.0,

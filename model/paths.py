@@ -1,13 +1,20 @@
-"""Paths of the assets that ship with the repository: the one place that names them."""
+"""Paths of the shipped model and demo clip: the one place that names them.
+
+In a clone (or an editable install) they sit in the top-level `assets/` folder. A wheel
+(`pip install .`, or from a git URL) carries that folder as package data, as `model/assets/`.
+"""
 
 from pathlib import Path
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+_MODEL_PACKAGE = Path(__file__).resolve().parent
+_IN_WHEEL, _IN_CLONE = _MODEL_PACKAGE / "assets", _MODEL_PACKAGE.parent / "assets"
+ASSETS_DIR = _IN_WHEEL if _IN_WHEEL.is_dir() else _IN_CLONE
 
 # The trained classifier, as a LiteRT flatbuffer (used by the app) and as a Keras file.
 SHIPPED_TFLITE_MODEL = ASSETS_DIR / "fashion_cnn.tflite"
 SHIPPED_KERAS_MODEL = ASSETS_DIR / "fashion_cnn.keras"
 SHIPPED_MODEL_CARD = ASSETS_DIR / "model_card.json"
 
-# The demo clip that the app plays when no camera is there.
+# The demo clip that the app plays when no camera is there, and the photos it is made from.
 DEMO_VIDEO = ASSETS_DIR / "demo.mp4"
+DEMO_MATERIAL_DIR = ASSETS_DIR / "demo_material"

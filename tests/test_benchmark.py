@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from model.benchmark import (OPTIONAL_WORKERS, RATIOS, VARIANTS, compute_ratios,
-                             format_markdown, main, speed_ups, summarise)
-
+from model.benchmark.__main__ import main
+from model.benchmark.report import compute_ratios, format_markdown, speed_ups, summarise
+from model.benchmark.variants import OPTIONAL_WORKERS, RATIOS, VARIANTS
 
 VARIANTS_BY_WORKER = {variant.name: variant.worker for variant in VARIANTS}
 

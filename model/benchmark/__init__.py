@@ -1,0 +1,1 @@
+"""Speed of the CNN on this CPU: `python -m model.benchmark --help`."""
