@@ -11,7 +11,6 @@ import os
 import platform
 from pathlib import Path
 
-import numpy as np
 
 CARD_NAME = "model_card.json"
 
