@@ -34,6 +34,8 @@ class InterpolationConfig:
     start_weights: tuple = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # Weights of the start model to try.
     target_accuracy: float = 0.945  # Validation accuracy that the chosen mix must reach.
     pipeline_images: str = ""  # Optional .npz of the training split seen through the pipeline.
+    validation_photos: str = ""  # Optional folder of labelled photos, to show per weight.
+    validation_photo_labels: str = ""  # Labels file of validation_photos (default: DIR/labels.csv).
     data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
 
 
@@ -62,6 +64,7 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     from model.card import earlier_stages, read_card, write_model
     from model.config import TrainConfig
     from model.data import split_indices
+    from model.metrics import photo_report
     from model.predictor import KerasPredictor, predict_in_batches
 
     models = []
@@ -86,17 +89,28 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
         validation_sets["validation through the pipeline"] = load_pipeline_images(
             config.pipeline_images, dataset, "train")[validation_indices]
 
+    photo_set = None
+    if config.validation_photos:
+        from model.train import load_photos
+
+        photo_set = load_photos(config.validation_photos, config.validation_photo_labels)
+    columns = list(validation_sets) + (["photos exact", "photos group"] if photo_set else [])
     mixed = keras.models.clone_model(finetuned)
     table = {}
-    print("start weight  " + "  ".join(validation_sets))
+    print("start weight  " + "  ".join(columns))
     for weight in sorted(config.start_weights):
         mixed.set_weights(mix_weights(start.get_weights(), finetuned.get_weights(), weight))
         predictor = KerasPredictor.from_model(mixed)
         table[weight] = {name: float((predict_in_batches(predictor, images).argmax(1)
                                       == labels).mean())
                          for name, images in validation_sets.items()}
+        if photo_set is not None:
+            report = photo_report(predict_in_batches(predictor, photo_set.images, flip=True),
+                                  photo_set)
+            table[weight].update({"photos exact": report["exact"],
+                                  "photos group": report["group"]})
         print(f"{weight:12.2f}  " + "  ".join(f"{table[weight][name] * 100:{len(name)}.2f}%"
-                                               for name in validation_sets), flush=True)
+                                               for name in columns), flush=True)
     chosen = choose_weight({weight: row["validation"] for weight, row in table.items()},
                            config.target_accuracy)
     print(f"Chosen start weight: {chosen:.2f} (validation {table[chosen]['validation'] * 100:.2f}%"
@@ -132,6 +146,11 @@ def main(argv=None) -> int:
     parser.add_argument("--pipeline-images", default="", metavar="FILE.npz",
                         help="training images seen through the pipeline "
                              "(segmentation.synthetic), to show robustness per weight")
+    parser.add_argument("--validation-photos", default="", metavar="DIR",
+                        help="labelled photos (one sub-folder per labels line) to show exact "
+                             "and group accuracy per weight, with flip averaging")
+    parser.add_argument("--validation-photo-labels", default="", metavar="CSV",
+                        help="labels file of --validation-photos (default: DIR/labels.csv)")
     parser.add_argument("--data-dir", default="", help="folder of the Fashion-MNIST IDX files")
     arguments = vars(parser.parse_args(argv))
     out = Path(arguments.pop("out"))
