@@ -17,8 +17,8 @@ from segmentation import (SegmentationConfig, SegmentationResult, choose_contour
 from segmentation.steps import circular_median_hue, join_nearby
 from segmentation.steps import edge_contrast
 from synthetic_images import (SHOE_OUTLINE, TROUSER_OUTLINE, TSHIRT_OUTLINE, add_noise, box_iou,
-                                    draw_garment, hsv_colour, lit_wall, plain_background, polygon,
-                                    tshirt_photo, union_box)
+                              draw_garment, hsv_colour, lit_wall, mirrored, plain_background,
+                              polygon, tshirt_photo, union_box)
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 HSV_ONLY = SegmentationConfig(background_tolerance=0)
@@ -330,8 +330,7 @@ def test_sharpen_and_contrast_options_change_the_input():
 def test_a_pair_of_shoes_is_joined():
     image = add_noise(plain_background(480, 640, (200, 210, 215)), 6)
     left = draw_garment(image, polygon(SHOE_OUTLINE, 150, 200, 150, 110), (40, 40, 40))
-    right = draw_garment(image, polygon(SHOE_OUTLINE[:, ::-1] * 0 + SHOE_OUTLINE, 340, 205,
-                                        150, 110), (40, 40, 40))
+    right = draw_garment(image, polygon(mirrored(SHOE_OUTLINE), 340, 205, 150, 110), (40, 40, 40))
     result = segment(image)  # The centre falls in the gap between the shoes.
     assert result.found
     assert box_iou(result.box, union_box(left, right)) >= 0.9
