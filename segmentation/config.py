@@ -27,10 +27,6 @@ class SegmentationConfig:
     close_kernel: int = 5
     # How many times the closing is applied.
     close_iterations: int = 2
-    # Cut small off-colour parts that reach in from the frame edge (hands, hanger hooks).
-    cut_edge_intruders: bool = False
-    # Opening kernel cutting thin parts, as a fraction of the object's shorter side; 0 = off.
-    open_fraction: float = 0.0
     # Fill holes inside the garment's outline (Fashion-MNIST garments are solid silhouettes).
     fill_holes: bool = True
     # Smallest colour step (L1, BGR) across the object's outline; flatter is lighting; 0 = off.
@@ -47,12 +43,8 @@ class SegmentationConfig:
     padding: int = 8
     # Side of the square model input in pixels.
     output_size: int = 28
-    # Empty pixels on each side of the garment in the model input (Fashion-MNIST uses 0).
-    margin: int = 0
     # "fashion": Fashion-MNIST-like conversion; "naive": the seed's stretch, for comparison.
     variant: str = "fashion"
-    # Apply light unsharp masking to the model input, as the Fashion-MNIST conversion did.
-    sharpen: bool = False
     # Stretch the garment's intensities to span the full range, like Fashion-MNIST images do.
     normalise_contrast: bool = True
     # ...but only garments whose median negated intensity is below this: light garments that
@@ -78,12 +70,11 @@ class SegmentationConfig:
         if not 0 <= self.min_area < self.max_area <= 1:
             raise ValueError("Need 0 <= min_area < max_area <= 1, "
                              f"got min_area={self.min_area}, max_area={self.max_area}.")
-        if self.padding < 0 or self.margin < 0 or self.join_distance < 0 or self.open_fraction < 0:
-            raise ValueError("padding, margin, join_distance and open_fraction must not be "
-                             "negative.")
-        if self.output_size < 4 or 2 * self.margin >= self.output_size:
-            raise ValueError(f"output_size must be at least 4 and larger than twice the margin, "
-                             f"got output_size={self.output_size}, margin={self.margin}.")
+        if self.padding < 0 or self.join_distance < 0:
+            raise ValueError("padding and join_distance must not be negative, "
+                             f"got {self.padding} and {self.join_distance}.")
+        if self.output_size < 4:
+            raise ValueError(f"output_size must be at least 4, got {self.output_size}.")
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
         if self.work_size != 0 and self.work_size < 32:

@@ -95,17 +95,6 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
     cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
     # Without hole filling, holes inside the garment (a bag's handle) stay open.
     object_mask = filled if config.fill_holes else cv2.bitwise_and(filled, mask)
-    if config.open_fraction > 0:
-        x, y, w, h = cv2.boundingRect(np.concatenate(pieces))
-        kernel_size = int(round(config.open_fraction * min(w, h)))
-        opened = steps.open_mask(object_mask, kernel_size)
-        opened_contours = steps.find_contours(opened)
-        if opened_contours:
-            chosen = steps.choose_contour(opened_contours, ((width - 1) / 2, (height - 1) / 2))
-            pieces = steps.join_nearby(opened_contours, chosen, max_gap, config.join_min_ratio)
-            filled = np.zeros_like(mask)
-            cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
-            object_mask = cv2.bitwise_and(filled, object_mask)
     return pieces, object_mask
 
 
@@ -116,23 +105,16 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     The HSV range around the centre colour is the base. With a background model
     (config.background_tolerance > 0, garment_colour and border_colours in BGR) every pixel
     that does not look like the frame border is kept instead, which also keeps prints and
-    stripes; then parts that touch the frame edge and are outside the HSV range (hands,
-    hangers) are cut when config.cut_edge_intruders.
+    stripes.
     """
-    def garment_range():
+    if config.background_tolerance <= 0 or border_colours is None:
         return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
                                     config.saturation_tolerance, config.value_tolerance,
                                     config.low_saturation)
-
-    if config.background_tolerance <= 0 or border_colours is None:
-        return garment_range()
     background = steps.background_mask(small_bgr, garment_colour, border_colours,
                                        config.background_tolerance,
                                        centre_is_background=centre_is_background)
-    mask = cv2.bitwise_not(background)
-    if config.cut_edge_intruders:
-        mask = steps.remove_edge_intruders(mask, garment_range())
-    return mask
+    return cv2.bitwise_not(background)
 
 
 def object_area(object_mask) -> float:
@@ -250,13 +232,12 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     elif min(w, h) >= 2 * config.output_size:
         # The working image has detail enough for 28 pixels; it is much cheaper than the frame.
         model_input = steps.to_fashion_mnist(small[y:y + h, x:x + w], object_mask[y:y + h, x:x + w],
-                                             config.output_size, config.margin, config.sharpen,
-                                             config.normalise_contrast, config.stretch_below)
+                                             config.output_size, config.normalise_contrast,
+                                             config.stretch_below)
     else:
         crop_mask = mask_for_box(object_mask, crop_box, scale)
-        model_input = steps.to_fashion_mnist(crop, crop_mask, config.output_size, config.margin,
-                                             config.sharpen, config.normalise_contrast,
-                                             config.stretch_below)
+        model_input = steps.to_fashion_mnist(crop, crop_mask, config.output_size,
+                                             config.normalise_contrast, config.stretch_below)
     timer.lap("to_input")
     return SegmentationResult(found=True, reason=None, mask=object_mask, contour=contour,
                               box=box, crop=crop, model_input=model_input,
