@@ -7,7 +7,7 @@ Uses numpy and OpenCV only (no Qt, no TensorFlow).
     result.found, result.reason, result.box, result.model_input   # uint8 (28, 28)
 """
 
-from segmentation.config import SegmentationConfig, seed_config
+from segmentation.config import SegmentationConfig, classic_config
 from segmentation.pipeline import SegmentationResult, segment
 from segmentation.steps import (
     as_bgr,
@@ -27,7 +27,7 @@ __all__ = [
     "SegmentationConfig",
     "SegmentationResult",
     "segment",
-    "seed_config",
+    "classic_config",
     "as_bgr",
     "choose_contour",
     "close_mask",

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from segmentation import (SegmentationConfig, SegmentationResult, choose_contour, close_mask,
-                          hsv_range_mask, padded_box, sample_centre_colour, segment,
-                          seed_config, to_fashion_mnist, to_naive)
+from segmentation import (SegmentationConfig, SegmentationResult, choose_contour, classic_config,
+                          close_mask, hsv_range_mask, padded_box, sample_centre_colour, segment,
+                          to_fashion_mnist, to_naive)
 from segmentation.steps import circular_median_hue, join_nearby
 from segmentation.steps import edge_contrast
 from synthetic_images import (SHOE_OUTLINE, TROUSER_OUTLINE, TSHIRT_OUTLINE, add_noise, box_iou,
@@ -304,9 +304,9 @@ def test_to_fashion_mnist_alone():
     assert not to_fashion_mnist(crop_bgr, np.zeros_like(crop_mask)).any()
 
 
-def test_naive_variant_reproduces_the_seed_conversion():
+def test_classic_preset_reproduces_the_tutorial_conversion():
     image, _ = tshirt_photo(colour=(40, 40, 40), background_colour=(220, 220, 220))
-    result = segment(image, seed_config())
+    result = segment(image, classic_config())
     model_input = result.model_input
     assert model_input.shape == (28, 28)
     # The 20 px black border survives as a dark frame; the garment is not negated.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 from model.paths import SHIPPED_TFLITE_MODEL
 from segmentation import __main__ as command_line
 from segmentation import evaluate
+from segmentation.config import SegmentationConfig, classic_config
 from segmentation.images import find_images
+from segmentation.options import config_from_arguments
 from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon, \
     tshirt_photo
 
@@ -104,6 +107,23 @@ def test_options_override_the_configuration(photo_folder, capsys):
         command_line.main([str(photo_folder), "--variant", "fancy"])
     with pytest.raises(SystemExit):
         command_line.main([str(photo_folder), "--min-area", "2"])
+
+
+def test_preset_and_help_come_from_the_configuration(capsys):
+    parser = command_line.build_parser()
+    assert config_from_arguments(parser.parse_args(["x.png"])) == SegmentationConfig()
+    classic = config_from_arguments(parser.parse_args(["x.png", "--preset", "classic"]))
+    assert classic == classic_config() and classic.variant == "naive"
+    tuned = config_from_arguments(parser.parse_args(["x.png", "--preset", "classic",
+                                                     "--hue-tolerance", "20"]))
+    assert tuned == dataclasses.replace(classic_config(), hue_tolerance=20)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["x.png", "--preset", "seed"])
+    help_text = " ".join(parser.format_help().split())
+    for config_field in dataclasses.fields(SegmentationConfig):
+        option = "--" + config_field.name.replace("_", "-")
+        assert f"{option} " in help_text or f"{option}," in help_text
+        assert " ".join(config_field.metadata["help"].split()) in help_text
 
 
 def test_classify_without_a_model_file_says_so(photo_folder, tmp_path, capsys):
