@@ -21,7 +21,7 @@ import numpy as np
 
 from model.classes import CLASS_NAMES
 from model.predictor import predict_with_flip
-from segmentation import SegmentationConfig, SegmentationResult, segment
+from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
 
 NO_GARMENT = "no garment"
 NOT_SURE = "not sure"
@@ -116,14 +116,6 @@ def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
     return SteadyAnswer(smoothed, class_index, 0, CLASS_NAMES[class_index])
 
 
-def blank_segmentation(frame: np.ndarray, reason: str) -> SegmentationResult:
-    """A "nothing found" result for frames the segmentation cannot take."""
-    return SegmentationResult(found=False, reason=reason,
-                              mask=np.zeros(frame.shape[:2], np.uint8), contour=None, box=None,
-                              crop=None, model_input=np.zeros((28, 28), np.uint8),
-                              area_fraction=0.0, timings={})
-
-
 def draw_overlay(frame: np.ndarray, segmentation: SegmentationResult, answer: SteadyAnswer,
                  settings: FrameSettings) -> np.ndarray:
     """Draws the sampling window, the garment's contour and box, and the label on the frame."""
@@ -162,7 +154,8 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
     if frame is None or frame.ndim != 3 or frame.shape[0] < 2 or frame.shape[1] < 2:
         frame = np.zeros((480, 640, 3), np.uint8)
-        segmentation = blank_segmentation(frame, "empty frame")
+        segmentation = SegmentationResult.not_found(EMPTY_FRAME, np.zeros(frame.shape[:2], np.uint8),
+                                                    settings.segmentation.output_size)
     else:
         if settings.mirror:
             frame = cv2.flip(frame, 1)

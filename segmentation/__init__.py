@@ -8,7 +8,15 @@ Uses numpy and OpenCV only (no Qt, no TensorFlow).
 """
 
 from segmentation.config import SegmentationConfig, classic_config
-from segmentation.pipeline import SegmentationResult, segment
+from segmentation.pipeline import (
+    EMPTY_FRAME,
+    NO_CONTOUR,
+    NOT_DISTINCT,
+    TOO_LARGE,
+    TOO_SMALL,
+    SegmentationResult,
+    segment,
+)
 from segmentation.steps import (
     as_bgr,
     choose_contour,
@@ -24,6 +32,11 @@ from segmentation.steps import (
 )
 
 __all__ = [
+    "EMPTY_FRAME",
+    "NO_CONTOUR",
+    "NOT_DISTINCT",
+    "TOO_LARGE",
+    "TOO_SMALL",
     "SegmentationConfig",
     "SegmentationResult",
     "segment",

@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from segmentation import (SegmentationConfig, SegmentationResult, choose_contour, classic_config,
-                          close_mask, hsv_range_mask, padded_box, sample_centre_colour, segment,
+from segmentation import (NO_CONTOUR, NOT_DISTINCT, TOO_LARGE, TOO_SMALL, SegmentationConfig,
+                          SegmentationResult, choose_contour, classic_config, close_mask,
+                          hsv_range_mask, padded_box, sample_centre_colour, segment,
                           to_fashion_mnist, to_naive)
 from segmentation.steps import circular_median_hue, join_nearby
 from segmentation.steps import edge_contrast
@@ -177,9 +178,9 @@ def test_red_garments_across_the_hue_wrap_around(hue):
 
 def test_uniform_frame_has_no_contour_or_is_too_large():
     # The background model sees only background; the HSV range alone takes the whole frame.
-    assert segment(plain_background(480, 640)).reason == "no contour"
+    assert segment(plain_background(480, 640)).reason == NO_CONTOUR
     result = segment(plain_background(480, 640), HSV_ONLY)
-    assert not result.found and result.reason == "too large"
+    assert not result.found and result.reason == TOO_LARGE
     assert result.box is None and result.contour is None and result.crop is None
     assert result.model_input.shape == (28, 28) and not result.model_input.any()
 
@@ -188,7 +189,7 @@ def test_speck_at_the_centre_is_too_small():
     image = plain_background(480, 640)
     cv2.circle(image, (320, 240), 6, (30, 30, 160), -1)
     result = segment(image)
-    assert not result.found and result.reason == "too small"
+    assert not result.found and result.reason == TOO_SMALL
     assert 0 < result.area_fraction < SegmentationConfig().min_area
 
 
@@ -197,7 +198,16 @@ def test_centre_colour_matching_no_pixel_gives_no_contour():
     image = plain_background(480, 640, hsv_colour(30))
     image[:, 320:] = hsv_colour(90)
     result = segment(image, SegmentationConfig(background_tolerance=0, hue_tolerance=5))
-    assert not result.found and result.reason == "no contour"
+    assert not result.found and result.reason == NO_CONTOUR
+
+
+def test_not_found_result_has_no_garment_and_an_empty_input_of_the_asked_size():
+    mask = np.zeros((30, 40), np.uint8)
+    result = SegmentationResult.not_found(TOO_SMALL, mask, 32, area_fraction=0.001, scale=0.5)
+    assert not result.found and result.reason == TOO_SMALL and result.mask is mask
+    assert result.contour is None and result.box is None and result.crop is None
+    assert result.model_input.shape == (32, 32) and not result.model_input.any()
+    assert result.area_fraction == 0.001 and result.scale == 0.5 and result.timings == {}
 
 
 # --- The steps alone ---------------------------------------------------------------------------
@@ -381,9 +391,6 @@ def test_white_garment_is_found_and_visible(background_colour):
 
 
 # --- Empty walls: lighting is not a garment ------------------------------------------------------
-
-NOT_DISTINCT = "no object distinct from the background"
-
 
 @pytest.mark.parametrize("direction, colour, gain", [
     ("horizontal", (185, 175, 165), (0.85, 1.1)),
