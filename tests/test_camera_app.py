@@ -14,8 +14,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from camera_app import make_demo  # noqa: E402
-from camera_app.pipeline import (NO_GARMENT, NO_MODEL, NOT_SURE, FrameSettings,  # noqa: E402
-                                 SteadyAnswer, process_frame, save_snapshot, update_answer)
+from camera_app.answer import (NO_GARMENT, NO_MODEL, NOT_SURE, SteadyAnswer,  # noqa: E402
+                               update_answer)
+from camera_app.frame import FrameSettings, process_frame, save_snapshot  # noqa: E402
 from camera_app.sources import (FolderSource, SourceError, VideoSource,  # noqa: E402
                                 open_source)
 from model.classes import CLASS_NAMES  # noqa: E402
@@ -270,7 +271,8 @@ def test_the_app_never_imports_tensorflow():
     code = (
         "import sys, numpy as np\n"
         "import camera_app.window, camera_app.__main__\n"
-        "from camera_app.pipeline import FrameSettings, SteadyAnswer, process_frame\n"
+        "from camera_app.answer import SteadyAnswer\n"
+        "from camera_app.frame import FrameSettings, process_frame\n"
         "from model.predictor import load_predictor, ModelLoadError\n"
         "try:\n"
         "    predictor = load_predictor()\n"

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import QSettings, Qt  # noqa: E402
 
 from camera_app import window as window_module  # noqa: E402
-from camera_app.pipeline import FrameSettings  # noqa: E402
+from camera_app.frame import FrameSettings  # noqa: E402
 from camera_app.sources import SourceError, VideoSource  # noqa: E402
 from camera_app.window import MainWindow  # noqa: E402
 from camera_app.worker import FrameWorker  # noqa: E402
@@ -147,7 +147,7 @@ def test_worker_labels_match_the_garments_in_a_video(qtbot, tmp_path, fashion_mn
 
 def test_worker_stops_politely_and_reports_a_failing_source(qtbot):
     class FailingCamera:
-        name, live, frame_interval = "camera 7", True, 0.0
+        name, frame_interval = "camera 7", 0.0
 
         def __init__(self):
             self.reads = 0
@@ -218,7 +218,7 @@ def test_missing_camera_falls_back_to_the_demo(open_window):
 
 def test_camera_lost_mid_stream_is_shown_and_the_demo_plays(open_window, qtbot, monkeypatch):
     class VanishingCamera:
-        name, live, frame_interval = "camera 5", True, 0.03
+        name, frame_interval = "camera 5", 0.03
 
         def __init__(self):
             self.reads = 0
@@ -265,19 +265,19 @@ def test_model_that_fails_to_load_is_shown_and_frames_still_play(open_window, tm
 
 def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     window = open_window("demo")
-    window.background_slider.setValue(50)
-    assert not window.hue_slider.isEnabled()  # The background model decides.
-    window.background_slider.setValue(0)
-    assert window.hue_slider.isEnabled()
-    window.hue_slider.setValue(33)
-    window.saturation_slider.setValue(101)
-    window.value_slider.setValue(77)
-    window.window_slider.setValue(25)
-    window.closing_spin.setValue(4)
-    window.variant_choice.setCurrentText("naive")
-    window.threshold_slider.setValue(70)
-    window.mirror_check.setChecked(True)
-    window.flip_check.setChecked(False)
+    window.controls["background_tolerance"].setValue(50)
+    assert not window.controls["hue_tolerance"].isEnabled()  # The background model decides.
+    window.controls["background_tolerance"].setValue(0)
+    assert window.controls["hue_tolerance"].isEnabled()
+    window.controls["hue_tolerance"].setValue(33)
+    window.controls["saturation_tolerance"].setValue(101)
+    window.controls["value_tolerance"].setValue(77)
+    window.controls["sample_window"].setValue(25)
+    window.controls["close_iterations"].setValue(4)
+    window.controls["variant"].setCurrentText("naive")
+    window.controls["confidence_threshold"].setValue(70)
+    window.controls["mirror"].setChecked(True)
+    window.controls["flip_augmentation"].setChecked(False)
     expected = FrameSettings(
         segmentation=SegmentationConfig(background_tolerance=0, hue_tolerance=33,
                                         saturation_tolerance=101, value_tolerance=77, sample_window=0.25,
@@ -291,15 +291,27 @@ def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     assert window.worker.paused
     qtbot.wait(200)
     with qtbot.waitSignal(window.worker.result_ready, timeout=5000):
-        window.closing_spin.setValue(2)
+        window.controls["close_iterations"].setValue(2)
     window.close()
 
     # The next run starts with the same settings.
     reopened = open_window("demo", wait_for_frame=False)
     assert reopened.settings == dataclasses.replace(expected, segmentation=dataclasses.replace(
         expected.segmentation, close_iterations=2))
-    assert reopened.hue_slider.value() == 33 and reopened.hue_slider.isEnabled()
-    assert reopened.mirror_check.isChecked()
+    hue = reopened.controls["hue_tolerance"]
+    assert hue.value() == 33 and hue.isEnabled()
+    assert reopened.controls["mirror"].isChecked()
+
+
+def test_every_control_shows_its_setting_and_a_damaged_store_gives_defaults(open_window, store):
+    store.setValue("hue_tolerance", "not a number")
+    window = open_window("demo", wait_for_frame=False)
+    assert window.settings == FrameSettings()
+    assert set(window.controls) == {control.name for control in window_module.CONTROLS}
+    for control in window_module.CONTROLS:
+        value = window_module.setting_of(FrameSettings(), control.name)
+        shown = window_module.control_value(window.controls[control.name])
+        assert shown == (round(value * control.scale) if control.scale != 1 else value)
 
 
 def test_keys_pause_snapshot_and_quit(open_window, qtbot, tmp_path):
