@@ -178,7 +178,7 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     labels = evaluate.read_labels(labelled_folder / "labels.csv")
     photos = evaluate.load_photos(labelled_folder, labels)
     scores = evaluate.score_photos(photos, AlwaysTrouser(), evaluate.SegmentationConfig())
-    summary = evaluate.summarise(scores)
+    summary = evaluate.summarise_scores(scores)
     assert summary["folders"]["bottoms"]["photos"] == 3
     assert summary["folders"]["bottoms"]["exact"] == 2  # The corrupt file counts as wrong.
     assert summary["folders"]["tops"]["exact"] == 0 and summary["folders"]["tops"]["found"] == 2
@@ -188,7 +188,7 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     assert summary["overall"]["named_rate"] == pytest.approx(4 / 5)
     assert summary["overall"]["exact_accuracy_when_named"] == pytest.approx(2 / 4)
     assert summary["overall"]["calibration_error"] == pytest.approx(0.82 - 0.5)
-    assert evaluate.summarise(scores, threshold=0.9)["overall"]["named_rate"] == 0
+    assert evaluate.summarise_scores(scores, threshold=0.9)["overall"]["named_rate"] == 0
     table = evaluate.summary_table(summary)
     assert "overall" in table and "40%" in table and "2 of 5 exact (40.0%)" in table
     sheet = evaluate.failure_sheet(scores, photos, labels, evaluate.SegmentationConfig())
