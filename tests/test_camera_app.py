@@ -151,6 +151,37 @@ def test_low_confidence_says_not_sure_and_absence_says_no_garment():
     assert answer.text == NO_GARMENT and answer.probabilities is None
 
 
+class CoinFlipPredictor:
+    """A fixed fake model torn between two classes: Shirt or T-shirt/top at 0.54 / 0.46 (closer than FrameSettings.switch_margin), the
+    leader set by the parity of the input's pixel sum, so noise in a frame decides it."""
+
+    def __init__(self):
+        self.leaders = []
+
+    def predict(self, images):
+        probabilities = np.zeros((len(images), 10), np.float32)
+        shirt, top = CLASS_NAMES.index("Shirt"), CLASS_NAMES.index("T-shirt/top")
+        for row, image in zip(probabilities, images):
+            leader, runner_up = (shirt, top) if int(image.sum()) % 2 else (top, shirt)
+            row[leader], row[runner_up] = 0.54, 0.46
+            self.leaders.append(leader)
+        return probabilities
+
+
+def test_steady_noisy_scene_does_not_flicker():
+    predictor = CoinFlipPredictor()
+    random = np.random.default_rng(0)
+    answer = SteadyAnswer()
+    texts = []
+    for _ in range(60):
+        result = process_frame(garment_frame(random, noise=8.0), predictor, FrameSettings(), answer)
+        answer = result.answer
+        texts.append(answer.text)
+    assert len(set(predictor.leaders)) == 2  # Frame by frame, the leader does change...
+    assert len(set(texts[10:])) == 1, texts  # ...but the shown label stays put.
+
+
+@pytest.mark.shipped_model
 @pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
 def test_steady_noisy_scene_does_not_flicker_with_the_shipped_model():
     from model.predictor import load_predictor
