@@ -168,15 +168,21 @@ class CoinFlipPredictor:
         return probabilities
 
 
-def test_steady_noisy_scene_does_not_flicker():
-    predictor = CoinFlipPredictor()
+def answers_to_a_steady_noisy_scene(predictor, frames=60) -> list[str]:
+    """The label shown for each of a run of noisy frames of one garment."""
     random = np.random.default_rng(0)
     answer = SteadyAnswer()
     texts = []
-    for _ in range(60):
+    for _ in range(frames):
         result = process_frame(garment_frame(random, noise=8.0), predictor, FrameSettings(), answer)
         answer = result.answer
         texts.append(answer.text)
+    return texts
+
+
+def test_steady_noisy_scene_does_not_flicker():
+    predictor = CoinFlipPredictor()
+    texts = answers_to_a_steady_noisy_scene(predictor)
     assert len(set(predictor.leaders)) == 2  # Frame by frame, the leader does change...
     assert len(set(texts[10:])) == 1, texts  # ...but the shown label stays put.
 
@@ -186,14 +192,7 @@ def test_steady_noisy_scene_does_not_flicker():
 def test_steady_noisy_scene_does_not_flicker_with_the_shipped_model():
     from model.predictor import load_predictor
 
-    predictor = load_predictor()
-    random = np.random.default_rng(0)
-    answer = SteadyAnswer()
-    texts = []
-    for _ in range(60):
-        result = process_frame(garment_frame(random, noise=8.0), predictor, FrameSettings(), answer)
-        answer = result.answer
-        texts.append(answer.text)
+    texts = answers_to_a_steady_noisy_scene(load_predictor())
     assert len(set(texts[10:])) == 1, texts
 
 
