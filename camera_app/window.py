@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,71 +16,17 @@ from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGr
                              QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
                              QShortcut, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
+from camera_app.controls import CONTROLS, HSV_TOLERANCES, setting_of, with_settings
 from camera_app.frame import FrameSettings, save_snapshot
 from camera_app.sources import SourceError, open_source
 from camera_app.worker import FrameWorker
 from model.classes import CLASS_NAMES
 from model.predictor import ModelLoadError, load_predictor
-from segmentation.config import VARIANTS, SegmentationConfig
 from segmentation.images import IMAGE_SUFFIXES
 
 CAMERA_CHOICES = 4  # Camera indices 0..3 are offered in the source list.
 DEFAULT_SNAPSHOT_FOLDER = Path.home() / "Pictures" / "FashionCam"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")  # Offered by "Open file...".
-
-
-@dataclass(frozen=True)
-class Control:
-    # The setting: a FrameSettings field, or a field of its SegmentationConfig.
-    name: str
-    # The text shown with the control.
-    label: str
-    # "slider", "spin", "choice" or "check".
-    kind: str
-    # Range of a slider or spin box, in control units.
-    low: int = 0
-    high: int = 0
-    # Control units per setting unit (100 shows a fraction as a percentage).
-    scale: int = 1
-    # The items of a choice.
-    choices: tuple = ()
-    # Help shown when the pointer rests on the control.
-    tooltip: str = ""
-
-
-# The settings the user can change, in the order shown. Each is also kept between runs
-# (QSettings, under its name).
-CONTROLS = (
-    Control("background_tolerance", "Background tolerance", "slider", 0, 255,
-            tooltip="How far a pixel's colour may be from the frame border's colours to count "
-                    "as background; 0 uses the HSV tolerances below instead."),
-    Control("hue_tolerance", "Hue tolerance", "slider", 0, 90),
-    Control("saturation_tolerance", "Saturation tolerance", "slider", 0, 255),
-    Control("value_tolerance", "Value tolerance", "slider", 0, 255),
-    Control("sample_window", "Sampling window %", "slider", 2, 50, scale=100),
-    Control("close_iterations", "Closing iterations", "spin", 0, 10),
-    Control("variant", "Variant", "choice", choices=VARIANTS),
-    Control("confidence_threshold", "Not-sure threshold %", "slider", 0, 100, scale=100),
-    Control("mirror", "Mirror", "check"),
-    Control("flip_augmentation", "Flip averaging", "check",
-            tooltip="Average the answers for the image and its mirror image."),
-)
-SEGMENTATION_FIELDS = {field.name for field in dataclasses.fields(SegmentationConfig)}
-HSV_TOLERANCES = ("hue_tolerance", "saturation_tolerance", "value_tolerance")
-
-
-def setting_of(settings: FrameSettings, name: str):
-    """The value of a FrameSettings field, or of a field of its segmentation configuration."""
-    return getattr(settings.segmentation if name in SEGMENTATION_FIELDS else settings, name)
-
-
-def with_settings(settings: FrameSettings, values: dict) -> FrameSettings:
-    """The settings with the given values (by name, as in CONTROLS) replaced."""
-    segmentation = {name: value for name, value in values.items() if name in SEGMENTATION_FIELDS}
-    others = {name: value for name, value in values.items() if name not in SEGMENTATION_FIELDS}
-    return dataclasses.replace(
-        settings, segmentation=dataclasses.replace(settings.segmentation, **segmentation),
-        **others)
 
 
 def control_value(widget):
@@ -259,7 +204,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key_S), self, self.snapshot)
         QShortcut(QKeySequence(Qt.Key_Q), self, self.close)
 
-    def make_control(self, control: Control):
+    def make_control(self, control):
         """The widget for one row of CONTROLS, connected to controls_changed."""
         if control.kind in ("slider", "spin"):
             widget = QSlider(Qt.Horizontal) if control.kind == "slider" else QSpinBox()

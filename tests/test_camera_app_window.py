@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import QSettings, Qt  # noqa: E402
 
 from camera_app import window as window_module  # noqa: E402
+from camera_app.controls import CONTROLS, setting_of  # noqa: E402
 from camera_app.frame import FrameSettings  # noqa: E402
 from camera_app.sources import SourceError, VideoSource  # noqa: E402
 from camera_app.window import MainWindow  # noqa: E402
@@ -323,9 +324,9 @@ def test_every_control_shows_its_setting_and_a_damaged_store_gives_defaults(open
     store.setValue("hue_tolerance", "not a number")
     window = open_window("demo", wait_for_frame=False)
     assert window.settings == FrameSettings()
-    assert set(window.controls) == {control.name for control in window_module.CONTROLS}
-    for control in window_module.CONTROLS:
-        value = window_module.setting_of(FrameSettings(), control.name)
+    assert set(window.controls) == {control.name for control in CONTROLS}
+    for control in CONTROLS:
+        value = setting_of(FrameSettings(), control.name)
         shown = window_module.control_value(window.controls[control.name])
         assert shown == (round(value * control.scale) if control.scale != 1 else value)
 
