@@ -21,7 +21,8 @@ import time
 import cv2
 import numpy as np
 
-from camera_app.pipeline import FrameSettings, SteadyAnswer, process_frame
+from camera_app.answer import SteadyAnswer
+from camera_app.frame import FrameSettings, process_frame
 from camera_app.sources import open_source
 from model.predictor import load_predictor
 

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from model.paths import DEMO_MATERIAL_DIR, DEMO_VIDEO
+from segmentation.images import IMAGE_SUFFIXES, ImageReadError, read_image
 
 FRAME_SIZE = (640, 480)  # Width, height: a common webcam resolution.
 FRAMES_PER_SECOND = 15
@@ -72,9 +73,10 @@ def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empt
     random = np.random.default_rng(seed)
     scenes = []
     for index, path in enumerate(material):
-        photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if photo is None:
-            print(f"Skipping {path}: not a readable image.", file=sys.stderr)
+        try:
+            photo = read_image(path)
+        except ImageReadError as error:
+            print(f"Skipping {path}: {error}.", file=sys.stderr)
             continue
         scenes.append(frame_the_photo(photo))
         if empty_every and (index + 1) % empty_every == 0:
@@ -119,7 +121,7 @@ def main(argv=None):
     if arguments.seconds_per_scene <= 0:
         parser.error("--seconds-per-scene must be positive.")
     material = sorted(path for path in arguments.material.glob("*")
-                      if path.suffix.lower() in (".jpg", ".jpeg", ".png"))
+                      if path.suffix.lower() in IMAGE_SUFFIXES)
     count = make_demo(material, arguments.output, arguments.seconds_per_scene,
                       arguments.empty_every, arguments.seed)
     size = arguments.output.stat().st_size / 1e6

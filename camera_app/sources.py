@@ -18,8 +18,7 @@ import cv2
 import numpy as np
 
 from model.paths import DEMO_VIDEO
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+from segmentation.images import IMAGE_SUFFIXES, ImageReadError, read_image
 
 
 class SourceError(RuntimeError):
@@ -29,7 +28,6 @@ class SourceError(RuntimeError):
 class CameraSource:
     """A webcam by index; read() blocks until the camera delivers the next frame."""
 
-    live = True  # Frames arrive in real time, so the worker need not pace them.
     frame_interval = 0.0  # Seconds to wait between frames (the camera paces itself).
 
     def __init__(self, index: int):
@@ -53,8 +51,6 @@ class CameraSource:
 
 class VideoSource:
     """A video file, played once or in a loop at its own frame rate."""
-
-    live = False
 
     def __init__(self, path: str | os.PathLike, loop: bool = False):
         self.path = Path(path)
@@ -90,8 +86,6 @@ class VideoSource:
 class FolderSource:
     """The images in a folder (or one image file) shown as a slideshow."""
 
-    live = False
-
     def __init__(self, path: str | os.PathLike, seconds_per_image: float = 2.0, loop: bool = True):
         self.path = Path(path)
         self.name = self.path.name
@@ -114,13 +108,15 @@ class FolderSource:
                     return None
                 self.position = 0
             file = self.files[self.position]
-            frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
-            if frame is not None:
-                self.position += 1
-                return frame
-            # One unreadable image is left out; the rest of the slideshow goes on.
-            self.skipped.append(file)
-            del self.files[self.position]
+            try:
+                frame = read_image(file)
+            except ImageReadError:
+                # One unreadable image is left out; the rest of the slideshow goes on.
+                self.skipped.append(file)
+                del self.files[self.position]
+                continue
+            self.position += 1
+            return frame
         raise SourceError(f"None of the images in {self.path} could be read "
                           f"(skipped: {', '.join(file.name for file in self.skipped)}).")
 

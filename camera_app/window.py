@@ -16,15 +16,35 @@ from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGr
                              QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
                              QShortcut, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from camera_app.pipeline import FrameSettings, save_snapshot
+from camera_app.controls import CONTROLS, HSV_TOLERANCES, setting_of, with_settings
+from camera_app.frame import FrameSettings, save_snapshot
 from camera_app.sources import SourceError, open_source
 from camera_app.worker import FrameWorker
 from model.classes import CLASS_NAMES
 from model.predictor import ModelLoadError, load_predictor
-from segmentation.config import VARIANTS
+from segmentation.images import IMAGE_SUFFIXES
 
 CAMERA_CHOICES = 4  # Camera indices 0..3 are offered in the source list.
 DEFAULT_SNAPSHOT_FOLDER = Path.home() / "Pictures" / "FashionCam"
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")  # Offered by "Open file...".
+
+
+def control_value(widget):
+    """What a control shows: an int, a bool (check box) or a text (choice)."""
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    return widget.value()
+
+
+def set_control_value(widget, value):
+    if isinstance(widget, QCheckBox):
+        widget.setChecked(value)
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentText(value)
+    else:
+        widget.setValue(value)
 
 
 def to_pixmap(image: np.ndarray) -> QPixmap:
@@ -143,37 +163,17 @@ class MainWindow(QMainWindow):
         source_row.addWidget(open_folder)
         controls.addRow("Source", source_row)
 
-        self.background_slider = self.make_slider(0, 255)
-        self.background_slider.setToolTip("How far a pixel's colour may be from the frame border's "
-                                          "colours to count as background; 0 uses the HSV "
-                                          "tolerances below instead.")
-        self.hue_slider = self.make_slider(0, 90)
-        self.saturation_slider = self.make_slider(0, 255)
-        self.value_slider = self.make_slider(0, 255)
-        self.window_slider = self.make_slider(2, 50)
-        self.closing_spin = QSpinBox()
-        self.closing_spin.setRange(0, 10)
-        self.closing_spin.valueChanged.connect(self.controls_changed)
-        self.variant_choice = QComboBox()
-        self.variant_choice.addItems(VARIANTS)
-        self.variant_choice.currentIndexChanged.connect(self.controls_changed)
-        self.threshold_slider = self.make_slider(0, 100)
-        controls.addRow("Background tolerance", self.with_value(self.background_slider))
-        controls.addRow("Hue tolerance", self.with_value(self.hue_slider))
-        controls.addRow("Saturation tolerance", self.with_value(self.saturation_slider))
-        controls.addRow("Value tolerance", self.with_value(self.value_slider))
-        controls.addRow("Sampling window %", self.with_value(self.window_slider))
-        controls.addRow("Closing iterations", self.closing_spin)
-        controls.addRow("Variant", self.variant_choice)
-        controls.addRow("Not-sure threshold %", self.with_value(self.threshold_slider))
-        self.mirror_check = QCheckBox("Mirror")
-        self.flip_check = QCheckBox("Flip averaging")
-        self.flip_check.setToolTip("Average the answers for the image and its mirror image.")
-        for check in (self.mirror_check, self.flip_check):
-            check.toggled.connect(self.controls_changed)
+        self.controls = {}  # Setting name -> its widget.
         checks = QHBoxLayout()
-        checks.addWidget(self.mirror_check)
-        checks.addWidget(self.flip_check)
+        for control in CONTROLS:
+            widget = self.make_control(control)
+            self.controls[control.name] = widget
+            if control.kind == "check":
+                checks.addWidget(widget)
+            elif control.kind == "slider":
+                controls.addRow(control.label, self.with_value(widget))
+            else:
+                controls.addRow(control.label, widget)
         controls.addRow(checks)
 
         self.pause_button = QPushButton("Pause (space)")
@@ -204,12 +204,24 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key_S), self, self.snapshot)
         QShortcut(QKeySequence(Qt.Key_Q), self, self.close)
 
-    def make_slider(self, minimum: int, maximum: int) -> QSlider:
-        slider = QSlider(Qt.Horizontal)
-        slider.setRange(minimum, maximum)
-        slider.setMinimumWidth(160)
-        slider.valueChanged.connect(self.controls_changed)
-        return slider
+    def make_control(self, control):
+        """The widget for one row of CONTROLS, connected to controls_changed."""
+        if control.kind in ("slider", "spin"):
+            widget = QSlider(Qt.Horizontal) if control.kind == "slider" else QSpinBox()
+            widget.setRange(control.low, control.high)
+            if control.kind == "slider":
+                widget.setMinimumWidth(160)
+            widget.valueChanged.connect(self.controls_changed)
+        elif control.kind == "choice":
+            widget = QComboBox()
+            widget.addItems(control.choices)
+            widget.currentIndexChanged.connect(self.controls_changed)
+        else:
+            widget = QCheckBox(control.label)
+            widget.toggled.connect(self.controls_changed)
+        if control.tooltip:
+            widget.setToolTip(control.tooltip)
+        return widget
 
     @staticmethod
     def with_value(slider: QSlider) -> QHBoxLayout:
@@ -227,40 +239,26 @@ class MainWindow(QMainWindow):
 
     def show_settings(self, settings: FrameSettings):
         """Puts settings into the controls without sending them back through controls_changed."""
-        segmentation = settings.segmentation
         self.showing_settings = True
-        self.background_slider.setValue(segmentation.background_tolerance)
-        self.hue_slider.setValue(segmentation.hue_tolerance)
-        self.saturation_slider.setValue(segmentation.saturation_tolerance)
-        self.value_slider.setValue(segmentation.value_tolerance)
-        self.window_slider.setValue(round(segmentation.sample_window * 100))
-        self.closing_spin.setValue(segmentation.close_iterations)
-        self.variant_choice.setCurrentText(segmentation.variant)
-        self.threshold_slider.setValue(round(settings.confidence_threshold * 100))
-        self.mirror_check.setChecked(settings.mirror)
-        self.flip_check.setChecked(settings.flip_augmentation)
+        for control in CONTROLS:
+            value = setting_of(settings, control.name)
+            set_control_value(self.controls[control.name],
+                              round(value * control.scale) if control.scale != 1 else value)
         self.showing_settings = False
         self.enable_hsv_sliders()
 
     def enable_hsv_sliders(self):
         """The HSV tolerances decide only when the background model is off (tolerance 0)."""
-        for slider in (self.hue_slider, self.saturation_slider, self.value_slider):
-            slider.setEnabled(self.background_slider.value() == 0)
+        background_model_off = self.controls["background_tolerance"].value() == 0
+        for name in HSV_TOLERANCES:
+            self.controls[name].setEnabled(background_model_off)
 
     def settings_from_controls(self) -> FrameSettings:
-        segmentation = dataclasses.replace(
-            self.settings.segmentation,
-            background_tolerance=self.background_slider.value(),
-            hue_tolerance=self.hue_slider.value(),
-            saturation_tolerance=self.saturation_slider.value(),
-            value_tolerance=self.value_slider.value(),
-            sample_window=self.window_slider.value() / 100,
-            close_iterations=self.closing_spin.value(),
-            variant=self.variant_choice.currentText())
-        return dataclasses.replace(self.settings, segmentation=segmentation,
-                                   confidence_threshold=self.threshold_slider.value() / 100,
-                                   mirror=self.mirror_check.isChecked(),
-                                   flip_augmentation=self.flip_check.isChecked())
+        values = {}
+        for control in CONTROLS:
+            value = control_value(self.controls[control.name])
+            values[control.name] = value / control.scale if control.scale != 1 else value
+        return with_settings(self.settings, values)
 
     def controls_changed(self, *_):
         if self.showing_settings:
@@ -273,39 +271,21 @@ class MainWindow(QMainWindow):
     def load_settings(self) -> FrameSettings:
         """The settings saved by the last run; defaults for anything missing or invalid."""
         defaults = FrameSettings()
-        segmentation = defaults.segmentation
-        store = self.store
+        values = {}
         try:
-            segmentation = dataclasses.replace(
-                segmentation,
-                background_tolerance=int(store.value("background_tolerance",
-                                                     segmentation.background_tolerance)),
-                hue_tolerance=int(store.value("hue_tolerance", segmentation.hue_tolerance)),
-                saturation_tolerance=int(store.value("saturation_tolerance",
-                                                     segmentation.saturation_tolerance)),
-                value_tolerance=int(store.value("value_tolerance", segmentation.value_tolerance)),
-                sample_window=float(store.value("sample_window", segmentation.sample_window)),
-                close_iterations=int(store.value("close_iterations",
-                                                 segmentation.close_iterations)),
-                variant=str(store.value("variant", segmentation.variant)))
-            return dataclasses.replace(
-                defaults, segmentation=segmentation,
-                confidence_threshold=float(store.value("confidence_threshold",
-                                                       defaults.confidence_threshold)),
-                mirror=store.value("mirror", defaults.mirror, type=bool),
-                flip_augmentation=store.value("flip_augmentation", defaults.flip_augmentation,
-                                              type=bool))
+            for control in CONTROLS:
+                default = setting_of(defaults, control.name)
+                if isinstance(default, bool):
+                    values[control.name] = self.store.value(control.name, default, type=bool)
+                else:
+                    values[control.name] = type(default)(self.store.value(control.name, default))
+            return with_settings(defaults, values)
         except (TypeError, ValueError):
             return defaults  # A damaged settings file must not stop the app.
 
     def save_settings(self):
-        segmentation = self.settings.segmentation
-        for name in ("background_tolerance", "hue_tolerance", "saturation_tolerance", "value_tolerance", "sample_window",
-                     "close_iterations", "variant"):
-            self.store.setValue(name, getattr(segmentation, name))
-        self.store.setValue("confidence_threshold", self.settings.confidence_threshold)
-        self.store.setValue("mirror", self.settings.mirror)
-        self.store.setValue("flip_augmentation", self.settings.flip_augmentation)
+        for control in CONTROLS:
+            self.store.setValue(control.name, setting_of(self.settings, control.name))
         self.store.setValue("snapshot_folder", str(self.snapshot_folder))
         self.store.setValue("geometry", self.saveGeometry())
         self.store.sync()
@@ -352,10 +332,9 @@ class MainWindow(QMainWindow):
             self.hide_message()
 
     def open_file(self):
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a video or an image", str(Path.home()),
-            "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.jpg *.jpeg *.png *.bmp);;"
-            "All files (*)")
+        patterns = " ".join("*" + suffix for suffix in VIDEO_SUFFIXES + IMAGE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video or an image", str(Path.home()),
+                                              f"Videos and images ({patterns});;All files (*)")
         if path and self.set_source(path):
             self.hide_message()
 

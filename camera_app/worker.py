@@ -12,7 +12,8 @@ import time
 
 from PyQt5.QtCore import QThread, pyqtSignal
 
-from camera_app.pipeline import FrameSettings, SteadyAnswer, process_frame
+from camera_app.answer import SteadyAnswer
+from camera_app.frame import FrameSettings, process_frame
 from camera_app.sources import SourceError
 
 

@@ -7,8 +7,16 @@ Uses numpy and OpenCV only (no Qt, no TensorFlow).
     result.found, result.reason, result.box, result.model_input   # uint8 (28, 28)
 """
 
-from segmentation.config import SegmentationConfig, seed_config
-from segmentation.pipeline import SegmentationResult, segment
+from segmentation.config import SegmentationConfig, classic_config
+from segmentation.pipeline import (
+    EMPTY_FRAME,
+    NO_CONTOUR,
+    NOT_DISTINCT,
+    TOO_LARGE,
+    TOO_SMALL,
+    SegmentationResult,
+    segment,
+)
 from segmentation.steps import (
     as_bgr,
     choose_contour,
@@ -24,10 +32,15 @@ from segmentation.steps import (
 )
 
 __all__ = [
+    "EMPTY_FRAME",
+    "NO_CONTOUR",
+    "NOT_DISTINCT",
+    "TOO_LARGE",
+    "TOO_SMALL",
     "SegmentationConfig",
     "SegmentationResult",
     "segment",
-    "seed_config",
+    "classic_config",
     "as_bgr",
     "choose_contour",
     "close_mask",

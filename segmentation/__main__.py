@@ -2,7 +2,7 @@
 
     python -m segmentation photo.jpg folder/ --out segmented/ --classify
     python -m segmentation folder/ --format json --hue-tolerance 15
-    python -m segmentation folder/ --variant naive --seed-settings   # the seed pipeline
+    python -m segmentation folder/ --preset classic   # the original tutorial's settings
 
 Folders are searched recursively for image files. With --out DIR each image gets a mask,
 an overlay (contour and box), a crop, the 28x28 input and a 10x copy of it, and the batch

@@ -2,7 +2,7 @@
 
     python -m segmentation.benchmark
     python -m segmentation.benchmark --repeats 500 --sizes 640x480 3840x2160
-    python -m segmentation.benchmark --seed-settings --variant naive   # the seed-like pipeline
+    python -m segmentation.benchmark --preset classic   # the original tutorial's settings
 
 Prints the median and 95th percentile milliseconds of each step and of the whole call.
 The goal is a median of at most 3 ms per 640x480 frame. Figures are noisy when other

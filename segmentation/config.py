@@ -1,65 +1,73 @@
-"""Settings of the segmentation pipeline: one frozen dataclass, every field explained."""
+"""Settings of the segmentation pipeline: one frozen dataclass, every field explained.
+
+Each field's help (its metadata) is also its --help text on the command lines. Presets name
+whole configurations: "default" and "classic" (the original tutorial's settings).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 
 VARIANTS = ("fashion", "naive")
 
 
+def setting(default, help: str):
+    """A configuration field with its explanation, shown by --help."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class SegmentationConfig:
-    # Side of the centre sampling square, as a fraction of the frame's shorter side.
-    sample_window: float = 0.1
-    # Allowed hue distance from the sampled colour (OpenCV hue is 0-179 and wraps at 180).
-    hue_tolerance: int = 12
-    # Allowed saturation distance from the sampled colour (0-255).
-    saturation_tolerance: int = 70
-    # Allowed value (brightness) distance from the sampled colour (0-255).
-    value_tolerance: int = 70
-    # Below this sampled saturation the hue is ignored (white, grey and black have no hue).
-    low_saturation: int = 40
-    # Max L1 BGR distance to a border colour for background pixels; 0 uses the HSV range alone.
-    background_tolerance: int = 100
-    # If the centre colour shows on the border, also try the centre as background (trouser legs).
-    second_look: bool = True
-    # Side in pixels of the elliptic kernel used to close holes in the mask (at working size).
-    close_kernel: int = 5
-    # How many times the closing is applied.
-    close_iterations: int = 2
-    # Cut small off-colour parts that reach in from the frame edge (hands, hanger hooks).
-    cut_edge_intruders: bool = False
-    # Opening kernel cutting thin parts, as a fraction of the object's shorter side; 0 = off.
-    open_fraction: float = 0.0
-    # Fill holes inside the garment's outline (Fashion-MNIST garments are solid silhouettes).
-    fill_holes: bool = True
-    # Smallest colour step (L1, BGR) across the object's outline; flatter is lighting; 0 = off.
-    min_edge_contrast: float = 12.0
-    # Smallest accepted object area, as a fraction of the frame area.
-    min_area: float = 0.005
-    # Largest accepted object area, as a fraction of the frame area.
-    max_area: float = 0.95
-    # Join pieces this close (fraction of the shorter side) to the object (shoe pairs); 0 = off.
-    join_distance: float = 0.1
-    # A piece is joined only when its area is at least this fraction of the chosen object's area.
-    join_min_ratio: float = 0.3
-    # Pixels (at frame resolution) added around the object's box before cropping.
-    padding: int = 8
-    # Side of the square model input in pixels.
-    output_size: int = 28
-    # Empty pixels on each side of the garment in the model input (Fashion-MNIST uses 0).
-    margin: int = 0
-    # "fashion": Fashion-MNIST-like conversion; "naive": the seed's stretch, for comparison.
-    variant: str = "fashion"
-    # Apply light unsharp masking to the model input, as the Fashion-MNIST conversion did.
-    sharpen: bool = False
-    # Stretch the garment's intensities to span the full range, like Fashion-MNIST images do.
-    normalise_contrast: bool = True
-    # ...but only garments whose median negated intensity is below this: light garments that
-    # would vanish on black. Stretching all (256) cost 4-8 of 84 real photos with each model.
-    stretch_below: int = 64
-    # Longer side of the downscaled image used for the mask work; 0 uses the full frame.
-    work_size: int = 320
+    sample_window: float = setting(
+        0.1, "Side of the centre sampling square, as a fraction of the frame's shorter side.")
+    hue_tolerance: int = setting(
+        12, "Allowed hue distance from the sampled colour (OpenCV hue is 0-179 and wraps at 180).")
+    saturation_tolerance: int = setting(
+        70, "Allowed saturation distance from the sampled colour (0-255).")
+    value_tolerance: int = setting(
+        70, "Allowed value (brightness) distance from the sampled colour (0-255).")
+    low_saturation: int = setting(
+        40, "Below this sampled saturation the hue is ignored (white, grey and black have no hue).")
+    background_tolerance: int = setting(
+        100, "Max L1 BGR distance to a border colour for background pixels; 0 uses the HSV range "
+             "alone.")
+    second_look: bool = setting(
+        True, "If the centre colour shows on the border, also try the centre as background "
+              "(trouser legs).")
+    close_kernel: int = setting(
+        5, "Side in pixels of the elliptic kernel used to close holes in the mask (at working "
+           "size).")
+    close_iterations: int = setting(2, "How many times the closing is applied.")
+    fill_holes: bool = setting(
+        True, "Fill holes inside the garment's outline (Fashion-MNIST garments are solid "
+              "silhouettes).")
+    min_edge_contrast: float = setting(
+        12.0, "Smallest colour step (L1, BGR) across the object's outline; flatter is lighting; "
+              "0 = off.")
+    min_area: float = setting(
+        0.005, "Smallest accepted object area, as a fraction of the frame area.")
+    max_area: float = setting(
+        0.95, "Largest accepted object area, as a fraction of the frame area.")
+    join_distance: float = setting(
+        0.1, "Join pieces this close (fraction of the shorter side) to the object (shoe pairs); "
+             "0 = off.")
+    join_min_ratio: float = setting(
+        0.3, "A piece is joined only when its area is at least this fraction of the chosen "
+             "object's area.")
+    padding: int = setting(
+        8, "Pixels (at frame resolution) added around the object's box before cropping.")
+    output_size: int = setting(28, "Side of the square model input in pixels.")
+    variant: str = setting(
+        "fashion", '"fashion": Fashion-MNIST-like conversion; "naive": the original tutorial\'s '
+                   "conversion (grey, stretched to a square, not negated).")
+    normalise_contrast: bool = setting(
+        True, "Stretch the garment's intensities to span the full range, like Fashion-MNIST "
+              "images do...")
+    stretch_below: int = setting(
+        64, "...but only garments whose median negated intensity is below this: light garments, "
+            "which would vanish on black; 256 stretches all.")
+    work_size: int = setting(
+        320, "Longer side of the downscaled image used for the mask work; 0 uses the full frame.")
 
     def __post_init__(self):
         if not 0 < self.sample_window <= 1:
@@ -78,12 +86,11 @@ class SegmentationConfig:
         if not 0 <= self.min_area < self.max_area <= 1:
             raise ValueError("Need 0 <= min_area < max_area <= 1, "
                              f"got min_area={self.min_area}, max_area={self.max_area}.")
-        if self.padding < 0 or self.margin < 0 or self.join_distance < 0 or self.open_fraction < 0:
-            raise ValueError("padding, margin, join_distance and open_fraction must not be "
-                             "negative.")
-        if self.output_size < 4 or 2 * self.margin >= self.output_size:
-            raise ValueError(f"output_size must be at least 4 and larger than twice the margin, "
-                             f"got output_size={self.output_size}, margin={self.margin}.")
+        if self.padding < 0 or self.join_distance < 0:
+            raise ValueError("padding and join_distance must not be negative, "
+                             f"got {self.padding} and {self.join_distance}.")
+        if self.output_size < 4:
+            raise ValueError(f"output_size must be at least 4, got {self.output_size}.")
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
         if self.work_size != 0 and self.work_size < 32:
@@ -91,22 +98,20 @@ class SegmentationConfig:
                              f"got {self.work_size}.")
 
 
-def field_names() -> list[str]:
-    """Names of the configuration fields, in declaration order (used by the command lines)."""
-    return [field.name for field in fields(SegmentationConfig)]
-
-
-def seed_config() -> SegmentationConfig:
-    """Settings close to the seed pipeline, for comparison.
+def classic_config() -> SegmentationConfig:
+    """The original tutorial's settings, for comparison.
 
     Wide HSV tolerances, no background model, 3x3 closing five times, no hole filling or
-    joining, no edge contrast check, and the naive conversion (the seed also used the mean
+    joining, no edge contrast check, and the naive conversion (the tutorial also used the mean
     colour and the largest contour; this package always uses the median and prefers the
     contour at the centre).
     """
     return SegmentationConfig(hue_tolerance=50, saturation_tolerance=70, value_tolerance=70,
                               low_saturation=0, background_tolerance=0, second_look=False,
-                              close_kernel=3,
-                              close_iterations=5, fill_holes=False, join_distance=0.0,
-                              min_edge_contrast=0.0,
-                              padding=0, variant="naive", normalise_contrast=False)
+                              close_kernel=3, close_iterations=5, fill_holes=False,
+                              join_distance=0.0, min_edge_contrast=0.0, padding=0,
+                              variant="naive", normalise_contrast=False)
+
+
+# Named starting points for the command lines' --preset.
+PRESETS = {"default": SegmentationConfig, "classic": classic_config}

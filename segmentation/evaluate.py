@@ -98,7 +98,7 @@ def calibration_error(confidences, correct, bins: int = 5) -> float | None:
     return float(sum(gaps))
 
 
-def summarise(scores: list[PhotoScore], threshold: float = 0.5) -> dict:
+def summarise_scores(scores: list[PhotoScore], threshold: float = 0.5) -> dict:
     """Counts and rates per folder and overall (rates are fractions of all photos).
 
     Photos whose confidence reaches the threshold are the ones the app would name; the others
@@ -238,7 +238,7 @@ def main(argv=None) -> int:
         if error:
             print(f"{path}: error: {error}", file=sys.stderr)
     scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True)
-    summary = summarise(scores, arguments.threshold)
+    summary = summarise_scores(scores, arguments.threshold)
     confusion = folder_confusion([score.folder for score in scores],
                                  [score.predicted for score in scores])
     if arguments.format == "json":

@@ -8,7 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+# Suffixes of the image files that folders are searched for (the app's slideshows too).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 TILE_SIZE = 160  # Side in pixels of one picture in a contact sheet.
 CAPTION_HEIGHT = 18  # Height in pixels of the caption strip under each contact-sheet row.
 
@@ -28,7 +29,7 @@ def find_images(paths) -> list[Path]:
         if path.is_dir():
             found.extend(sorted(candidate for candidate in path.rglob("*")
                                 if candidate.is_file()
-                                and candidate.suffix.lower() in IMAGE_EXTENSIONS))
+                                and candidate.suffix.lower() in IMAGE_SUFFIXES))
         else:
             found.append(path)
     return found
@@ -56,24 +57,35 @@ def decode_image(data, path: str | os.PathLike = "image") -> np.ndarray:
 
 
 def draw_overlay(frame_bgr: np.ndarray, result, label: str | None = None,
-                 sample_window: float = 0.1) -> np.ndarray:
-    """A copy of the frame with the garment's contour (green), box (yellow) and sampling square."""
+                 sample_window: float = 0.1, colour=(0, 255, 0)) -> np.ndarray:
+    """A copy of the frame with the sampling square, the garment's contour and box, and a label.
+
+    The contour and the label are drawn in colour (BGR), the box in yellow and the centre
+    square the colour is sampled from in magenta. label defaults to the result's reason.
+    """
     from segmentation.steps import centre_window  # Local import keeps this module light.
 
     overlay = frame_bgr.copy()
-    thickness = max(1, round(max(frame_bgr.shape[:2]) / 320))
+    height, width = frame_bgr.shape[:2]
+    thickness = max(1, round(max(height, width) / 320))
     x, y, w, h = centre_window(frame_bgr.shape, sample_window)
-    cv2.rectangle(overlay, (x, y), (x + w, y + h), (255, 0, 255), thickness)
+    cv2.rectangle(overlay, (x, y), (x + w, y + h), (255, 0, 255), 1)
     if result.contour is not None:
-        cv2.drawContours(overlay, [result.contour], -1, (0, 255, 0), thickness)
+        cv2.drawContours(overlay, [result.contour], -1, colour, thickness)
     if result.box is not None:
         x, y, w, h = result.box
-        cv2.rectangle(overlay, (x, y), (x + w - 1, y + h - 1), (0, 255, 255), thickness)
+        cv2.rectangle(overlay, (x, y), (x + w - 1, y + h - 1), (0, 255, 255), 1)
     text = label if label is not None else (result.reason or "")
     if text:
-        scale = max(0.5, max(frame_bgr.shape[:2]) / 800)
-        cv2.putText(overlay, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                    (0, 0, 255), max(1, int(2 * scale)), cv2.LINE_AA)
+        scale = max(0.6, height / 600)
+        text_thickness = max(1, round(scale * 2))
+        (text_width, text_height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX,
+                                                              scale, text_thickness)
+        # On a black box, so that the label reads on any background.
+        cv2.rectangle(overlay, (8, 8), (20 + text_width, 20 + text_height + baseline),
+                      (0, 0, 0), -1)
+        cv2.putText(overlay, text, (14, 14 + text_height), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                    colour, text_thickness, cv2.LINE_AA)
     return overlay
 
 

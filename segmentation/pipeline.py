@@ -19,12 +19,19 @@ from segmentation.config import SegmentationConfig
 
 DEFAULT_CONFIG = SegmentationConfig()
 
+# Why nothing was found: the values of SegmentationResult.reason.
+NO_CONTOUR = "no contour"  # The mask holds no object at all.
+TOO_SMALL = "too small"  # Below config.min_area.
+TOO_LARGE = "too large"  # Above config.max_area.
+NOT_DISTINCT = "no object distinct from the background"  # Below config.min_edge_contrast.
+EMPTY_FRAME = "empty frame"  # No usable frame (the app's reason; segment raises ValueError).
+
 
 @dataclass(frozen=True)
 class SegmentationResult:
     # True when a garment of acceptable size was found.
     found: bool
-    # Why nothing was found ("no contour", "too small", "too large", ...); None when found.
+    # Why nothing was found (NO_CONTOUR, TOO_SMALL, ...); None when found.
     reason: str | None
     # uint8 0/255 mask at working resolution: the chosen garment, or the colour mask when not found.
     mask: np.ndarray
@@ -49,6 +56,18 @@ class SegmentationResult:
     # Colour step (L1, BGR) across the object's outline; 0.0 when it was not measured.
     edge_contrast: float = 0.0
 
+    @classmethod
+    def not_found(cls, reason: str, mask: np.ndarray, output_size: int,
+                  **measured) -> SegmentationResult:
+        """A result without a garment: no contour, box or crop, an all-zero model input.
+
+        measured sets what was measured on the way (area_fraction, timings, sample_colour,
+        scale, edge_contrast).
+        """
+        return cls(found=False, reason=reason, mask=mask, contour=None, box=None, crop=None,
+                   model_input=np.zeros((output_size, output_size), np.uint8),
+                   area_fraction=float(measured.pop("area_fraction", 0.0)), **measured)
+
 
 class _StepTimer:
     """Records the milliseconds between successive calls under the given step names."""
@@ -61,14 +80,6 @@ class _StepTimer:
         now = time.perf_counter()
         self.timings[name] = (now - self.last) * 1000.0
         self.last = now
-
-
-def _not_found(reason, mask, output_size, timer, area_fraction=0.0, colour=None, scale=1.0,
-               edge_contrast=0.0):
-    return SegmentationResult(found=False, reason=reason, mask=mask, contour=None, box=None,
-                              crop=None, model_input=np.zeros((output_size, output_size), np.uint8),
-                              area_fraction=float(area_fraction), timings=timer.timings,
-                              sample_colour=colour, scale=scale, edge_contrast=edge_contrast)
 
 
 def mask_for_box(object_mask: np.ndarray, box, scale: float) -> np.ndarray:
@@ -95,17 +106,6 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
     cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
     # Without hole filling, holes inside the garment (a bag's handle) stay open.
     object_mask = filled if config.fill_holes else cv2.bitwise_and(filled, mask)
-    if config.open_fraction > 0:
-        x, y, w, h = cv2.boundingRect(np.concatenate(pieces))
-        kernel_size = int(round(config.open_fraction * min(w, h)))
-        opened = steps.open_mask(object_mask, kernel_size)
-        opened_contours = steps.find_contours(opened)
-        if opened_contours:
-            chosen = steps.choose_contour(opened_contours, ((width - 1) / 2, (height - 1) / 2))
-            pieces = steps.join_nearby(opened_contours, chosen, max_gap, config.join_min_ratio)
-            filled = np.zeros_like(mask)
-            cv2.drawContours(filled, pieces, -1, 255, thickness=cv2.FILLED)
-            object_mask = cv2.bitwise_and(filled, object_mask)
     return pieces, object_mask
 
 
@@ -116,23 +116,16 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     The HSV range around the centre colour is the base. With a background model
     (config.background_tolerance > 0, garment_colour and border_colours in BGR) every pixel
     that does not look like the frame border is kept instead, which also keeps prints and
-    stripes; then parts that touch the frame edge and are outside the HSV range (hands,
-    hangers) are cut when config.cut_edge_intruders.
+    stripes.
     """
-    def garment_range():
+    if config.background_tolerance <= 0 or border_colours is None:
         return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
                                     config.saturation_tolerance, config.value_tolerance,
                                     config.low_saturation)
-
-    if config.background_tolerance <= 0 or border_colours is None:
-        return garment_range()
     background = steps.background_mask(small_bgr, garment_colour, border_colours,
                                        config.background_tolerance,
                                        centre_is_background=centre_is_background)
-    mask = cv2.bitwise_not(background)
-    if config.cut_edge_intruders:
-        mask = steps.remove_edge_intruders(mask, garment_range())
-    return mask
+    return cv2.bitwise_not(background)
 
 
 def object_area(object_mask) -> float:
@@ -215,24 +208,27 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     colour = steps.sample_centre_colour(hsv, config.sample_window)
     timer.lap("sample")
     mask, pieces, object_mask = find_object(small, hsv, colour, config, timer)
+
+    def not_found(reason, **measured):
+        return SegmentationResult.not_found(reason, mask, config.output_size,
+                                            timings=timer.timings, sample_colour=colour,
+                                            scale=scale, **measured)
+
     if pieces is None:
-        return _not_found("no contour", mask, config.output_size, timer, 0.0, colour, scale)
+        return not_found(NO_CONTOUR)
     work_area = float(small.shape[0] * small.shape[1])
     area_fraction = cv2.countNonZero(object_mask) / work_area
     if area_fraction < config.min_area:
-        return _not_found("too small", mask, config.output_size, timer, area_fraction, colour,
-                          scale)
+        return not_found(TOO_SMALL, area_fraction=area_fraction)
     if area_fraction > config.max_area:
-        return _not_found("too large", mask, config.output_size, timer, area_fraction, colour,
-                          scale)
+        return not_found(TOO_LARGE, area_fraction=area_fraction)
     contrast = 0.0
     if config.min_edge_contrast > 0:
         contrast = steps.edge_contrast(small, object_mask)
         timer.lap("contrast")
         if contrast < config.min_edge_contrast:
             # A patch of plain wall cut out by a lighting gradient has no edge of its own.
-            return _not_found("no object distinct from the background", mask,
-                              config.output_size, timer, area_fraction, colour, scale, contrast)
+            return not_found(NOT_DISTINCT, area_fraction=area_fraction, edge_contrast=contrast)
     points = np.concatenate(pieces)
     outline = points if len(pieces) == 1 else cv2.convexHull(points)
     contour = np.round((outline.astype(np.float32) + 0.5) / scale - 0.5).astype(np.int32)
@@ -250,13 +246,12 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     elif min(w, h) >= 2 * config.output_size:
         # The working image has detail enough for 28 pixels; it is much cheaper than the frame.
         model_input = steps.to_fashion_mnist(small[y:y + h, x:x + w], object_mask[y:y + h, x:x + w],
-                                             config.output_size, config.margin, config.sharpen,
-                                             config.normalise_contrast, config.stretch_below)
+                                             config.output_size, config.normalise_contrast,
+                                             config.stretch_below)
     else:
         crop_mask = mask_for_box(object_mask, crop_box, scale)
-        model_input = steps.to_fashion_mnist(crop, crop_mask, config.output_size, config.margin,
-                                             config.sharpen, config.normalise_contrast,
-                                             config.stretch_below)
+        model_input = steps.to_fashion_mnist(crop, crop_mask, config.output_size,
+                                             config.normalise_contrast, config.stretch_below)
     timer.lap("to_input")
     return SegmentationResult(found=True, reason=None, mask=object_mask, contour=contour,
                               box=box, crop=crop, model_input=model_input,

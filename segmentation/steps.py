@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 HUE_PERIOD = 180  # OpenCV stores hue as 0-179 in uint8 images.
-NAIVE_BORDER = 20  # The seed's black border around the crop, in pixels.
+NAIVE_BORDER = 20  # The original tutorial's black border around the crop, in pixels.
 
 
 def as_bgr(frame) -> np.ndarray:
@@ -122,14 +122,6 @@ def close_mask(mask: np.ndarray, kernel_size: int, iterations: int) -> np.ndarra
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel, iterations=iterations)
 
 
-def open_mask(mask: np.ndarray, kernel_size: int) -> np.ndarray:
-    """Cuts parts thinner than the kernel (hanger hooks, straps, fingers) off the mask."""
-    if kernel_size <= 1:
-        return mask
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_size, kernel_size))
-    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-
-
 def find_contours(mask: np.ndarray) -> list[np.ndarray]:
     """The outer contours of the mask's pieces."""
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -194,12 +186,6 @@ def crop(image: np.ndarray, box) -> np.ndarray:
     return image[y:y + h, x:x + w]
 
 
-def sharpen_image(image: np.ndarray, amount: float = 0.5) -> np.ndarray:
-    """Light unsharp masking of a small greyscale image."""
-    blurred = cv2.GaussianBlur(image, (3, 3), 0)
-    return cv2.addWeighted(image, 1 + amount, blurred, -amount, 0)
-
-
 def stretch_contrast(values: np.ndarray, weights: np.ndarray, below: float = 256) -> np.ndarray:
     """Stretches garment intensities (float) so the brightest garment pixels reach 255.
 
@@ -219,12 +205,11 @@ def stretch_contrast(values: np.ndarray, weights: np.ndarray, below: float = 256
 
 
 def to_fashion_mnist(crop_bgr: np.ndarray, crop_mask: np.ndarray, output_size: int = 28,
-                     margin: int = 0, sharpen: bool = False,
                      normalise_contrast: bool = False, stretch_below: float = 256) -> np.ndarray:
     """The garment as a Fashion-MNIST-like uint8 image (output_size x output_size).
 
     Background 0, greyscale, garment intensities negated (dark garments show bright), the
-    longest edge of the garment fitted to output_size - 2 * margin with its aspect kept, centred.
+    longest edge of the garment fitted to output_size with its aspect kept, centred.
     crop_mask (0-255, same size as crop_bgr) marks the garment; soft edges are kept. With
     normalise_contrast, garments fainter than stretch_below are stretched (stretch_contrast).
     """
@@ -238,9 +223,9 @@ def to_fashion_mnist(crop_bgr: np.ndarray, crop_mask: np.ndarray, output_size: i
     x, y, w, h = cv2.boundingRect(points)
     grey = crop_bgr if crop_bgr.ndim == 2 else cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
     grey, mask = grey[y:y + h, x:x + w], crop_mask[y:y + h, x:x + w]
-    target = output_size - 2 * margin
-    scale = target / max(w, h)
-    new_w, new_h = max(1, min(target, round(w * scale))), max(1, min(target, round(h * scale)))
+    scale = output_size / max(w, h)
+    new_w = max(1, min(output_size, round(w * scale)))
+    new_h = max(1, min(output_size, round(h * scale)))
     small_grey = cv2.resize(grey, (new_w, new_h), interpolation=cv2.INTER_AREA)
     small_mask = cv2.resize(mask, (new_w, new_h), interpolation=cv2.INTER_AREA)
     weights = small_mask.astype(np.float32) / 255.0
@@ -248,16 +233,13 @@ def to_fashion_mnist(crop_bgr: np.ndarray, crop_mask: np.ndarray, output_size: i
     if normalise_contrast:
         garment = stretch_contrast(garment, weights, stretch_below)
     image = np.clip(garment * weights, 0, 255).astype(np.uint8)
-    if sharpen:
-        image = sharpen_image(image)
-        image[small_mask == 0] = 0
     top, left = (output_size - new_h) // 2, (output_size - new_w) // 2
     canvas[top:top + new_h, left:left + new_w] = image
     return canvas
 
 
 def to_naive(crop_bgr: np.ndarray, output_size: int = 28) -> np.ndarray:
-    """The seed's conversion: 20 px black border, grey, stretched to a square, no negation."""
+    """The original tutorial's conversion: 20 px black border, grey, stretched, no negation."""
     bordered = cv2.copyMakeBorder(crop_bgr, NAIVE_BORDER, NAIVE_BORDER, NAIVE_BORDER,
                                   NAIVE_BORDER, cv2.BORDER_CONSTANT, value=0)
     grey = bordered if bordered.ndim == 2 else cv2.cvtColor(bordered, cv2.COLOR_BGR2GRAY)
@@ -361,35 +343,6 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
         return within
     closer = cv2.compare(nearest, colour_distance(planes, garment_colour), cv2.CMP_LT)
     return cv2.bitwise_and(closer, within)
-
-
-def remove_edge_intruders(object_mask: np.ndarray, garment_mask: np.ndarray,
-                          max_fraction: float = 0.15) -> np.ndarray:
-    """Removes small parts of the object that are not garment-coloured and touch the frame edge.
-
-    Hands and arms holding a garment, and hanger hooks, reach in from the edge in a colour of
-    their own. Only parts smaller than max_fraction of the object go, so the stripes of a
-    garment that fills the frame stay.
-    """
-    intruders = cv2.bitwise_and(object_mask, cv2.bitwise_not(garment_mask))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(intruders, connectivity=8)
-    height, width = object_mask.shape[:2]
-    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    right = left + stats[:, cv2.CC_STAT_WIDTH]
-    bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
-    touching = (left == 0) | (top == 0) | (right == width) | (bottom == height)
-    small = stats[:, cv2.CC_STAT_AREA] < max_fraction * max(1, cv2.countNonZero(object_mask))
-    touching &= small
-    touching[0] = False  # Label 0 is everything that is not an intruder.
-    if not touching.any():
-        return object_mask
-    remove = touching[labels]
-    cleaned = object_mask.copy()
-    cleaned[remove] = 0
-    return cleaned
-
-
-
 
 
 def edge_contrast(image_bgr: np.ndarray, object_mask: np.ndarray, halvings: int = 2,

@@ -3,7 +3,6 @@
     python -m segmentation.synthetic --out runs/pipeline_images.npz       # 13 min on 2 cores
     python -m segmentation.synthetic --split test --out runs/pipeline_test.npz
     python -m segmentation.synthetic --out /tmp/check.npz --limit 2000 --sheet /tmp/check.png
-    python -m segmentation.synthetic --pair-probability 0.3 --out runs/pipeline_pairs.npz
     python -m model.train --pipeline-images runs/pipeline_images.npz --pipeline-probability 0.2
     python -m model.evaluate --pipeline-images runs/pipeline_test.npz    # accuracy on those
 
@@ -11,10 +10,9 @@ Each training image is rendered as a photo (the garment tinted in a random colou
 near the centre of a plain, blotchy or striped background with uneven light, noise and
 blur) and brought back to 28x28 by `segment`, with the app's settings. The model thus
 trains on the pipeline's real artefacts: ragged or spilled masks, background between
-trouser legs, gaps in prints, resampling and contrast changes. With --pair-probability,
-that share of the shoes is shown as a pair seen from above. Writes an .npz with `images`
+trouser legs, gaps in prints, resampling and contrast changes. Writes an .npz with `images`
 (uint8, aligned with the split's images; an image the pipeline did not find stays as it
-was), `found`, `paired`, the split and the dataset's checksum, which the readers check.
+was), `found`, the split and the dataset's checksum, which the readers check.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
 
@@ -55,9 +54,6 @@ class PhotoConfig:
     max_noise: float = 6.0
     # Largest sigma of the Gaussian blur, in pixels.
     max_blur: float = 1.2
-    # Chance that a shoe is shown as a pair seen from above (users photograph pairs);
-    # off by default, since training on it did not help on real photos (see README).
-    pair_probability: float = 0.0
 
 
 def smooth_noise(random: np.random.Generator, shape, sigma: float, amplitude: float):
@@ -99,39 +95,9 @@ def background(random: np.random.Generator, height: int, width: int, config: Pho
     return image
 
 
-def shoe_pair(image: np.ndarray, random: np.random.Generator) -> np.ndarray:
-    """A square uint8 image of two copies of a side-view shoe, turned toe up or down.
-
-    Fashion-MNIST shows one shoe from the side; a photo shows a pair from above, two long
-    blobs next to each other. Turning the side view by about 90 degrees comes close.
-    """
-    angle = random.choice([90.0, -90.0]) + random.uniform(-20, 20)
-    padded = np.pad(image, 6)  # 40x40: room for the turned shoe's corners.
-    matrix = cv2.getRotationMatrix2D((19.5, 19.5), angle, 1.0)
-    turned = cv2.warpAffine(padded, matrix, (40, 40), flags=cv2.INTER_LINEAR)
-    x, y, w, h = cv2.boundingRect((turned > 0).astype(np.uint8))
-    shoe = turned[y:y + h, x:x + w]
-    gap = int(random.uniform(0, 0.4) * w)
-    shift = int(random.uniform(-0.15, 0.15) * h)
-    side = max(2 * w + gap, h + abs(shift)) + 2
-    canvas = np.zeros((side, side), np.uint8)
-    left, top = (side - 2 * w - gap) // 2, (side - h - abs(shift)) // 2
-    # The second shoe is the mirror image of the first, as left and right shoes are.
-    for column, row, piece in ((left, top + max(0, -shift), shoe),
-                               (left + w + gap, top + max(0, shift), shoe[:, ::-1])):
-        window = canvas[row:row + h, column:column + w]
-        np.maximum(window, piece, out=window)
-    return canvas
-
-
 def render_photo(image: np.ndarray, random: np.random.Generator,
-                 config: PhotoConfig = PhotoConfig(), pair: bool = False) -> np.ndarray:
-    """A uint8 BGR photo of the Fashion-MNIST garment (28x28 uint8) near the centre.
-
-    With pair (for shoes), the photo shows two copies of it side by side, seen from above.
-    """
-    if pair:
-        image = shoe_pair(image, random)
+                 config: PhotoConfig = PhotoConfig()) -> np.ndarray:
+    """A uint8 BGR photo of the Fashion-MNIST garment (28x28 uint8) near the centre."""
     side = int(random.integers(config.garment_side[0], config.garment_side[1] + 1))
     height = int(side / random.uniform(*config.fill))
     width = max(side + 8, int(height * random.choice([4 / 3, 3 / 4, 1.0])))
@@ -168,57 +134,40 @@ def render_photo(image: np.ndarray, random: np.random.Generator,
     return cv2.GaussianBlur(photo, (0, 0), blur) if blur > 0.3 else photo
 
 
-def render_example(image: np.ndarray, random: np.random.Generator, photo_config: PhotoConfig,
-                   pairable: bool = False):
-    """(photo, paired): pairable images (shoes) become pairs with the configured chance."""
-    # No random draw without pairs, so that such renderings stay as they were before pairs.
-    paired = bool(pairable and photo_config.pair_probability > 0
-                  and random.random() < photo_config.pair_probability)
-    return render_photo(image, random, photo_config, pair=paired), paired
-
-
 def through_pipeline(image: np.ndarray, random: np.random.Generator, photo_config: PhotoConfig,
-                     segmentation_config: SegmentationConfig, pairable: bool = False):
-    """(model input, found, paired): the image rendered as a photo and segmented to 28x28."""
-    photo, paired = render_example(image, random, photo_config, pairable)
-    result = segment(photo, segmentation_config)
-    return (result.model_input if result.found else image), result.found, paired
+                     segmentation_config: SegmentationConfig):
+    """(model input, found): the image rendered as a photo and segmented to 28x28."""
+    result = segment(render_photo(image, random, photo_config), segmentation_config)
+    return (result.model_input if result.found else image), result.found
 
 
 def _work(job):
     """One chunk of images for a worker process; seeds depend on the image index only."""
-    start, images, pairable, seed, photo_config, segmentation_config = job
-    outputs, found, paired = [], [], []
-    for offset, (image, can_pair) in enumerate(zip(images, pairable)):
+    start, images, seed, photo_config, segmentation_config = job
+    outputs, found = [], []
+    for offset, image in enumerate(images):
         random = np.random.default_rng([seed, start + offset])
-        model_input, ok, pair = through_pipeline(image, random, photo_config,
-                                                 segmentation_config, can_pair)
+        model_input, ok = through_pipeline(image, random, photo_config, segmentation_config)
         outputs.append(model_input)
         found.append(ok)
-        paired.append(pair)
-    return start, np.stack(outputs), np.array(found), np.array(paired)
+    return start, np.stack(outputs), np.array(found)
 
 
 def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
                     photo_config: PhotoConfig = PhotoConfig(),
                     segmentation_config: SegmentationConfig = SegmentationConfig(),
-                    progress: bool = False, pairable: np.ndarray | None = None):
-    """(images seen through the pipeline, found flags, paired flags) for uint8 (N, 28, 28).
+                    progress: bool = False):
+    """(images seen through the pipeline, found flags) for uint8 (N, 28, 28) images.
 
-    pairable marks the images (shoes) that may be shown as a pair. The result does not
-    depend on the number of processes (0: one per core).
+    The result does not depend on the number of processes (0: one per core).
     """
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise ValueError(f"images must be uint8 (N, 28, 28), got {images.dtype} {images.shape}.")
-    pairable = np.zeros(len(images), bool) if pairable is None else np.asarray(pairable, bool)
-    if pairable.shape != (len(images),):
-        raise ValueError(f"pairable must have one flag per image, got shape {pairable.shape}.")
     chunk = 500
-    jobs = [(start, images[start:start + chunk], pairable[start:start + chunk], seed,
-             photo_config, segmentation_config) for start in range(0, len(images), chunk)]
+    jobs = [(start, images[start:start + chunk], seed, photo_config, segmentation_config)
+            for start in range(0, len(images), chunk)]
     outputs = np.empty_like(images)
     found = np.zeros(len(images), dtype=bool)
-    paired = np.zeros(len(images), dtype=bool)
     processes = processes or multiprocessing.cpu_count()
     started, done = time.time(), 0
     with contextlib.ExitStack() as stack:
@@ -228,10 +177,9 @@ def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
             pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(
                 processes, initializer=cv2.setNumThreads, initargs=(1,)))
             results = pool.imap_unordered(_work, jobs)
-        for start, chunk_outputs, chunk_found, chunk_paired in results:
+        for start, chunk_outputs, chunk_found in results:
             outputs[start:start + len(chunk_outputs)] = chunk_outputs
             found[start:start + len(chunk_found)] = chunk_found
-            paired[start:start + len(chunk_paired)] = chunk_paired
             done += len(chunk_found)
             if progress:
                 rate = done / max(time.time() - started, 1e-6)
@@ -240,27 +188,20 @@ def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
                       flush=True)
     if progress:
         print(file=sys.stderr)
-    return outputs, found, paired
+    return outputs, found
 
 
 def contact_sheet(originals: np.ndarray, outputs: np.ndarray, seed: int,
-                  photo_config: PhotoConfig, pairable: np.ndarray, indices) -> np.ndarray:
-    """Rows of (original, photo, pipeline output) triples, 112 pixels each, to look at."""
-    tiles = []
+                  photo_config: PhotoConfig, indices) -> np.ndarray:
+    """Original, photo and pipeline output of each index, three to a row, to look at."""
+    entries = []
     for index in indices:
-        random = np.random.default_rng([seed, index])
-        photo, _ = render_example(originals[index], random, photo_config, pairable[index])
-        photo = cv2.resize(photo, (112, 112))
-        grey = [cv2.cvtColor(cv2.resize(image, (112, 112), interpolation=cv2.INTER_NEAREST),
-                             cv2.COLOR_GRAY2BGR) for image in (originals[index], outputs[index])]
-        tiles.append(np.hstack([grey[0], photo, grey[1]]))
-    while len(tiles) % 3:
-        tiles.append(np.zeros_like(tiles[0]))
-    return np.vstack([np.hstack(tiles[start:start + 3]) for start in range(0, len(tiles), 3)])
+        photo = render_photo(originals[index], np.random.default_rng([seed, index]), photo_config)
+        entries.append(([originals[index], photo, outputs[index]], f"image {index}"))
+    return image_files.contact_sheet(entries, tile_size=112, entries_per_row=3)
 
 
 def main(argv=None) -> int:
-    from model.classes import GROUPS
     from model.data import DatasetError, load_fashion_mnist
 
     parser = argparse.ArgumentParser(prog="python -m segmentation.synthetic", description=__doc__,
@@ -277,9 +218,6 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=0,
                         help="only the first N images, for a quick look (the file is then "
                              "refused by model.train and model.evaluate)")
-    parser.add_argument("--pair-probability", type=float, default=PhotoConfig.pair_probability,
-                        help="chance that a shoe is shown as a pair seen from above "
-                             f"(default {PhotoConfig.pair_probability})")
     parser.add_argument("--sheet", type=Path, metavar="FILE.png",
                         help="also write original / photo / pipeline triples to look at")
     arguments = parser.parse_args(argv)
@@ -288,31 +226,22 @@ def main(argv=None) -> int:
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not 0 <= arguments.pair_probability <= 1:
-        parser.error("--pair-probability must be between 0 and 1, "
-                     f"got {arguments.pair_probability}")
     images = getattr(dataset, f"{arguments.split}_images")[:arguments.limit or None]
-    labels = getattr(dataset, f"{arguments.split}_labels")[:arguments.limit or None]
-    pairable = np.isin(labels, GROUPS["footwear"])
-    photo_config = PhotoConfig(pair_probability=arguments.pair_probability)
+    photo_config = PhotoConfig()
     segmentation_config = SegmentationConfig()
-    outputs, found, paired = pipeline_images(images, arguments.seed, arguments.processes,
-                                             photo_config, segmentation_config, progress=True,
-                                             pairable=pairable)
+    outputs, found = pipeline_images(images, arguments.seed, arguments.processes, photo_config,
+                                     segmentation_config, progress=True)
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(arguments.out, images=outputs, found=found, paired=paired,
-                        split=arguments.split,
+    np.savez_compressed(arguments.out, images=outputs, found=found, split=arguments.split,
                         dataset_checksum=dataset.checksum, seed=arguments.seed,
                         photo_config=str(asdict(photo_config)),
                         segmentation_config=str(asdict(segmentation_config)))
     print(f"Wrote {arguments.out}: {len(images)} images, the pipeline found the garment in "
-          f"{found.mean() * 100:.1f}% (the others stay as they were); {paired.sum()} shoes "
-          "shown as pairs.")
+          f"{found.mean() * 100:.1f}% (the others stay as they were).")
     if arguments.sheet:
-        # The first images, and a few pairs of shoes when there are any.
-        indices = list(range(min(18, len(images)))) + list(np.flatnonzero(paired)[:6])
-        cv2.imwrite(str(arguments.sheet), contact_sheet(images, outputs, arguments.seed,
-                                                        photo_config, pairable, indices))
+        sheet = contact_sheet(images, outputs, arguments.seed, photo_config,
+                              range(min(18, len(images))))
+        image_files.write_image(arguments.sheet, sheet)
         print(f"Wrote {arguments.sheet}")
     return 0
 

@@ -1,6 +1,13 @@
-"""Shared fixtures. Qt tests run offscreen; nothing here needs ../shared or a webcam."""
+"""Shared fixtures. Qt tests run offscreen; nothing here needs ../shared or a webcam.
+
+Every test that uses the fashion_mnist fixture, directly or through another fixture, gets the
+`dataset` marker. A test that imports TensorFlow (itself or through model.train, model.network, a Keras
+predictor...) must be marked `slow`, so that `-m "not slow"` stays fast and TensorFlow-free:
+the hook below fails an unmarked test that pulls TensorFlow in.
+"""
 
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -17,3 +24,33 @@ def fashion_mnist():
         return load_fashion_mnist()
     except DatasetError as error:
         pytest.skip(f"Fashion-MNIST is not installed: {error}")
+
+
+def pytest_collection_modifyitems(items):
+    """Every user of the real data (directly or through another fixture) is marked `dataset`."""
+    for item in items:
+        if "fashion_mnist" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dataset)
+
+
+def pytest_collection_finish(session):
+    """Test modules must not import TensorFlow at the top: collection would pull it in."""
+    if "tensorflow" in sys.modules:
+        raise pytest.UsageError("A test module imports TensorFlow when it is collected; "
+                                "import it inside the slow tests that need it.")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.tensorflow_loaded_before = "tensorflow" in sys.modules
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Fails a test not marked `slow` that imported TensorFlow (in its fixtures or its body)."""
+    outcome = yield
+    report = outcome.get_result()
+    if (call.when == "teardown" and not getattr(item, "tensorflow_loaded_before", True)
+            and "tensorflow" in sys.modules and item.get_closest_marker("slow") is None):
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid} imports TensorFlow but is not marked slow."

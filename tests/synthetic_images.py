@@ -24,6 +24,11 @@ SHOE_OUTLINE = np.array([
 ])
 
 
+def mirrored(outline: np.ndarray) -> np.ndarray:
+    """The unit outline flipped left to right (a right shoe from a left one)."""
+    return np.column_stack([1.0 - outline[:, 0], outline[:, 1]])
+
+
 def polygon(outline: np.ndarray, left: int, top: int, width: int, height: int) -> np.ndarray:
     """The unit outline scaled into the box (left, top, width, height), as int32 (N, 1, 2)."""
     points = outline * np.array([width - 1, height - 1]) + np.array([left, top])

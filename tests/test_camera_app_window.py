@@ -14,7 +14,8 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import QSettings, Qt  # noqa: E402
 
 from camera_app import window as window_module  # noqa: E402
-from camera_app.pipeline import FrameSettings  # noqa: E402
+from camera_app.controls import CONTROLS, setting_of  # noqa: E402
+from camera_app.frame import FrameSettings  # noqa: E402
 from camera_app.sources import SourceError, VideoSource  # noqa: E402
 from camera_app.window import MainWindow  # noqa: E402
 from camera_app.worker import FrameWorker  # noqa: E402
@@ -69,33 +70,53 @@ def product_photo(image, random):
     return np.clip(frame + random.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
 
 
-def pick_garments(fashion_mnist, predictor, per_class=1, confidence=0.95):
-    """The first per_class test images of each class that the model names confidently as
-    28x28 images, with flip averaging as the app runs it, and that cover the centre (where
-    the app samples the garment's colour): what the app is meant for.
-
-    With one image per class the confidence has a margin: at 0.9, one model picked a shirt
-    at 0.91 that every model tried calls T-shirt/top once it has been through a photo.
+def pick_garments(fashion_mnist, per_class=1, predictor=None, confidence=0.95):
+    """The first per_class test images of each class that cover the centre (where the app
+    samples the garment's colour) and, given a predictor, that it names confidently as 28x28
+    images, with flip averaging as the app runs it: what the app is meant for.
     """
     images, labels = fashion_mnist.test_images[:3000], fashion_mnist.test_labels[:3000]
-    probabilities = predict_with_flip(predictor, images)
+    named = np.ones(len(images), bool)
+    if predictor is not None:
+        probabilities = predict_with_flip(predictor, images)
+        named = probabilities[np.arange(len(images)), labels] > confidence
     chosen = []
     for class_index in range(len(CLASS_NAMES)):
         candidates = [index for index in np.flatnonzero(labels == class_index)
-                      if probabilities[index, class_index] > confidence
-                      and images[index, 12:16, 12:16].min() > 40]
+                      if named[index] and images[index, 12:16, 12:16].min() > 40]
         chosen.extend(candidates[:per_class])
     return images[chosen], labels[chosen]
 
 
+class NearestGarment:
+    """A fixed fake model: the class of the most similar reference image or its mirror image
+    (cosine similarity), as sharp probabilities. It names a garment right only if the
+    pipeline kept its shape."""
+
+    def __init__(self, references, labels):
+        references = np.concatenate([references, references[:, :, ::-1]])
+        flat = references.reshape(len(references), -1).astype(np.float32)
+        self.references = flat / np.linalg.norm(flat, axis=1, keepdims=True)
+        self.labels = np.concatenate([labels, labels])
+
+    def predict(self, images):
+        flat = images.reshape(len(images), -1).astype(np.float32)
+        flat /= np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-6)
+        logits = np.full((len(images), len(CLASS_NAMES)), -np.inf, np.float32)
+        np.maximum.at(logits.T, self.labels, (self.references @ flat.T) / 0.02)
+        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
 @pytest.mark.dataset
+@pytest.mark.shipped_model
 @pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
 def test_product_photos_of_known_garments_are_named_through_the_pipeline(fashion_mnist):
     """Ten garments per class as product photos: the pipeline keeps what the model knows."""
     from model.predictor import load_predictor
 
     predictor = load_predictor()
-    images, labels = pick_garments(fashion_mnist, predictor, per_class=10, confidence=0.9)
+    images, labels = pick_garments(fashion_mnist, 10, predictor, confidence=0.9)
     assert len(labels) == 10 * len(CLASS_NAMES)
     random = np.random.default_rng(0)
     inputs = np.stack([segment(product_photo(image, random), SegmentationConfig()).model_input
@@ -108,14 +129,10 @@ def test_product_photos_of_known_garments_are_named_through_the_pipeline(fashion
 
 # ----- The worker -----
 
-@pytest.mark.dataset
-@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
 def test_worker_labels_match_the_garments_in_a_video(qtbot, tmp_path, fashion_mnist):
-    from model.predictor import load_predictor
-
-    predictor = load_predictor()
-    images, labels = pick_garments(fashion_mnist, predictor)
+    images, labels = pick_garments(fashion_mnist)
     assert len(labels) == len(CLASS_NAMES)
+    predictor = NearestGarment(images, labels)
     random = np.random.default_rng(0)
     frames = [product_photo(image, random) for image in images for _ in range(FRAMES_PER_GARMENT)]
     path = tmp_path / "garments.avi"
@@ -147,7 +164,7 @@ def test_worker_labels_match_the_garments_in_a_video(qtbot, tmp_path, fashion_mn
 
 def test_worker_stops_politely_and_reports_a_failing_source(qtbot):
     class FailingCamera:
-        name, live, frame_interval = "camera 7", True, 0.0
+        name, frame_interval = "camera 7", 0.0
 
         def __init__(self):
             self.reads = 0
@@ -218,7 +235,7 @@ def test_missing_camera_falls_back_to_the_demo(open_window):
 
 def test_camera_lost_mid_stream_is_shown_and_the_demo_plays(open_window, qtbot, monkeypatch):
     class VanishingCamera:
-        name, live, frame_interval = "camera 5", True, 0.03
+        name, frame_interval = "camera 5", 0.03
 
         def __init__(self):
             self.reads = 0
@@ -265,19 +282,19 @@ def test_model_that_fails_to_load_is_shown_and_frames_still_play(open_window, tm
 
 def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     window = open_window("demo")
-    window.background_slider.setValue(50)
-    assert not window.hue_slider.isEnabled()  # The background model decides.
-    window.background_slider.setValue(0)
-    assert window.hue_slider.isEnabled()
-    window.hue_slider.setValue(33)
-    window.saturation_slider.setValue(101)
-    window.value_slider.setValue(77)
-    window.window_slider.setValue(25)
-    window.closing_spin.setValue(4)
-    window.variant_choice.setCurrentText("naive")
-    window.threshold_slider.setValue(70)
-    window.mirror_check.setChecked(True)
-    window.flip_check.setChecked(False)
+    window.controls["background_tolerance"].setValue(50)
+    assert not window.controls["hue_tolerance"].isEnabled()  # The background model decides.
+    window.controls["background_tolerance"].setValue(0)
+    assert window.controls["hue_tolerance"].isEnabled()
+    window.controls["hue_tolerance"].setValue(33)
+    window.controls["saturation_tolerance"].setValue(101)
+    window.controls["value_tolerance"].setValue(77)
+    window.controls["sample_window"].setValue(25)
+    window.controls["close_iterations"].setValue(4)
+    window.controls["variant"].setCurrentText("naive")
+    window.controls["confidence_threshold"].setValue(70)
+    window.controls["mirror"].setChecked(True)
+    window.controls["flip_augmentation"].setChecked(False)
     expected = FrameSettings(
         segmentation=SegmentationConfig(background_tolerance=0, hue_tolerance=33,
                                         saturation_tolerance=101, value_tolerance=77, sample_window=0.25,
@@ -291,15 +308,27 @@ def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     assert window.worker.paused
     qtbot.wait(200)
     with qtbot.waitSignal(window.worker.result_ready, timeout=5000):
-        window.closing_spin.setValue(2)
+        window.controls["close_iterations"].setValue(2)
     window.close()
 
     # The next run starts with the same settings.
     reopened = open_window("demo", wait_for_frame=False)
     assert reopened.settings == dataclasses.replace(expected, segmentation=dataclasses.replace(
         expected.segmentation, close_iterations=2))
-    assert reopened.hue_slider.value() == 33 and reopened.hue_slider.isEnabled()
-    assert reopened.mirror_check.isChecked()
+    hue = reopened.controls["hue_tolerance"]
+    assert hue.value() == 33 and hue.isEnabled()
+    assert reopened.controls["mirror"].isChecked()
+
+
+def test_every_control_shows_its_setting_and_a_damaged_store_gives_defaults(open_window, store):
+    store.setValue("hue_tolerance", "not a number")
+    window = open_window("demo", wait_for_frame=False)
+    assert window.settings == FrameSettings()
+    assert set(window.controls) == {control.name for control in CONTROLS}
+    for control in CONTROLS:
+        value = setting_of(FrameSettings(), control.name)
+        shown = window_module.control_value(window.controls[control.name])
+        assert shown == (round(value * control.scale) if control.scale != 1 else value)
 
 
 def test_keys_pause_snapshot_and_quit(open_window, qtbot, tmp_path):

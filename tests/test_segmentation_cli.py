@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 from model.paths import SHIPPED_TFLITE_MODEL
 from segmentation import __main__ as command_line
 from segmentation import evaluate
+from segmentation.config import SegmentationConfig, classic_config
 from segmentation.images import find_images
+from segmentation.options import config_from_arguments
 from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon, \
     tshirt_photo
 
@@ -106,6 +109,23 @@ def test_options_override_the_configuration(photo_folder, capsys):
         command_line.main([str(photo_folder), "--min-area", "2"])
 
 
+def test_preset_and_help_come_from_the_configuration(capsys):
+    parser = command_line.build_parser()
+    assert config_from_arguments(parser.parse_args(["x.png"])) == SegmentationConfig()
+    classic = config_from_arguments(parser.parse_args(["x.png", "--preset", "classic"]))
+    assert classic == classic_config() and classic.variant == "naive"
+    tuned = config_from_arguments(parser.parse_args(["x.png", "--preset", "classic",
+                                                     "--hue-tolerance", "20"]))
+    assert tuned == dataclasses.replace(classic_config(), hue_tolerance=20)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["x.png", "--preset", "seed"])
+    help_text = " ".join(parser.format_help().split())
+    for config_field in dataclasses.fields(SegmentationConfig):
+        option = "--" + config_field.name.replace("_", "-")
+        assert f"{option} " in help_text or f"{option}," in help_text
+        assert " ".join(config_field.metadata["help"].split()) in help_text
+
+
 def test_classify_without_a_model_file_says_so(photo_folder, tmp_path, capsys):
     status = command_line.main([str(photo_folder), "--classify", "--model",
                                 str(tmp_path / "no_model.tflite")])
@@ -158,7 +178,7 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     labels = evaluate.read_labels(labelled_folder / "labels.csv")
     photos = evaluate.load_photos(labelled_folder, labels)
     scores = evaluate.score_photos(photos, AlwaysTrouser(), evaluate.SegmentationConfig())
-    summary = evaluate.summarise(scores)
+    summary = evaluate.summarise_scores(scores)
     assert summary["folders"]["bottoms"]["photos"] == 3
     assert summary["folders"]["bottoms"]["exact"] == 2  # The corrupt file counts as wrong.
     assert summary["folders"]["tops"]["exact"] == 0 and summary["folders"]["tops"]["found"] == 2
@@ -168,7 +188,7 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     assert summary["overall"]["named_rate"] == pytest.approx(4 / 5)
     assert summary["overall"]["exact_accuracy_when_named"] == pytest.approx(2 / 4)
     assert summary["overall"]["calibration_error"] == pytest.approx(0.82 - 0.5)
-    assert evaluate.summarise(scores, threshold=0.9)["overall"]["named_rate"] == 0
+    assert evaluate.summarise_scores(scores, threshold=0.9)["overall"]["named_rate"] == 0
     table = evaluate.summary_table(summary)
     assert "overall" in table and "40%" in table and "2 of 5 exact (40.0%)" in table
     sheet = evaluate.failure_sheet(scores, photos, labels, evaluate.SegmentationConfig())

@@ -1,4 +1,4 @@
-"""The per-frame work of the app as one plain function, with no Qt in it.
+"""The per-frame work of the app as one plain function returning a frozen dataclass, no Qt.
 
     answer = SteadyAnswer()
     result = process_frame(frame, predictor, FrameSettings(), answer)
@@ -6,7 +6,8 @@
     cv2.imshow("FashionCam", result.frame)
 
 process_frame segments the garment, classifies its 28x28 image (with flip test-time
-augmentation), smooths the probabilities over recent frames and draws the overlay.
+augmentation), folds the probabilities into the steady answer (camera_app.answer) and draws
+the overlay.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camera_app.answer import NO_MODEL, SteadyAnswer, update_answer
 from model.classes import CLASS_NAMES
 from model.predictor import predict_with_flip
-from segmentation import SegmentationConfig, SegmentationResult, segment
+from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
+from segmentation.images import draw_overlay
 
-NO_GARMENT = "no garment"
-NOT_SURE = "not sure"
-NO_MODEL = "no model"
+NAMED_COLOUR = (80, 220, 80)  # BGR of the outline and label when a class is named.
+UNNAMED_COLOUR = (0, 200, 255)  # ... when the app says "not sure", "no garment" or "no model".
 
 
 @dataclass(frozen=True)
@@ -55,25 +57,6 @@ class FrameSettings:
 
 
 @dataclass(frozen=True)
-class SteadyAnswer:
-    # Exponential average of recent probabilities, or None before the first garment.
-    probabilities: np.ndarray | None = None
-    # Index of the class shown, or None when the app shows "no garment" or "not sure".
-    class_index: int | None = None
-    # Frames in a row without a garment.
-    misses: int = 0
-    # What the app shows: a class name, "no garment", "not sure" or "no model".
-    text: str = NO_GARMENT
-
-    @property
-    def confidence(self) -> float:
-        """Smoothed probability of the shown class (0 when no class is shown)."""
-        if self.class_index is None or self.probabilities is None:
-            return 0.0
-        return float(self.probabilities[self.class_index])
-
-
-@dataclass(frozen=True)
 class FrameResult:
     # The (mirrored) frame with contour, box and label drawn on it, uint8 BGR.
     frame: np.ndarray
@@ -89,68 +72,6 @@ class FrameResult:
     frame_number: int = 0
 
 
-def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
-                  settings: FrameSettings) -> SteadyAnswer:
-    """Folds one frame's probabilities (None: no garment) into the steady answer."""
-    if probabilities is None:
-        misses = previous.misses + 1
-        if misses >= settings.frames_before_no_garment:
-            return SteadyAnswer(misses=misses, text=NO_GARMENT)
-        # A garment missed for a frame or two keeps its answer, so the label does not blink.
-        return SteadyAnswer(previous.probabilities, previous.class_index, misses, previous.text)
-    if previous.probabilities is None:
-        smoothed = probabilities.astype(np.float32)
-    else:
-        smoothed = (settings.smoothing * probabilities
-                    + (1 - settings.smoothing) * previous.probabilities).astype(np.float32)
-    # Hysteresis: the shown class stays until another leads it by switch_margin, and until it
-    # falls switch_margin below the threshold; a new class must reach the threshold itself.
-    leader = int(np.argmax(smoothed))
-    class_index, threshold = previous.class_index, settings.confidence_threshold
-    if class_index is None or smoothed[leader] > smoothed[class_index] + settings.switch_margin:
-        class_index = leader
-    if class_index == previous.class_index:
-        threshold -= settings.switch_margin
-    if smoothed[class_index] < threshold:
-        return SteadyAnswer(smoothed, None, 0, NOT_SURE)
-    return SteadyAnswer(smoothed, class_index, 0, CLASS_NAMES[class_index])
-
-
-def blank_segmentation(frame: np.ndarray, reason: str) -> SegmentationResult:
-    """A "nothing found" result for frames the segmentation cannot take."""
-    return SegmentationResult(found=False, reason=reason,
-                              mask=np.zeros(frame.shape[:2], np.uint8), contour=None, box=None,
-                              crop=None, model_input=np.zeros((28, 28), np.uint8),
-                              area_fraction=0.0, timings={})
-
-
-def draw_overlay(frame: np.ndarray, segmentation: SegmentationResult, answer: SteadyAnswer,
-                 settings: FrameSettings) -> np.ndarray:
-    """Draws the sampling window, the garment's contour and box, and the label on the frame."""
-    height, width = frame.shape[:2]
-    # The centre square the garment's colour is sampled from.
-    side = max(2, int(settings.segmentation.sample_window * min(height, width)))
-    top_left = ((width - side) // 2, (height - side) // 2)
-    cv2.rectangle(frame, top_left, (top_left[0] + side, top_left[1] + side), (255, 255, 255), 1)
-    colour = (80, 220, 80) if answer.class_index is not None else (0, 200, 255)
-    if segmentation.found and segmentation.contour is not None:
-        cv2.drawContours(frame, [segmentation.contour], -1, colour, 2)
-    if segmentation.found and segmentation.box is not None:
-        x, y, box_width, box_height = segmentation.box
-        cv2.rectangle(frame, (x, y), (x + box_width, y + box_height), (255, 160, 0), 1)
-    text = answer.text
-    if answer.class_index is not None:
-        text = f"{answer.text} {answer.confidence:.0%}"
-    scale = max(0.6, height / 600)
-    thickness = max(1, round(scale * 2))
-    (text_width, text_height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale,
-                                                          thickness)
-    cv2.rectangle(frame, (8, 8), (20 + text_width, 20 + text_height + baseline), (0, 0, 0), -1)
-    cv2.putText(frame, text, (14, 14 + text_height), cv2.FONT_HERSHEY_SIMPLEX, scale, colour,
-                thickness, cv2.LINE_AA)
-    return frame
-
-
 def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
                   previous: SteadyAnswer) -> FrameResult:
     """Runs segmentation, inference and overlay on one BGR frame; never raises for a bad frame.
@@ -162,7 +83,8 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
     if frame is None or frame.ndim != 3 or frame.shape[0] < 2 or frame.shape[1] < 2:
         frame = np.zeros((480, 640, 3), np.uint8)
-        segmentation = blank_segmentation(frame, "empty frame")
+        segmentation = SegmentationResult.not_found(EMPTY_FRAME, np.zeros(frame.shape[:2], np.uint8),
+                                                    settings.segmentation.output_size)
     else:
         if settings.mirror:
             frame = cv2.flip(frame, 1)
@@ -182,7 +104,11 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         answer = SteadyAnswer(misses=answer.misses, text=NO_MODEL)
     classified = time.perf_counter()
 
-    shown = draw_overlay(frame.copy(), segmentation, answer, settings)
+    label = answer.text
+    if answer.class_index is not None:
+        label = f"{answer.text} {answer.confidence:.0%}"
+    colour = NAMED_COLOUR if answer.class_index is not None else UNNAMED_COLOUR
+    shown = draw_overlay(frame, segmentation, label, settings.segmentation.sample_window, colour)
     finished = time.perf_counter()
     timings = {
         "segmentation": (segmented - started) * 1000,
@@ -191,14 +117,6 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         "total": (finished - started) * 1000,
     }
     return FrameResult(shown, segmentation, probabilities, answer, timings)
-
-
-def top_classes(probabilities: np.ndarray | None, count: int = 3) -> list[tuple[str, float]]:
-    """The count most likely (class name, probability) pairs, most likely first."""
-    if probabilities is None:
-        return []
-    order = np.argsort(probabilities)[::-1][:count]
-    return [(CLASS_NAMES[index], float(probabilities[index])) for index in order]
 
 
 def save_snapshot(result: FrameResult, folder: str | Path) -> list[Path]:
