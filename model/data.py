@@ -170,7 +170,7 @@ def load_pipeline_images(path: str | os.PathLike, dataset: FashionMnist,
     try:
         with np.load(path) as archive:
             images, checksum = archive["images"], str(archive["dataset_checksum"])
-            file_split = str(archive["split"]) if "split" in archive else "train"
+            file_split = str(archive["split"])
     except (OSError, KeyError, ValueError) as error:
         raise ValueError(f"{path}: not readable as the output of segmentation.synthetic "
                          f"({error}); {remake}.") from error
