@@ -158,6 +158,16 @@ def split_indices(count: int, validation_size: int, split_seed: int, train_limit
     return train, validation
 
 
+def save_pipeline_images(path, images: np.ndarray, found: np.ndarray, split: str,
+                         dataset: FashionMnist, how_made: dict) -> None:
+    """Writes the images of one split seen through the segmentation pipeline (the file that
+    load_pipeline_images reads); how_made (seed and settings) is kept as text beside them."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, images=images, found=found, split=split,
+                        dataset_checksum=dataset.checksum,
+                        **{key: str(value) for key, value in how_made.items()})
+
+
 def load_pipeline_images(path: str | os.PathLike, dataset: FashionMnist,
                          split: str = "train") -> np.ndarray:
     """Images of one split seen through the segmentation pipeline, aligned with the dataset.

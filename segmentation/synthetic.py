@@ -202,7 +202,7 @@ def contact_sheet(originals: np.ndarray, outputs: np.ndarray, seed: int,
 
 
 def main(argv=None) -> int:
-    from model.data import DatasetError, load_fashion_mnist
+    from model.data import DatasetError, load_fashion_mnist, save_pipeline_images
 
     parser = argparse.ArgumentParser(prog="python -m segmentation.synthetic", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -231,11 +231,9 @@ def main(argv=None) -> int:
     segmentation_config = SegmentationConfig()
     outputs, found = pipeline_images(images, arguments.seed, arguments.processes, photo_config,
                                      segmentation_config, progress=True)
-    arguments.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(arguments.out, images=outputs, found=found, split=arguments.split,
-                        dataset_checksum=dataset.checksum, seed=arguments.seed,
-                        photo_config=str(asdict(photo_config)),
-                        segmentation_config=str(asdict(segmentation_config)))
+    save_pipeline_images(arguments.out, outputs, found, arguments.split, dataset,
+                         {"seed": arguments.seed, "photo_config": asdict(photo_config),
+                          "segmentation_config": asdict(segmentation_config)})
     print(f"Wrote {arguments.out}: {len(images)} images, the pipeline found the garment in "
           f"{found.mean() * 100:.1f}% (the others stay as they were).")
     if arguments.sheet:
