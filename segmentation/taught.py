@@ -185,11 +185,13 @@ def embed(predictor, model_inputs: np.ndarray, flip: bool = True,
             np.concatenate([item[1] for item in outputs]))
 
 
-def made_by(predictor, flip: bool) -> str:
-    """What makes an embedding: the model file's SHA-256 and the flip setting."""
+def made_by(predictor, flip: bool) -> str | None:
+    """What makes an embedding: the model file's SHA-256 and the flip setting; None for a
+    model without a file (its saved embeddings are never used again)."""
     path = getattr(predictor, "path", None)
-    model = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else "in memory"
-    return f"{model} flip={flip}"
+    if not path:
+        return None
+    return f"{hashlib.sha256(Path(path).read_bytes()).hexdigest()} flip={flip}"
 
 
 def save_example(folder, class_index: int, model_input: np.ndarray, crop=None,
@@ -217,7 +219,7 @@ def save_example(folder, class_index: int, model_input: np.ndarray, crop=None,
     if embedding is not None and predictor is not None:
         np.savez(directory / (stem + EMBEDDING_SUFFIX),
                  embedding=np.asarray(embedding, np.float32).reshape(-1),
-                 made_by=made_by(predictor, flip))
+                 made_by=str(made_by(predictor, flip)))
     return paths[0]
 
 
@@ -232,9 +234,9 @@ def forget_all(folder) -> int:
     return removed
 
 
-def saved_embedding(path: Path, expected_maker: str, size: int | None) -> np.ndarray | None:
+def saved_embedding(path: Path, expected_maker: str | None, size: int | None) -> np.ndarray | None:
     """The embedding saved at path when it is current (same model and flip) and well formed."""
-    if not path.is_file():
+    if expected_maker is None or not path.is_file():
         return None
     try:
         with np.load(path) as archive:
