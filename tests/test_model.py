@@ -103,7 +103,7 @@ def test_exported_embedding_agrees_with_keras(tmp_path):
     np.testing.assert_allclose(embedding, keras_embedding, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(probabilities, keras_probabilities, rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(litert.predict(images), probabilities)
-    flipped_probabilities, flipped_embedding = predict_with_flip_and_embedding(litert, images)
+    _, flipped_embedding = predict_with_flip_and_embedding(litert, images)
     np.testing.assert_allclose(flipped_embedding, (embedding + litert.predict_with_embedding(
         np.ascontiguousarray(images[:, :, ::-1]))[1]) / 2, rtol=1e-5, atol=1e-5)
 

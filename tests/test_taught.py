@@ -42,7 +42,7 @@ def garment(seed: int) -> np.ndarray:
 def test_examples_persist_across_a_restart_and_forgetting_removes_them(tmp_path):
     predictor = FakePredictor()
     for seed, class_index in ((1, 4), (2, 4), (3, 7)):
-        probabilities, embedding = embed(predictor, garment(seed))
+        _, embedding = embed(predictor, garment(seed))
         path = save_example(tmp_path, class_index, garment(seed),
                             np.full((40, 30, 3), 90, np.uint8), embedding[0], predictor)
         assert path.parent.name == str(class_index) and path.is_file()
