@@ -1,6 +1,12 @@
 """Export of a trained Keras model to a float32 LiteRT flatbuffer.
 
     python -m model.export MODEL.keras [--out MODEL.tflite]
+
+The flatbuffer has two outputs from one invoke: the class probabilities (N, 10) and the
+embedding (N, dense_units), the output of the hidden dense layer `dense_relu` that the
+classifier reads. LiteRT names them Identity, Identity_1 and may reorder them, so readers
+tell them apart by width (see model.predictor). A model without a `dense_relu` layer is
+exported with the probabilities only.
 """
 
 from __future__ import annotations
@@ -11,6 +17,28 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from model.classes import NUM_CLASSES
+from model.network import EMBEDDING_LAYER
+
+
+def with_embedding(model):
+    """The model with a second output, its embedding; the model itself when it has none.
+
+    Raises ValueError when the embedding is as wide as the probabilities (then the two
+    outputs of the flatbuffer could not be told apart).
+    """
+    import keras
+
+    names = {layer.name for layer in model.layers}
+    if EMBEDDING_LAYER not in names:
+        return model
+    embedding = model.get_layer(EMBEDDING_LAYER).output
+    if embedding.shape[-1] == NUM_CLASSES:
+        raise ValueError(f"The embedding layer {EMBEDDING_LAYER} has {NUM_CLASSES} units, as "
+                         "many as the classes, so the exported outputs could not be told "
+                         "apart; use another dense_units.")
+    return keras.Model(model.input, [model.output, embedding], name=model.name)
+
 
 def export_tflite(model, path: Path) -> Path:
     """Converts through a concrete function, which works in Keras 2.15 and Keras 3 alike.
@@ -19,10 +47,11 @@ def export_tflite(model, path: Path) -> Path:
     TensorFlow 2.21 keeps the weights as uninitialised resource variables and the LiteRT
     model outputs NaN. The export is checked against the Keras model before it is written.
     """
+    exported_model = with_embedding(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name="pixels")])
     def serve(pixels):
-        return model(pixels, training=False)
+        return exported_model(pixels, training=False)
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()])
     flatbuffer = converter.convert()
@@ -33,8 +62,11 @@ def export_tflite(model, path: Path) -> Path:
 
 
 def check_export(model, flatbuffer: bytes, tolerance: float = 1e-4) -> None:
-    """Raises ValueError unless LiteRT and Keras give the same probabilities on sample inputs."""
+    """Raises ValueError unless LiteRT and Keras give the same probabilities, and the same
+    embedding when the model has one, on sample inputs."""
     from ai_edge_litert.interpreter import Interpreter
+
+    from model.predictor import ModelLoadError, find_outputs
 
     samples = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1)).astype(np.float32)
     interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
@@ -43,16 +75,28 @@ def check_export(model, flatbuffer: bytes, tolerance: float = 1e-4) -> None:
     interpreter.allocate_tensors()
     interpreter.set_tensor(input_index, samples)
     interpreter.invoke()
-    exported = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-    expected = np.asarray(model(samples, training=False))
-    if not np.allclose(exported, expected, rtol=tolerance, atol=tolerance):
-        difference = np.abs(exported - expected).max()
-        raise ValueError(f"The LiteRT export differs from the Keras model by up to {difference} "
-                         f"(allowed {tolerance}, relative and absolute); the conversion is broken.")
+    try:
+        outputs = find_outputs(interpreter.get_output_details())
+    except ModelLoadError as error:
+        raise ValueError(f"The LiteRT export has outputs that cannot be told apart: {error}")
+    expected = with_embedding(model)(samples, training=False)
+    expected = expected if isinstance(expected, (list, tuple)) else [expected]
+    for name, detail, wanted in zip(("probabilities", "embedding"), outputs, expected):
+        wanted = np.asarray(wanted)
+        got = None if detail is None else interpreter.get_tensor(detail["index"])
+        if got is None or got.shape != wanted.shape:
+            raise ValueError(f"The LiteRT export gives {name} of shape "
+                             f"{None if got is None else got.shape}, Keras {wanted.shape}; "
+                             "the conversion is broken.")
+        if not np.allclose(got, wanted, rtol=tolerance, atol=tolerance):
+            difference = np.abs(got - wanted).max()
+            raise ValueError(f"The LiteRT export's {name} differ from the Keras model by up to "
+                             f"{difference} (allowed {tolerance}, relative and absolute); "
+                             "the conversion is broken.")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m model.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="a .keras file")
     parser.add_argument("--out", help="the .tflite file to write (default: beside the model)")

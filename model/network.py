@@ -17,6 +17,10 @@ from model.config import NetworkConfig
 PIXEL_MEAN = 0.2860
 PIXEL_STD = 0.3530
 
+# The hidden dense layer that the classifier reads: its output is the embedding that
+# taught examples are compared by (see model.export and model.predictor).
+EMBEDDING_LAYER = "dense_relu"
+
 
 def convolution_block(x, filters: int, name: str):
     """3x3 convolution without bias, BatchNorm, ReLU."""
@@ -42,7 +46,7 @@ def build_network(config: NetworkConfig = NetworkConfig()) -> keras.Model:
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(config.dense_units, use_bias=False, name="dense")(x)
     x = layers.BatchNormalization(name="dense_bn")(x)
-    x = layers.Activation("relu", name="dense_relu")(x)
+    x = layers.Activation("relu", name=EMBEDDING_LAYER)(x)
     x = layers.Dropout(config.head_dropout, name="head_dropout")(x)
     x = layers.Dense(NUM_CLASSES, name="logits")(x)
     # Softmax in float32 keeps probabilities exact under mixed bfloat16.

@@ -2,6 +2,10 @@
 
     from model.predictor import load_predictor
     probabilities = load_predictor().predict(images)   # uint8 (N, 28, 28) -> float32 (N, 10)
+    probabilities, embedding = predictor.predict_with_embedding(images)   # and (N, D)
+
+The embedding is the output of the hidden dense layer that the classifier reads
+(model.network.EMBEDDING_LAYER); taught examples are compared by it.
 
 The LiteRT predictor is the default: one thread, about a millisecond an image, and no
 TensorFlow import. The Keras predictor loads a `.keras` file and needs TensorFlow.
@@ -38,6 +42,28 @@ def check_images(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32)[..., np.newaxis]
 
 
+class EmbeddingUnavailableError(ModelLoadError):
+    """The model gives probabilities only (a .tflite exported before embeddings existed)."""
+
+
+def find_outputs(output_details: list[dict]) -> tuple[dict, dict | None]:
+    """(probabilities, embedding or None) among a LiteRT model's output details.
+
+    LiteRT may reorder outputs and loses their names, so they are told apart by width: the
+    probabilities are the output of width 10. A single output is the probabilities.
+    """
+    if len(output_details) == 1:
+        return output_details[0], None
+    widths = [int(detail["shape"][-1]) for detail in output_details]
+    probabilities = [detail for detail, width in zip(output_details, widths)
+                     if width == NUM_CLASSES]
+    if len(output_details) != 2 or len(probabilities) != 1:
+        raise ModelLoadError(f"The model has outputs of widths {widths}; expected one of width "
+                             f"{NUM_CLASSES} (probabilities), optionally with one embedding.")
+    embedding = next(detail for detail in output_details if detail is not probabilities[0])
+    return probabilities[0], embedding
+
+
 class LiteRtPredictor:
     """Runs a `.tflite` model with the LiteRT interpreter."""
 
@@ -53,19 +79,27 @@ class LiteRtPredictor:
         except (ValueError, RuntimeError) as error:
             raise ModelLoadError(f"Model file {self.path} is not a valid LiteRT model "
                                  f"({error}).") from error
+        try:
+            probability_detail, embedding_detail = find_outputs(
+                self.interpreter.get_output_details())
+        except ModelLoadError as error:
+            raise ModelLoadError(f"Model file {self.path}: {error}") from error
         input_detail = self.interpreter.get_input_details()[0]
-        output_detail = self.interpreter.get_output_details()[0]
         if tuple(input_detail["shape"][1:]) != (28, 28, 1) or \
-                int(output_detail["shape"][-1]) != NUM_CLASSES:
+                int(probability_detail["shape"][-1]) != NUM_CLASSES:
             raise ModelLoadError(
                 f"Model file {self.path} maps {tuple(input_detail['shape'])} to "
-                f"{tuple(output_detail['shape'])}; expected (N, 28, 28, 1) to (N, 10).")
+                f"{tuple(probability_detail['shape'])}; expected (N, 28, 28, 1) to (N, 10).")
         self.input_index = input_detail["index"]
-        self.output_index = output_detail["index"]
+        self.output_index = probability_detail["index"]
+        self.embedding_index = None if embedding_detail is None else embedding_detail["index"]
+        # Width of the embedding, or None when the model gives probabilities only.
+        self.embedding_size = None if embedding_detail is None else \
+            int(embedding_detail["shape"][-1])
         self.interpreter.allocate_tensors()
         self.batch_size = int(input_detail["shape"][0])
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
+    def _invoke(self, images: np.ndarray) -> None:
         batch = check_images(images)
         if batch.shape[0] != self.batch_size:
             self.interpreter.resize_tensor_input(self.input_index, batch.shape)
@@ -73,7 +107,23 @@ class LiteRtPredictor:
             self.batch_size = batch.shape[0]
         self.interpreter.set_tensor(self.input_index, batch)
         self.interpreter.invoke()
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        self._invoke(images)
         return self.interpreter.get_tensor(self.output_index).copy()
+
+    def predict_with_embedding(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (N, 10) and embeddings (N, D) from one invoke.
+
+        Raises EmbeddingUnavailableError (before running) when the model has no embedding.
+        """
+        if self.embedding_index is None:
+            raise EmbeddingUnavailableError(
+                f"Model file {self.path} gives probabilities only, no embedding; export it "
+                "again with `python -m model.export MODEL.keras --out MODEL.tflite`.")
+        self._invoke(images)
+        return (self.interpreter.get_tensor(self.output_index).copy(),
+                self.interpreter.get_tensor(self.embedding_index).copy())
 
 
 class KerasPredictor:
@@ -106,6 +156,32 @@ class KerasPredictor:
         batch = check_images(images)
         return np.asarray(self.model(batch, training=False), dtype=np.float32)
 
+    @property
+    def embedding_size(self) -> int | None:
+        """Width of the embedding, or None when the model has no layer EMBEDDING_LAYER."""
+        from model.network import EMBEDDING_LAYER
+
+        names = {layer.name for layer in self.model.layers}
+        return int(self.model.get_layer(EMBEDDING_LAYER).output.shape[-1]) \
+            if EMBEDDING_LAYER in names else None
+
+    def predict_with_embedding(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (N, 10) and embeddings (N, D) from one call of a two-output model.
+
+        Raises EmbeddingUnavailableError when the model has no layer EMBEDDING_LAYER.
+        """
+        if self.embedding_size is None:
+            raise EmbeddingUnavailableError(f"Model {self.path or self.model.name} has no "
+                                            "embedding layer.")
+        if getattr(self, "two_outputs", None) is None:
+            from model.export import with_embedding  # needs TensorFlow, as this class does
+
+            self.two_outputs = with_embedding(self.model)
+        batch = check_images(images)
+        probabilities, embedding = self.two_outputs(batch, training=False)
+        return (np.asarray(probabilities, dtype=np.float32),
+                np.asarray(embedding, dtype=np.float32))
+
 
 def load_predictor(path: str | os.PathLike | None = None, threads: int = 1):
     """Loads a predictor for a `.tflite` (LiteRT) or `.keras` file; the shipped model by default."""
@@ -115,15 +191,31 @@ def load_predictor(path: str | os.PathLike | None = None, threads: int = 1):
     return LiteRtPredictor(path, threads=threads)
 
 
-def predict_with_flip(predictor, images: np.ndarray) -> np.ndarray:
-    """Averages the probabilities of the images and their mirror images (flip TTA)."""
+def with_mirror_images(images: np.ndarray) -> np.ndarray:
+    """The uint8 (N, 28, 28) images followed by their mirror images: (2N, 28, 28)."""
     images = np.asarray(images)
     if images.ndim == 2:
         images = images[np.newaxis]
-    both = np.concatenate([images, images[:, :, ::-1]])
-    probabilities = predictor.predict(np.ascontiguousarray(both))
-    count = images.shape[0]
-    return (probabilities[:count] + probabilities[count:]) / 2
+    return np.ascontiguousarray(np.concatenate([images, images[:, :, ::-1]]))
+
+
+def average_halves(outputs: np.ndarray) -> np.ndarray:
+    """The average of the first and second halves of a batch (an image and its mirror)."""
+    count = outputs.shape[0] // 2
+    return (outputs[:count] + outputs[count:]) / 2
+
+
+def predict_with_flip(predictor, images: np.ndarray) -> np.ndarray:
+    """Averages the probabilities of the images and their mirror images (flip TTA)."""
+    return average_halves(predictor.predict(with_mirror_images(images)))
+
+
+def predict_with_flip_and_embedding(predictor, images: np.ndarray
+                                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and embeddings, each averaged over the images and their mirror images,
+    from one invoke: flip TTA with the embedding for taught examples."""
+    probabilities, embedding = predictor.predict_with_embedding(with_mirror_images(images))
+    return average_halves(probabilities), average_halves(embedding)
 
 
 def predict_in_batches(predictor, images: np.ndarray, batch_size: int = 1000,

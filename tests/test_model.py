@@ -84,6 +84,48 @@ def test_predictor_refuses_a_model_of_the_wrong_shape(tmp_path):
         LiteRtPredictor(path)
 
 
+@pytest.mark.slow
+def test_exported_embedding_agrees_with_keras(tmp_path):
+    from model.config import NetworkConfig
+    from model.export import export_tflite
+    from model.network import build_network
+    from model.predictor import KerasPredictor, predict_with_flip_and_embedding
+
+    model = build_network(NetworkConfig(stem_filters=8, block_filters=(8, 16), dense_units=16))
+    path = export_tflite(model, tmp_path / "tiny.tflite")
+    images = np.random.default_rng(5).integers(0, 256, (6, 28, 28), dtype=np.uint8)
+    litert, keras_predictor = LiteRtPredictor(path), KerasPredictor.from_model(model)
+    assert litert.embedding_size == keras_predictor.embedding_size == 16
+    probabilities, embedding = litert.predict_with_embedding(images)
+    keras_probabilities, keras_embedding = keras_predictor.predict_with_embedding(images)
+    assert probabilities.shape == (6, 10) and embedding.shape == (6, 16)
+    assert embedding.max() > 0  # a ReLU output that is not all zeros
+    np.testing.assert_allclose(embedding, keras_embedding, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(probabilities, keras_probabilities, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(litert.predict(images), probabilities)
+    _, flipped_embedding = predict_with_flip_and_embedding(litert, images)
+    np.testing.assert_allclose(flipped_embedding, (embedding + litert.predict_with_embedding(
+        np.ascontiguousarray(images[:, :, ::-1]))[1]) / 2, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_probability_only_model_loads_and_refuses_embeddings(tmp_path):
+    import keras
+    from keras import layers
+
+    from model.export import export_tflite
+    from model.predictor import EmbeddingUnavailableError
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(inputs))
+    predictor = LiteRtPredictor(export_tflite(keras.Model(inputs, outputs),
+                                              tmp_path / "probabilities_only.tflite"))
+    images = np.zeros((2, 28, 28), np.uint8)
+    assert predictor.predict(images).shape == (2, 10) and predictor.embedding_size is None
+    with pytest.raises(EmbeddingUnavailableError, match="export it again"):
+        predictor.predict_with_embedding(images)
+
+
 def test_predictor_refuses_missing_and_corrupt_files(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_predictor(tmp_path / "absent.tflite")

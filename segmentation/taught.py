@@ -1,0 +1,537 @@
+"""Taught examples: garments a user named, and the rule by which they decide the answer.
+
+    from segmentation.taught import load_taught, save_example, forget_all, embed
+    taught = load_taught("taught/", predictor)          # DIR/0 .. DIR/9, see below
+    probabilities, embeddings = embed(predictor, model_inputs)  # one invoke, flip TTA
+    decision = taught.decide(embeddings[0], probabilities[0])
+    decision.probabilities, decision.taught, decision.class_index, decision.similarity
+    save_example("taught/", 4, model_input, crop, embeddings[0], predictor)   # teach a Coat
+    taught = taught.with_example(embeddings[0], 4)      # the instant effect, without reloading
+    taught.counts()                                     # examples per class, (10,)
+    forget_all("taught/")
+
+Folder layout: one sub-folder per Fashion-MNIST class index, `DIR/0` .. `DIR/9`. Each holds
+saved examples, three files sharing a stem (`STEM.input.png` the 28x28 model input,
+`STEM.crop.jpg` the crop of the frame, `STEM.embedding.npz` the embedding with the model and
+flip setting it was made with), and/or photos of any size, which are segmented at the given
+settings as usual. An example's embedding is used as saved when it was made by the same
+model file with the same flip setting; otherwise it is made again from its 28x28 input, so
+taught examples follow a new model. A file that is neither, a corrupt image, a photo with no
+garment and a folder not named 0-9 are skipped with a message naming them (in
+TaughtExamples.skipped); the rest load.
+
+The rule (TaughtExamples.decide): the embeddings (outputs of the network's hidden dense
+layer, flip-averaged as the app classifies) are L2-normalised; the taught example with the
+highest cosine similarity to the current embedding is found. When that similarity is at
+least THRESHOLD, its class decides: the probabilities become that class's one-hot vector and
+the decision says a taught example decided. Otherwise the model's probabilities stand. So
+classes never taught, and garments unlike every taught one, keep the model's answer.
+
+THRESHOLD = 0.9 was chosen on data (docs/teach.md, `python -m segmentation.taught measure`):
+with the shipped model, teaching 5 photos per folder of clothing-dataset/train changed exact
+accuracy on all of validation/ by -0.7 to +0.7 points over four random choices (0.875 lost
+1.4 with one of them, 0.85 lost 2.8), while a taught input shifted by a pixel or mirrored still got the
+taught class (99.9%, 100%). Re-run the command when the model changes.
+
+    python -m segmentation.taught measure --train ../shared/clothing-dataset/train \\
+        --validation ../shared/clothing-dataset/validation --model runs/two-outputs.tflite
+    python -m segmentation.taught cost --model runs/two-outputs.tflite   # ms per frame, 0 vs 500
+    python -m segmentation.taught count taught/                         # what a folder holds
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from segmentation import images as image_files
+from segmentation.config import SegmentationConfig
+from segmentation.pipeline import segment
+
+NUM_CLASSES = 10  # Fashion-MNIST class indices are 0-9; one sub-folder each.
+THRESHOLD = 0.9  # Cosine similarity from which the nearest taught example decides.
+INPUT_SUFFIX = ".input.png"  # A saved example's 28x28 model input.
+CROP_SUFFIX = ".crop.jpg"  # A saved example's crop of the frame.
+EMBEDDING_SUFFIX = ".embedding.npz"  # A saved example's embedding and what made it.
+
+
+@dataclass(frozen=True)
+class TaughtDecision:
+    # The probabilities to use: the taught class's one-hot vector when a taught example
+    # decided, else the model's own.
+    probabilities: np.ndarray
+    # True when the nearest taught example was close enough to decide.
+    taught: bool
+    # The class of the nearest taught example, or None when nothing is taught.
+    class_index: int | None
+    # Cosine similarity to the nearest taught example (-1 when nothing is taught).
+    similarity: float
+
+
+@dataclass(frozen=True)
+class TaughtExamples:
+    # float32 (M, D): the taught examples' embeddings, each of length 1.
+    embeddings: np.ndarray
+    # int64 (M,): the class index of each taught example.
+    classes: np.ndarray
+    # From this cosine similarity on, the nearest taught example decides.
+    threshold: float = THRESHOLD
+    # Messages naming the files and folders that were skipped, and why.
+    skipped: tuple = ()
+    # Where each example came from (file path), for messages; "" for examples taught live.
+    sources: tuple = field(default=(), repr=False)
+
+    @classmethod
+    def empty(cls, size: int, threshold: float = THRESHOLD, skipped=()) -> "TaughtExamples":
+        """No taught examples, for embeddings of the given width."""
+        return cls.from_embeddings(np.zeros((0, size), np.float32), [], threshold, skipped)
+
+    @classmethod
+    def from_embeddings(cls, embeddings, classes, threshold: float = THRESHOLD, skipped=(),
+                        sources=()) -> "TaughtExamples":
+        """Normalises the (M, D) embeddings; raises ValueError for bad shapes or classes."""
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+        if embeddings.ndim != 2 or embeddings.shape[0] != classes.shape[0]:
+            raise ValueError(f"Embeddings must be (M, D) with one class each; got "
+                             f"{embeddings.shape} and {classes.shape[0]} classes.")
+        if classes.size and not ((classes >= 0) & (classes < NUM_CLASSES)).all():
+            raise ValueError(f"Class indices must be 0-{NUM_CLASSES - 1}, got {classes}.")
+        return cls(normalise(embeddings), classes, threshold, tuple(skipped), tuple(sources))
+
+    def __len__(self) -> int:
+        return int(self.classes.shape[0])
+
+    def counts(self) -> np.ndarray:
+        """Taught examples per class index: int (10,)."""
+        return np.bincount(self.classes, minlength=NUM_CLASSES)
+
+    def with_example(self, embedding, class_index: int, source: str = "") -> "TaughtExamples":
+        """These examples and one more (the instant effect of teaching)."""
+        return TaughtExamples.from_embeddings(
+            np.concatenate([self.embeddings, np.asarray(embedding, np.float32).reshape(1, -1)]),
+            np.append(self.classes, class_index), self.threshold, self.skipped,
+            self.sources + (source,))
+
+    def nearest(self, embeddings) -> tuple[np.ndarray, np.ndarray]:
+        """(similarity, class) of the nearest taught example to each of (N, D) embeddings.
+
+        With nothing taught, the similarity is -1 and the class -1.
+        """
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[1] != self.embeddings.shape[1]:
+            raise ValueError(f"Embeddings must be (N, {self.embeddings.shape[1]}), "
+                             f"got {embeddings.shape}; were the examples taught with "
+                             "another model?")
+        if len(self) == 0:
+            count = embeddings.shape[0]
+            return np.full(count, -1.0, np.float32), np.full(count, -1, np.int64)
+        similarities = normalise(embeddings) @ self.embeddings.T
+        best = similarities.argmax(axis=1)
+        return similarities[np.arange(len(best)), best], self.classes[best]
+
+    def decide_batch(self, embeddings, probabilities) -> tuple[np.ndarray, np.ndarray]:
+        """The rule for N inputs at once: (probabilities (N, 10), taught (N,) bool)."""
+        similarity, classes = self.nearest(embeddings)
+        return self.apply_rule(similarity, classes, probabilities)
+
+    def apply_rule(self, similarity, classes, probabilities) -> tuple[np.ndarray, np.ndarray]:
+        """Where the nearest example's similarity reaches the threshold, its class's one-hot
+        vector replaces the probabilities: (probabilities (N, 10), taught (N,) bool)."""
+        taught = similarity >= self.threshold
+        decided = np.array(probabilities, dtype=np.float32, copy=True).reshape(-1, NUM_CLASSES)
+        decided[taught] = np.eye(NUM_CLASSES, dtype=np.float32)[classes[taught]]
+        return decided, taught
+
+    def decide(self, embedding, probabilities) -> TaughtDecision:
+        """The answer for one input: its embedding (D,) and the model's probabilities (10,)."""
+        similarity, classes = self.nearest(np.asarray(embedding).reshape(1, -1))
+        decided, taught = self.apply_rule(similarity, classes, probabilities)
+        return TaughtDecision(decided[0], bool(taught[0]),
+                              int(classes[0]) if len(self) else None, float(similarity[0]))
+
+
+def normalise(embeddings: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (an all-zero row stays zero)."""
+    lengths = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    return (embeddings / np.maximum(lengths, 1e-12)).astype(np.float32)
+
+
+def embed(predictor, model_inputs: np.ndarray, flip: bool = True,
+          batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities (N, 10) and embeddings (N, D) of uint8 (N, 28, 28) inputs, one invoke
+    per batch; flip averages each input with its mirror image, as the app does."""
+    from model.predictor import predict_with_flip_and_embedding
+
+    model_inputs = np.ascontiguousarray(model_inputs, dtype=np.uint8)
+    if model_inputs.ndim == 2:
+        model_inputs = model_inputs[np.newaxis]
+    outputs = []
+    for start in range(0, len(model_inputs), batch_size):
+        batch = model_inputs[start:start + batch_size]
+        outputs.append(predict_with_flip_and_embedding(predictor, batch) if flip
+                       else predictor.predict_with_embedding(batch))
+    if not outputs:
+        return np.zeros((0, NUM_CLASSES), np.float32), np.zeros((0, 0), np.float32)
+    return (np.concatenate([item[0] for item in outputs]),
+            np.concatenate([item[1] for item in outputs]))
+
+
+def made_by(predictor, flip: bool) -> str | None:
+    """What makes an embedding: the model file's SHA-256 and the flip setting; None for a
+    model without a file (its saved embeddings are never used again)."""
+    path = getattr(predictor, "path", None)
+    if not path:
+        return None
+    return f"{hashlib.sha256(Path(path).read_bytes()).hexdigest()} flip={flip}"
+
+
+def save_example(folder, class_index: int, model_input: np.ndarray, crop=None,
+                 embedding=None, predictor=None, flip: bool = True) -> Path:
+    """Saves one taught example in folder/class_index; returns the path of its 28x28 input.
+
+    crop (BGR) is saved when given; embedding (D,) with the predictor that made it (so that
+    loading can tell whether it is still current) when both are given.
+    """
+    if not 0 <= int(class_index) < NUM_CLASSES:
+        raise ValueError(f"Class index must be 0-{NUM_CLASSES - 1}, got {class_index}.")
+    model_input = np.asarray(model_input)
+    if model_input.shape != (28, 28) or model_input.dtype != np.uint8:
+        raise ValueError(f"The model input must be uint8 (28, 28), got {model_input.dtype} "
+                         f"{model_input.shape}.")
+    directory = Path(folder) / str(int(class_index))
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    while (directory / (stem + INPUT_SUFFIX)).exists():
+        stem += "-1"
+    paths = [directory / (stem + INPUT_SUFFIX)]
+    cv2.imwrite(str(paths[0]), model_input)
+    if crop is not None and np.asarray(crop).size:
+        cv2.imwrite(str(directory / (stem + CROP_SUFFIX)), np.asarray(crop))
+    if embedding is not None and predictor is not None:
+        np.savez(directory / (stem + EMBEDDING_SUFFIX),
+                 embedding=np.asarray(embedding, np.float32).reshape(-1),
+                 made_by=str(made_by(predictor, flip)))
+    return paths[0]
+
+
+def forget_all(folder) -> int:
+    """Removes the class sub-folders 0-9 of folder; returns how many files they held."""
+    removed = 0
+    for class_index in range(NUM_CLASSES):
+        directory = Path(folder) / str(class_index)
+        if directory.is_dir():
+            removed += sum(1 for path in directory.rglob("*") if path.is_file())
+            shutil.rmtree(directory)
+    return removed
+
+
+def saved_embedding(path: Path, expected_maker: str | None, size: int | None) -> np.ndarray | None:
+    """The embedding saved at path when it is current (same model and flip) and well formed."""
+    if expected_maker is None or not path.is_file():
+        return None
+    try:
+        with np.load(path) as archive:
+            embedding = archive["embedding"]
+            maker = str(archive["made_by"])
+    except (OSError, KeyError, ValueError):
+        return None
+    if maker != expected_maker or embedding.ndim != 1 or not np.isfinite(embedding).all() \
+            or (size is not None and embedding.shape[0] != size):
+        return None
+    return embedding.astype(np.float32)
+
+
+def read_model_input(path: Path) -> np.ndarray:
+    """A saved 28x28 input; raises ImageReadError when it is not one."""
+    image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_GRAYSCALE) \
+        if path.stat().st_size else None
+    if image is None or image.shape != (28, 28):
+        raise image_files.ImageReadError(
+            f"{path} is not a 28x28 model input "
+            f"({'unreadable' if image is None else f'size {image.shape}'})")
+    return image
+
+
+def load_taught(folder, predictor, config: SegmentationConfig = SegmentationConfig(),
+                flip: bool = True, threshold: float = THRESHOLD) -> TaughtExamples:
+    """Loads a taught folder (see the module docstring); never raises for a bad file.
+
+    A folder that does not exist holds no examples. The predictor must give embeddings
+    (predict_with_embedding); config is the segmentation used for photos.
+    """
+    folder = Path(folder)
+    size = getattr(predictor, "embedding_size", None)
+    maker = made_by(predictor, flip)
+    skipped, inputs, input_classes, input_sources = [], [], [], []
+    embeddings, classes, sources = [], [], []
+    entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    for entry in entries:
+        if not (entry.is_dir() and entry.name.isdigit() and int(entry.name) < NUM_CLASSES
+                and entry.name == str(int(entry.name))):
+            skipped.append(f"{entry}: not a class folder (named 0-9); skipped")
+            continue
+        class_index = int(entry.name)
+        for path in sorted(entry.rglob("*")):
+            name = path.name
+            if path.is_dir() or name.endswith((CROP_SUFFIX, EMBEDDING_SUFFIX)):
+                continue  # Crops are for people; embeddings are read with their input.
+            try:
+                if name.endswith(INPUT_SUFFIX):
+                    stem = path.with_name(name[:-len(INPUT_SUFFIX)])
+                    embedding = saved_embedding(stem.with_name(stem.name + EMBEDDING_SUFFIX),
+                                                maker, size)
+                    if embedding is not None:
+                        embeddings.append(embedding)
+                        classes.append(class_index)
+                        sources.append(str(path))
+                        continue
+                    model_input = read_model_input(path)
+                elif path.suffix.lower() in image_files.IMAGE_EXTENSIONS:
+                    result = segment(image_files.read_image(path), config)
+                    if not result.found:
+                        skipped.append(f"{path}: no garment found ({result.reason}); skipped")
+                        continue
+                    model_input = result.model_input
+                else:
+                    skipped.append(f"{path}: not an image or a saved example; skipped")
+                    continue
+            except (OSError, image_files.ImageReadError) as error:
+                named = str(error) if str(path) in str(error) else f"{path}: {error}"
+                skipped.append(f"{named}; skipped")
+                continue
+            inputs.append(model_input)
+            input_classes.append(class_index)
+            input_sources.append(str(path))
+    if inputs:
+        embeddings += list(embed(predictor, np.stack(inputs), flip)[1])
+        classes += input_classes
+        sources += input_sources
+    if not embeddings:
+        if size is None:
+            size = embed(predictor, np.zeros((1, 28, 28), np.uint8), flip)[1].shape[1]
+        return TaughtExamples.empty(size, threshold, skipped)
+    return TaughtExamples.from_embeddings(np.stack(embeddings), classes, threshold, skipped,
+                                          sources)
+
+
+def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """uint8 (N, 28, 28) images moved by (dy, dx) pixels, filled with black."""
+    moved = np.zeros_like(images)
+    height, width = images.shape[1:]
+    moved[:, max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+        images[:, max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+    return moved
+
+
+def measure(arguments) -> int:
+    """No harm (validation accuracy per folder with and without teaching) and same garment
+    (a taught photo's near copies get the taught class), for each threshold."""
+    from model.classes import CLASS_NAMES
+    from model.predictor import ModelLoadError, load_predictor
+    from segmentation.photos import load_photo_set, random_view, read_labels
+
+    try:
+        predictor = load_predictor(arguments.model)
+        if predictor.embedding_size is None:
+            raise ModelLoadError(f"{predictor.path} gives no embedding; export it again with "
+                                 "`python -m model.export MODEL.keras --out MODEL.tflite`.")
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    labels_path = arguments.labels or Path(arguments.train).parent / "labels.csv"
+    try:
+        labels = read_labels(labels_path)
+        train = load_photo_set(arguments.train, labels_path)
+        validation = load_photo_set(arguments.validation, labels_path)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    folder_class = {item.folder: item.accepted_classes[0] for item in labels}
+    flip = not arguments.no_flip
+
+    # Teach: per-folder photos of train/, chosen at random (fixed seed), with the folder's
+    # first accepted class.
+    random = np.random.default_rng(arguments.seed)
+    chosen = []
+    for folder in sorted(folder_class):
+        rows = np.flatnonzero((train.folders == folder) & (train.views == 0))
+        chosen += list(random.choice(rows, min(arguments.per_folder, len(rows)), replace=False))
+    chosen = np.array(sorted(chosen))
+    print(f"teaching {len(chosen)} photos of {arguments.train} "
+          f"({arguments.per_folder} per folder); flip={flip}", file=sys.stderr)
+    _, taught_embeddings = embed(predictor, train.images[chosen], flip)
+    taught_classes = [folder_class[str(folder)] for folder in train.folders[chosen]]
+    probabilities, embeddings = embed(predictor, validation.images, flip)
+    accepted = validation.accepted
+    folders = sorted({str(folder) for folder in validation.folders})
+
+    def exact(decided):
+        right = accepted[np.arange(len(decided)), decided.argmax(1)]
+        return {folder: 100 * right[validation.folders == folder].mean() for folder in folders}, \
+            100 * right.mean()
+
+    base_folders, base_total = exact(probabilities)
+    store = TaughtExamples.from_embeddings(taught_embeddings, taught_classes)
+    similarity, nearest_classes = store.nearest(embeddings)
+    print(f"\nNo harm: exact accuracy (%) on {arguments.validation} "
+          f"({len(validation.images)} photos), without and with teaching")
+    header = f"{'threshold':>9} {'decided':>7} {'all':>6} " + \
+        " ".join(f"{folder[:10]:>10}" for folder in folders)
+    print(header)
+    print(f"{'untaught':>9} {'':>7} {base_total:6.1f} "
+          + " ".join(f"{base_folders[folder]:10.1f}" for folder in folders))
+    for threshold in arguments.thresholds:
+        rule = TaughtExamples(store.embeddings, store.classes, threshold)
+        decided, taught = rule.apply_rule(similarity, nearest_classes, probabilities)
+        per_folder, total = exact(decided)
+        print(f"{threshold:9.3f} {int(taught.sum()):7d} {total - base_total:+6.1f} "
+              + " ".join(f"{per_folder[folder] - base_folders[folder]:+10.1f}"
+                         for folder in folders))
+
+    # Same garment: each validation photo taught alone with a class other than the model's
+    # answer; its near copies and new views should then get that class.
+    own = normalise(embeddings)
+    variants = {"shift 1px": [shifted(validation.images, dy, dx)
+                              for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0))],
+                "shift 2px": [shifted(validation.images, dy, dx)
+                              for dy, dx in ((0, 2), (0, -2), (2, 0), (-2, 0))],
+                "mirror": [np.ascontiguousarray(validation.images[:, :, ::-1])]}
+    similarities = {}
+    for name, copies in variants.items():
+        similarities[name] = np.concatenate([
+            (normalise(embed(predictor, copy, flip)[1]) * own).sum(1) for copy in copies])
+    if arguments.views:
+        view_similarity = []
+        root = Path(arguments.validation)
+        for number, (index, relative) in enumerate(zip(range(len(validation.paths)),
+                                                       validation.paths), start=1):
+            print(f"\r  views of validation photos: {number}/{len(validation.paths)}",
+                  end="", file=sys.stderr, flush=True)
+            image = image_files.read_image(root / str(relative))
+            for _ in range(arguments.views):
+                result = segment(random_view(image, random))
+                if result.found:
+                    view_embedding = normalise(embed(predictor, result.model_input, flip)[1])
+                    view_similarity.append(float((view_embedding[0] * own[index]).sum()))
+        print(file=sys.stderr)
+        similarities[f"new view (x{arguments.views})"] = np.array(view_similarity)
+    # Similarity to the nearest other validation photo of another folder: how far apart
+    # different garments are.
+    others = own @ own.T
+    others[validation.folders[:, None] == validation.folders[None, :]] = -1
+    similarities["other garment"] = others.max(1)
+    print("\nSame garment: share (%) of near copies of a taught photo that reach the "
+          "threshold (so get the taught class); 'other garment' is the share of photos whose "
+          "nearest photo of another folder would reach it")
+    print(f"{'threshold':>9} " + " ".join(f"{name:>17}" for name in similarities))
+    for threshold in arguments.thresholds:
+        print(f"{threshold:9.3f} " + " ".join(f"{100 * (values >= threshold).mean():17.1f}"
+                                              for values in similarities.values()))
+    print("\nmedian similarity: " + ", ".join(f"{name} {np.median(values):.3f}"
+                                              for name, values in similarities.items()))
+    print(f"classes taught: {', '.join(sorted({CLASS_NAMES[c] for c in taught_classes}))}")
+    return 0
+
+
+def cost(arguments) -> int:
+    """Milliseconds per frame of the inference (one invoke, flip) and the taught rule, with
+    0 and with the given numbers of taught examples, taking turns; prints medians."""
+    from model.predictor import ModelLoadError, load_predictor
+
+    try:
+        predictor = load_predictor(arguments.model)
+        frame_input = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+        probabilities, embedding = embed(predictor, frame_input, not arguments.no_flip)
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    random = np.random.default_rng(1)
+    stores = {count: TaughtExamples.from_embeddings(
+        random.random((count, embedding.shape[1])), random.integers(0, NUM_CLASSES, count))
+        for count in arguments.examples}
+    frame_times = {count: [] for count in stores}
+    rule_times = {count: [] for count in stores}
+    for _ in range(arguments.frames):
+        for count, store in stores.items():
+            started = time.perf_counter()
+            probabilities, embedding = embed(predictor, frame_input, not arguments.no_flip)
+            inferred = time.perf_counter()
+            store.decide(embedding[0], probabilities[0])
+            finished = time.perf_counter()
+            frame_times[count].append((finished - started) * 1000)
+            rule_times[count].append((finished - inferred) * 1000)
+    print(f"{arguments.frames} frames each, taking turns; median (p90) milliseconds")
+    print(f"{'examples':>8} {'inference+rule':>16} {'rule only':>16}")
+    for count in stores:
+        frame, rule = np.array(frame_times[count]), np.array(rule_times[count])
+        print(f"{count:8d} {np.median(frame):9.3f} ({np.percentile(frame, 90):.3f}) "
+              f"{np.median(rule):9.4f} ({np.percentile(rule, 90):.4f})")
+    return 0
+
+
+def count(arguments) -> int:
+    """Loads a taught folder and prints its examples per class and what was skipped."""
+    from model.classes import CLASS_NAMES
+    from model.predictor import ModelLoadError, load_predictor
+
+    try:
+        predictor = load_predictor(arguments.model)
+        taught = load_taught(arguments.folder, predictor, flip=not arguments.no_flip)
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for message in taught.skipped:
+        print(message, file=sys.stderr)
+    for class_index, number in enumerate(taught.counts()):
+        print(f"{class_index} {CLASS_NAMES[class_index]:<12} {number}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m segmentation.taught", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    measuring = commands.add_parser("measure", help="choose the threshold: no harm and same "
+                                                    "garment on labelled photo folders")
+    measuring.add_argument("--train", required=True, help="labelled photos to teach from")
+    measuring.add_argument("--validation", required=True, help="labelled photos to measure on")
+    measuring.add_argument("--labels", help="labels file (default: labels.csv beside --train)")
+    measuring.add_argument("--per-folder", type=int, default=5, help="photos taught per folder")
+    measuring.add_argument("--thresholds", type=float, nargs="+",
+                           default=[0.8, 0.85, 0.9, 0.925, 0.95, 0.97],
+                           help="cosine similarities to try")
+    measuring.add_argument("--views", type=int, default=1,
+                           help="new random views (crop, turn, light) of each validation "
+                                "photo for the same-garment check (0: none)")
+    measuring.add_argument("--seed", type=int, default=0, help="seed of the taught photos")
+    measuring.set_defaults(run=measure)
+    costing = commands.add_parser("cost", help="milliseconds per frame with 0 and 500 "
+                                               "taught examples")
+    costing.add_argument("--examples", type=int, nargs="+", default=[0, 500],
+                         help="numbers of taught examples to compare")
+    costing.add_argument("--frames", type=int, default=500, help="frames per number")
+    costing.set_defaults(run=cost)
+    counting = commands.add_parser("count", help="examples per class in a taught folder")
+    counting.add_argument("folder", help="a taught folder (sub-folders 0-9)")
+    counting.set_defaults(run=count)
+    for sub in (measuring, costing, counting):
+        sub.add_argument("--model", help="a .tflite with an embedding output, or a .keras "
+                                         "(default: the shipped model)")
+        sub.add_argument("--no-flip", action="store_true",
+                         help="embed without averaging with the mirror image")
+    arguments = parser.parse_args(argv)
+    return arguments.run(arguments)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
