@@ -241,12 +241,17 @@ def test_training_refuses_pipeline_images_of_other_data(tmp_path, fashion_mnist)
 
     path = tmp_path / "few.npz"
     np.savez(path, images=fashion_mnist.train_images[:10], found=np.ones(10, bool),
-             dataset_checksum=fashion_mnist.checksum)
+             split="train", dataset_checksum=fashion_mnist.checksum)
     config = TrainConfig(pipeline_images=str(path), pipeline_probability=0.3)
     with pytest.raises(ValueError, match="made from other data"):
         training_pipeline_images(config, fashion_mnist)
     with pytest.raises(ValueError, match="needs --pipeline-images"):
         training_pipeline_images(TrainConfig(pipeline_probability=0.3), fashion_mnist)
+    np.savez(tmp_path / "no_split.npz", images=fashion_mnist.train_images,
+             dataset_checksum=fashion_mnist.checksum)  # Files must say which split they hold.
+    with pytest.raises(ValueError, match="not readable"):
+        training_pipeline_images(TrainConfig(pipeline_images=str(tmp_path / "no_split.npz"),
+                                             pipeline_probability=0.3), fashion_mnist)
     (tmp_path / "broken.npz").write_bytes(b"not an archive")
     with pytest.raises(ValueError, match="not readable"):
         training_pipeline_images(TrainConfig(pipeline_images=str(tmp_path / "broken.npz"),
