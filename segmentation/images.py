@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -133,6 +134,24 @@ def contact_sheet(entries, tile_size: int = TILE_SIZE, entries_per_row: int = 1)
         cv2.putText(sheet, caption[:characters], (left + 4, top + tile_size + 13),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
     return sheet
+
+
+def make_output_folder(path: str | os.PathLike) -> Path:
+    """Creates the folder (and its parents) and checks that files can be written in it.
+
+    Raises OSError with a message that says what was wrong, before any work is done.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OSError(f"Cannot write into {path}: it is a file, not a folder. "
+                      "Choose a folder (it is created when missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as error:
+        raise OSError(f"Cannot write into {path}: {error.strerror or error}. "
+                      "Choose a folder you can write to.") from error
+    return path
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray):

@@ -252,3 +252,59 @@ def test_benchmark_prints_every_step_and_the_total(capsys):
         assert name in output
     with pytest.raises(SystemExit):
         benchmark.main(["--sizes", "big"])
+
+
+# --- Bad options and outputs: a message and exit status, never a traceback ---------------------
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--hue-tolerance", "500", "hue_tolerance must be a whole number from 0 to 90, got 500"),
+    ("--join-distance", "nan", "join_distance must be a number from 0 to 1, got nan"),
+    ("--join-min-ratio", "-0.5", "join_min_ratio must be a number from 0 to 1, got -0.5"),
+    ("--close-kernel", "100000", "close_kernel must be a whole number from 1 to 255"),
+    ("--min-edge-contrast", "inf", "min_edge_contrast must be a number from 0 to 765, got inf"),
+])
+def test_numeric_options_outside_their_meaning_are_refused(photo_folder, capsys, option, value,
+                                                           message):
+    with pytest.raises(SystemExit) as exit_info:
+        command_line.main([str(photo_folder), option, value])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_every_numeric_setting_has_a_range_and_help_shows_it(capsys):
+    for config_field in dataclasses.fields(SegmentationConfig):
+        if isinstance(config_field.default, (int, float)) and \
+                not isinstance(config_field.default, bool):
+            low, high = config_field.metadata["low"], config_field.metadata["high"]
+            assert low <= config_field.default <= high, config_field.name
+    with pytest.raises(SystemExit):
+        command_line.main(["--help"])
+    assert "(default 12; 0 to 90)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_file_as_output_folder_is_refused_before_any_work(photo_folder, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    for out in (taken, taken / "inside"):
+        assert command_line.main([str(photo_folder), "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert f"Cannot write into {out}" in captured.err and captured.out == ""
+
+
+def test_a_folder_that_cannot_be_written_is_refused(photo_folder, tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    def refuse(*arguments, **keywords):  # Root may write anywhere, so the refusal is faked.
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    assert command_line.main([str(photo_folder), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "Cannot write into" in error and "Permission denied" in error
+
+
+def test_classify_with_another_output_size_says_what_to_do(photo_folder, capsys):
+    assert command_line.main([str(photo_folder), "--output-size", "56", "--classify"]) == 2
+    captured = capsys.readouterr()
+    assert "the model reads 28x28 images" in captured.err and captured.out == ""
