@@ -308,3 +308,53 @@ def test_classify_with_another_output_size_says_what_to_do(photo_folder, capsys)
     assert command_line.main([str(photo_folder), "--output-size", "56", "--classify"]) == 2
     captured = capsys.readouterr()
     assert "the model reads 28x28 images" in captured.err and captured.out == ""
+
+
+def test_a_pipe_named_like_an_image_is_reported_not_waited_on(photo_folder, tmp_path, capsys):
+    import os
+    import threading
+
+    pipe = tmp_path / "pipe.jpg"
+    os.mkfifo(pipe)
+    statuses = []
+    reader = threading.Thread(target=lambda: statuses.append(
+        command_line.main([str(pipe), str(photo_folder / "a_tshirt.png")])), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    if reader.is_alive():  # Stuck opening the pipe: let it go before failing.
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=20)
+    assert statuses == [0]
+    lines = capsys.readouterr().out.splitlines()
+    assert f"{pipe}: error: {pipe} is not a regular file" in lines[0]
+    assert "a_tshirt.png: found" in lines[1]
+
+
+def patched_header(suffix: str, width: int, height: int) -> bytes:
+    """A small real image whose header claims another size (it is refused before decoding)."""
+    import struct
+
+    ok, encoded = cv2.imencode(suffix, np.full((20, 30, 3), 128, np.uint8))
+    data = bytearray(encoded.tobytes())
+    if suffix == ".png":
+        struct.pack_into(">II", data, 16, width, height)
+    else:  # JPEG: the start-of-frame segment holds height, then width.
+        frame = data.index(b"\xff\xc0")
+        struct.pack_into(">HH", data, frame + 5, height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_an_image_above_the_pixel_limit_is_refused_before_decoding(tmp_path, capsys, suffix):
+    from segmentation.images import MAX_IMAGE_PIXELS, ImageReadError, image_size, read_image
+
+    huge = tmp_path / f"panorama{suffix}"
+    huge.write_bytes(patched_header(suffix, 25000, 25000))
+    with pytest.raises(ImageReadError, match=r"25000x25000 pixels \(625 megapixels\), more than "
+                                             r"the 100 megapixels read; scale it down"):
+        read_image(huge)
+    assert command_line.main([str(huge)]) == 1
+    assert "625 megapixels" in capsys.readouterr().out
+    allowed = tmp_path / f"allowed{suffix}"
+    allowed.write_bytes(patched_header(suffix, 10000, MAX_IMAGE_PIXELS // 10000))
+    assert image_size(np.fromfile(allowed, np.uint8)) == (10000, MAX_IMAGE_PIXELS // 10000)
