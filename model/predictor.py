@@ -36,7 +36,8 @@ def model_file(path: str | os.PathLike) -> Path:
     """The path of an existing model file; raises ModelLoadError saying what is there instead."""
     path = Path(path)
     if path.is_dir():
-        raise ModelLoadError(f"{path} is a folder; pass the path of a model file (.tflite or .keras).")
+        raise ModelLoadError(f"{path} is a folder; pass the path of a model file "
+                             "(.tflite or .keras).")
     if not path.is_file():
         raise ModelLoadError(f"Model file {path} does not exist. Train one with "
                              "`python -m model.train` or pass the path of a .tflite file.")

@@ -23,7 +23,7 @@ MAX_IMAGE_PIXELS = 100_000_000
 
 
 class ImageReadError(ValueError):
-    """A file could not be read as an image (missing, empty, corrupt, too large or not an image)."""
+    """A file could not be read as an image (missing, empty, corrupt, too large, not an image)."""
 
 
 def find_images(paths) -> list[Path]:

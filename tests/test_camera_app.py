@@ -3,6 +3,7 @@ snapshots, the demo clip and its generator. No webcam and no display are needed.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -306,7 +307,8 @@ def test_a_slideshow_names_each_image_with_its_answer_alone(qtbot, tmp_path):
     source = FolderSource(tmp_path, seconds_per_image=0.2, loop=False)
     worker = FrameWorker(source, OnePerImage(), FrameSettings())
     shown = []
-    worker.result_ready.connect(lambda result: (shown.append(result.answer), worker.result_shown()))
+    worker.result_ready.connect(
+        lambda result: (shown.append(result.answer), worker.result_shown()))
     with qtbot.waitSignal(worker.source_ended, timeout=10000):
         worker.start()
     worker.stop()
@@ -341,6 +343,39 @@ def test_the_demo_plays_once_when_asked_not_to_loop():
         frames += 1
     source.release()
     assert 100 < frames < 5000
+
+
+# ----- The benchmark and the soak -----
+
+def test_benchmark_names_a_corrupt_source_or_model_without_a_traceback(tmp_path, capsys):
+    from camera_app import benchmark
+
+    bad_clip, bad_model = tmp_path / "bad.mp4", tmp_path / "bad.tflite"
+    bad_clip.write_bytes(b"garbage" * 50)
+    bad_model.write_bytes(b"x")
+    for arguments, message in ((["--source", str(bad_clip)], "could not be opened as a video"),
+                               (["--source", str(bad_clip), "--worker"], "could not be opened"),
+                               (["--model", str(bad_model)], "is not a valid LiteRT model")):
+        with pytest.raises(SystemExit) as exit_info:
+            benchmark.main(["--frames", "5"] + arguments)
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error
+
+
+def test_soak_prints_memory_at_intervals(tmp_path, capsys):
+    from camera_app.soak import soak
+
+    clip = tmp_path / "clip.avi"
+    write_video(clip, [garment_frame()] * 10)
+    figures = soak(str(clip), 1.0, FixedPredictor(one_hot_ish(1, 0.9)), FrameSettings(),
+                   interval=0.1, warm_up=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("(baseline after warm-up)")
+    reports = [line for line in lines[2:-1]
+               if re.search(r"RSS +[\d.]+ MB \([+-][\d.]+ MB\)$", line)]
+    assert reports and lines[-1].startswith(f"Soak done: {figures['frames']} frames in 1 s")
+    assert figures["frames"] > 0 and 0 < figures["baseline"] <= figures["peak"]
 
 
 # ----- The demo clip -----

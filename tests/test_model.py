@@ -436,7 +436,8 @@ def test_photo_share_without_photos_is_refused():
     assert photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.25))) == 32
 
 
-from ai_edge_litert.interpreter import Interpreter as LiteRtInterpreter  # noqa: E402 (before patching)
+# The real class, taken before the tests replace it.
+from ai_edge_litert.interpreter import Interpreter as LiteRtInterpreter  # noqa: E402
 
 
 class WrappedInterpreter:
