@@ -432,6 +432,7 @@ class MainWindow(QMainWindow):
         except OSError as error:
             self.show_message(f"The snapshot could not be saved: {error}", "snapshot")
             return []
+        self.hide_message("snapshot")
         self.statusBar().showMessage(
             f"Snapshot saved in {self.snapshot_folder} ({paths[0].name}, ...)")
         return paths

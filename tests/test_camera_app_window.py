@@ -408,3 +408,14 @@ def test_a_slideshow_shows_what_it_left_out(open_window, qtbot, tmp_path):
 def test_the_demo_loops_in_the_window(open_window):
     window = open_window("demo")
     assert window.worker.source.loop
+
+
+def test_a_snapshot_fault_goes_once_a_snapshot_is_saved(open_window, tmp_path):
+    window = open_window("demo")
+    window.snapshot_folder = tmp_path / "taken"
+    window.snapshot_folder.write_text("a file, not a folder")
+    assert window.snapshot() == []
+    assert "The snapshot could not be saved" in window.message.text()
+    window.snapshot_folder = tmp_path / "snapshots"
+    assert window.snapshot()
+    assert not window.message.isVisible()
