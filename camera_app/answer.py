@@ -1,6 +1,7 @@
 """The steady answer: one frame's class probabilities folded into what the app shows.
 
     answer = SteadyAnswer()
+    answer = carried_over(answer, source.new_scene)   # afresh for a new image or a video jump
     answer = update_answer(answer, probabilities, settings)   # None when no garment was found
     answer.text, answer.confidence
 
@@ -37,6 +38,13 @@ class SteadyAnswer:
         if self.class_index is None or self.probabilities is None:
             return 0.0
         return float(self.probabilities[self.class_index])
+
+
+def carried_over(previous: SteadyAnswer, new_scene: bool) -> SteadyAnswer:
+    """The answer the next frame is folded into: a fresh one when that frame starts a new scene
+    (another image of a slideshow, a video back at its start), so no earlier picture leaks in.
+    """
+    return SteadyAnswer() if new_scene else previous
 
 
 def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,

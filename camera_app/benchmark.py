@@ -3,6 +3,7 @@
     python -m camera_app.benchmark --frames 300
     python -m camera_app.benchmark --frames 300 --source clip.mp4 --no-flip
     python -m camera_app.benchmark --frames 300 --worker     # through the app's worker thread
+    python -m camera_app.benchmark --soak 600                # memory (RSS) over ten minutes
 
 Frames are read from the source first (decoding is not part of the app's per-frame cost),
 resized to 640x480, then each goes through process_frame: segmentation, inference (with flip
@@ -23,8 +24,8 @@ import numpy as np
 
 from camera_app.answer import SteadyAnswer
 from camera_app.frame import FrameSettings, process_frame
-from camera_app.sources import open_source
-from model.predictor import load_predictor
+from camera_app.sources import SourceError, open_source
+from model.predictor import ModelLoadError, load_predictor
 
 STAGES = ("segmentation", "inference", "overlay", "total")
 
@@ -106,20 +107,40 @@ def main(argv=None):
                         help="untimed frames first (default: 10)")
     parser.add_argument("--worker", action="store_true",
                         help="run the app's worker thread on the source (frames not resized)")
+    parser.add_argument("--soak", type=float, metavar="SECONDS",
+                        help="run frames through process_frame for SECONDS and print the memory "
+                             "(RSS) at intervals (camera_app.soak)")
     arguments = parser.parse_args(argv)
     if arguments.frames < 1:
         parser.error("--frames must be at least 1.")
+    if arguments.warm_up < 0 or (arguments.soak is not None and not arguments.soak > 0):
+        parser.error("--warm-up must not be negative and --soak must be above 0.")
 
     started = time.perf_counter()
-    predictor = load_predictor(arguments.model)
+    try:
+        predictor = load_predictor(arguments.model)
+    except ModelLoadError as error:
+        parser.exit(2, f"{error}\n")
     print(f"Model loaded in {(time.perf_counter() - started) * 1000:.0f} ms.")
     settings = FrameSettings(flip_augmentation=not arguments.no_flip)
+    try:
+        if arguments.soak is not None:
+            from camera_app.soak import soak
+
+            soak(arguments.source, arguments.soak, predictor, settings)
+            return
+        open_source(arguments.source).release()  # A source that cannot be opened is named now.
+    except SourceError as error:
+        parser.exit(2, f"{error}\n")
     if arguments.worker:
         started, cpu_started = time.perf_counter(), time.process_time()
         tally = run_worker(arguments.source, arguments.frames, predictor, settings)
         elapsed, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     else:
-        frames = read_frames(arguments.source, arguments.frames)
+        try:
+            frames = read_frames(arguments.source, arguments.frames)
+        except SourceError as error:
+            parser.exit(2, f"{error}\n")
         print(f"Read {len(frames)} frames of {arguments.source} at 640x480.")
         answer = SteadyAnswer()
         for frame in frames[:arguments.warm_up]:
@@ -133,6 +154,8 @@ def main(argv=None):
             if index % 100 == 0 or index == len(frames):
                 print(f"  {index}/{len(frames)} frames", flush=True)
         elapsed, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    if tally.count == 0:
+        parser.exit(2, f"No frame of {arguments.source} could be processed.\n")
 
     print(f"\n{tally.count} frames of {tally.frame_size} in {elapsed:.2f} s: "
           f"{tally.count / elapsed:.1f} FPS "

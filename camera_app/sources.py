@@ -7,6 +7,9 @@ Every source has the same small interface, like the sources in OpenCV's samples:
     source.release()
 
 read() raises SourceError when a camera stops delivering frames or a file cannot be decoded.
+After read(), source.new_scene tells whether the frame starts a new scene (a new image of a
+slideshow, a video back at its start), so that the answer does not carry over from the last;
+source.warning, when not None, says what a slideshow left out (unreadable images).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class CameraSource:
     """A webcam by index; read() blocks until the camera delivers the next frame."""
 
     frame_interval = 0.0  # Seconds to wait between frames (the camera paces itself).
+    new_scene = False  # A camera's frames follow each other.
 
     def __init__(self, index: int):
         self.name = f"camera {index}"
@@ -66,12 +70,15 @@ class VideoSource:
         frames_per_second = self.capture.get(cv2.CAP_PROP_FPS)
         self.frame_interval = 1.0 / frames_per_second if 1 <= frames_per_second <= 240 else 1 / 30
         self.frames_read = 0
+        self.new_scene = True  # The first frame, or the first after a jump back to the start.
 
     def read(self) -> np.ndarray | None:
         ok, frame = self.capture.read()
+        self.new_scene = self.frames_read == 0
         if not ok and self.loop and self.frames_read > 0:
             self.capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = self.capture.read()
+            self.new_scene = True
         if not ok:
             if self.frames_read == 0:
                 raise SourceError(f"{self.path} holds no frames that can be decoded.")
@@ -84,7 +91,13 @@ class VideoSource:
 
 
 class FolderSource:
-    """The images in a folder (or one image file) shown as a slideshow."""
+    """The images in a folder (or one image file) shown as a slideshow.
+
+    An unreadable image in a folder is left out and named in warning; a single image file
+    that cannot be read is refused when the source is opened.
+    """
+
+    new_scene = True  # Every image is a new scene.
 
     def __init__(self, path: str | os.PathLike, seconds_per_image: float = 2.0, loop: bool = True):
         self.path = Path(path)
@@ -100,6 +113,12 @@ class FolderSource:
             raise SourceError(f"Folder {self.path} holds no images ({', '.join(IMAGE_SUFFIXES)}).")
         self.position = 0
         self.skipped = []  # Files that could not be read, reported and left out.
+        self.reasons = []  # Why each of them could not be read.
+        if not self.path.is_dir():
+            try:
+                read_image(self.path)
+            except ImageReadError as error:
+                raise SourceError(f"{error}. Choose another image or a folder.") from error
 
     def read(self) -> np.ndarray | None:
         while self.files:
@@ -110,15 +129,24 @@ class FolderSource:
             file = self.files[self.position]
             try:
                 frame = read_image(file)
-            except ImageReadError:
+            except ImageReadError as error:
                 # One unreadable image is left out; the rest of the slideshow goes on.
                 self.skipped.append(file)
+                self.reasons.append(str(error))
                 del self.files[self.position]
                 continue
             self.position += 1
             return frame
-        raise SourceError(f"None of the images in {self.path} could be read "
-                          f"(skipped: {', '.join(file.name for file in self.skipped)}).")
+        raise SourceError(f"None of the {len(self.skipped)} images in {self.path} could be read: "
+                          f"{'; '.join(self.reasons)}.")
+
+    @property
+    def warning(self) -> str | None:
+        """The images left out so far and why, for the user; None when there are none."""
+        if not self.skipped:
+            return None
+        return (f"Left out of the slideshow of {self.name} ({len(self.skipped)} of "
+                f"{len(self.skipped) + len(self.files)} images): {'; '.join(self.reasons)}.")
 
     def release(self):
         pass
@@ -136,7 +164,7 @@ def open_source(spec: str | int, loop: bool = True):
         if not DEMO_VIDEO.is_file():
             raise SourceError(f"The demo clip {DEMO_VIDEO} is missing; "
                               "make it with `python -m camera_app.make_demo`.")
-        return VideoSource(DEMO_VIDEO, loop=True)
+        return VideoSource(DEMO_VIDEO, loop=loop)
     path = Path(spec).expanduser()
     if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
         if not path.exists():

@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         self.predictor = None
         self.worker = None
         self.source_name = ""
+        self.source_spec = None  # What the playing source was opened from ("0", "demo", a path).
+        self.messages = {}  # The faults shown above the view, by kind ("model", "source", ...).
         self.last_result = None
         self.frame_times = []  # perf_counter() of recently shown frames, for the FPS figure.
         self.settings = self.load_settings()
@@ -298,33 +300,46 @@ class MainWindow(QMainWindow):
             self.predictor = load_predictor(self.model_path)
         except ModelLoadError as error:
             self.show_message(f"The model could not be loaded: {error} "
-                              "Frames are still segmented, but not named.")
+                              "Frames are still segmented, but not named.", "model")
         self.set_source(self.requested_source, fall_back_to_demo=True)
 
     def set_source(self, spec: str, fall_back_to_demo: bool = False) -> bool:
         """Switches to another source; on failure keeps the current one (or plays the demo)."""
         try:
-            source = open_source(spec, loop=False)
+            source = open_source(spec, loop=spec == "demo")
         except SourceError as error:
             if fall_back_to_demo and spec != "demo":
                 self.show_message(f"{error} Playing the demo instead.")
                 return self.set_source("demo")
             self.show_message(str(error))
+            self.show_current_source()
             return False
         self.stop_worker()
-        self.source_name = source.name
-        index = self.source_choice.findData(spec)
-        if index >= 0:
-            self.source_choice.setCurrentIndex(index)
+        self.source_name, self.source_spec = source.name, spec
+        self.show_current_source()
+        self.frame_times = []
+        self.hide_message("skipped")
         self.worker = FrameWorker(source, self.predictor, self.settings)
         self.worker.paused = self.pause_button.isChecked()
         self.worker.result_ready.connect(self.show_result)
         self.worker.source_failed.connect(self.source_failed)
         self.worker.source_ended.connect(self.source_ended)
+        self.worker.source_warning.connect(lambda text: self.show_message(text, "skipped"))
         self.worker.frame_failed.connect(lambda text: self.statusBar().showMessage(
             f"A frame could not be processed: {text}"))
         self.worker.start()
         return True
+
+    def show_current_source(self):
+        """Selects the playing source in the source list; a file or folder gets its own entry."""
+        fixed = CAMERA_CHOICES + 1  # The cameras and the demo.
+        while self.source_choice.count() > fixed:
+            self.source_choice.removeItem(fixed)
+        index = self.source_choice.findData(self.source_spec)
+        if index < 0 and self.source_spec is not None:
+            self.source_choice.addItem(self.source_name, self.source_spec)
+            index = fixed
+        self.source_choice.setCurrentIndex(index)
 
     def choose_source(self, index: int):
         spec = self.source_choice.itemData(index)
@@ -390,12 +405,16 @@ class MainWindow(QMainWindow):
             self.startup_seconds = now - self.launched
             self.first_frame_shown.emit()
 
-    def show_message(self, text: str):
-        self.message.setText(text)
+    def show_message(self, text: str, kind: str = "source"):
+        """Shows a fault above the view until hide_message(kind); faults of other kinds stay."""
+        self.messages[kind] = text
+        self.message.setText("\n".join(self.messages.values()))
         self.message.show()
 
-    def hide_message(self):
-        self.message.hide()
+    def hide_message(self, kind: str = "source"):
+        self.messages.pop(kind, None)
+        self.message.setText("\n".join(self.messages.values()))
+        self.message.setVisible(bool(self.messages))
 
     # ----- Actions -----
 
@@ -411,8 +430,9 @@ class MainWindow(QMainWindow):
         try:
             paths = save_snapshot(self.last_result, self.snapshot_folder)
         except OSError as error:
-            self.show_message(f"The snapshot could not be saved: {error}")
+            self.show_message(f"The snapshot could not be saved: {error}", "snapshot")
             return []
+        self.hide_message("snapshot")
         self.statusBar().showMessage(
             f"Snapshot saved in {self.snapshot_folder} ({paths[0].name}, ...)")
         return paths

@@ -12,7 +12,7 @@ import time
 
 from PyQt5.QtCore import QThread, pyqtSignal
 
-from camera_app.answer import SteadyAnswer
+from camera_app.answer import SteadyAnswer, carried_over
 from camera_app.frame import FrameSettings, process_frame
 from camera_app.sources import SourceError
 
@@ -24,6 +24,8 @@ class FrameWorker(QThread):
     result_ready = pyqtSignal(object)
     # The source failed (camera gone, unreadable file): a message for the user.
     source_failed = pyqtSignal(str)
+    # The source left something out (unreadable images in a slideshow): a message.
+    source_warning = pyqtSignal(str)
     # A video or slideshow reached its end.
     source_ended = pyqtSignal()
     # Processing one frame raised: a message; the worker goes on with the next frame.
@@ -55,6 +57,7 @@ class FrameWorker(QThread):
         last_frame = None
         last_settings = None
         frame_number = 0
+        warning = None
         next_frame_time = time.perf_counter()
         try:
             while not self._stop_requested.is_set():
@@ -67,10 +70,15 @@ class FrameWorker(QThread):
                     frame = last_frame
                 else:
                     frame = self.source.read()
+                    if getattr(self.source, "warning", None) not in (None, warning):
+                        warning = self.source.warning
+                        self.source_warning.emit(warning)
                     if frame is None:
                         self.source_ended.emit()
                         return
                     frame_number += 1
+                    # Reset when read, so that a dropped first frame of a scene still resets.
+                    answer = carried_over(answer, getattr(self.source, "new_scene", False))
                 last_frame, last_settings = frame, settings
                 if self._window_busy.is_set() and not self.paused:
                     self.frames_dropped += 1

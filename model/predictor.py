@@ -22,10 +22,49 @@ from model.classes import NUM_CLASSES
 from model.paths import SHIPPED_TFLITE_MODEL
 
 INPUT_SHAPE = (28, 28)
+# Largest deviation allowed from probabilities: outputs must be at least -tolerance and each
+# row must sum to 1 within it.
+PROBABILITY_TOLERANCE = 1e-3
 
 
 class ModelLoadError(RuntimeError):
-    """The model file is missing, unreadable, or does not map (N, 28, 28, 1) to (N, 10)."""
+    """The model file is missing, unreadable, does not map (N, 28, 28, 1) to (N, 10), or does
+    not output probabilities."""
+
+
+def model_file(path: str | os.PathLike) -> Path:
+    """The path of an existing model file; raises ModelLoadError saying what is there instead."""
+    path = Path(path)
+    if path.is_dir():
+        raise ModelLoadError(f"{path} is a folder; pass the path of a model file "
+                             "(.tflite or .keras).")
+    if not path.is_file():
+        raise ModelLoadError(f"Model file {path} does not exist. Train one with "
+                             "`python -m model.train` or pass the path of a .tflite file.")
+    return path
+
+
+def shape_text(shape) -> str:
+    """A shape as plain numbers, e.g. (1, 28, 28, 1)."""
+    return str(tuple(int(side) for side in shape))
+
+
+def check_probabilities(predictor, path) -> None:
+    """Raises ModelLoadError unless the model's outputs for a few sample images are
+    probabilities: finite, not negative, each row summing to 1 (a model without its final
+    softmax gives logits, which would be shown as confidences far above 100%)."""
+    random = np.random.default_rng(0)
+    samples = np.concatenate([np.zeros((1, 28, 28)), np.full((1, 28, 28), 255),
+                              random.integers(0, 256, (6, 28, 28))]).astype(np.uint8)
+    outputs = np.asarray(predictor.predict(samples), dtype=np.float64)
+    sums = outputs.sum(axis=1)
+    if (not np.all(np.isfinite(outputs)) or outputs.min() < -PROBABILITY_TOLERANCE
+            or np.abs(sums - 1).max() > PROBABILITY_TOLERANCE):
+        raise ModelLoadError(
+            f"Model file {path} does not output class probabilities: for sample images its "
+            f"outputs range from {outputs.min():.4g} to {outputs.max():.4g} and add up to "
+            f"{sums.min():.4g}-{sums.max():.4g} per image, where probabilities lie in 0-1 and "
+            "add up to 1. Export a model whose last layer is a softmax.")
 
 
 def check_images(images: np.ndarray) -> np.ndarray:
@@ -70,10 +109,7 @@ class LiteRtPredictor:
     def __init__(self, path: str | os.PathLike = SHIPPED_TFLITE_MODEL, threads: int = 1):
         from ai_edge_litert.interpreter import Interpreter
 
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelLoadError(f"Model file {self.path} does not exist. Train one with "
-                                 "`python -m model.train` or pass the path of a .tflite file.")
+        self.path = model_file(path)
         try:
             self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
         except (ValueError, RuntimeError) as error:
@@ -88,8 +124,8 @@ class LiteRtPredictor:
         if tuple(input_detail["shape"][1:]) != (28, 28, 1) or \
                 int(probability_detail["shape"][-1]) != NUM_CLASSES:
             raise ModelLoadError(
-                f"Model file {self.path} maps {tuple(input_detail['shape'])} to "
-                f"{tuple(probability_detail['shape'])}; expected (N, 28, 28, 1) to (N, 10).")
+                f"Model file {self.path} maps {shape_text(input_detail['shape'])} to "
+                f"{shape_text(probability_detail['shape'])}; expected (N, 28, 28, 1) to (N, 10).")
         self.input_index = input_detail["index"]
         self.output_index = probability_detail["index"]
         self.embedding_index = None if embedding_detail is None else embedding_detail["index"]
@@ -98,6 +134,7 @@ class LiteRtPredictor:
             int(embedding_detail["shape"][-1])
         self.interpreter.allocate_tensors()
         self.batch_size = int(input_detail["shape"][0])
+        check_probabilities(self, self.path)
 
     def _invoke(self, images: np.ndarray) -> None:
         batch = check_images(images)
@@ -130,9 +167,7 @@ class KerasPredictor:
     """Runs a `.keras` model by calling it directly (much faster than `model.predict`)."""
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelLoadError(f"Model file {self.path} does not exist.")
+        self.path = model_file(path)
         import keras
 
         try:
@@ -144,6 +179,7 @@ class KerasPredictor:
                 self.model.output_shape[-1] != NUM_CLASSES:
             raise ModelLoadError(f"Model file {self.path} maps {self.model.input_shape} to "
                                  f"{self.model.output_shape}; expected (N, 28, 28, 1) to (N, 10).")
+        check_probabilities(self, self.path)
 
     @classmethod
     def from_model(cls, model) -> "KerasPredictor":

@@ -111,8 +111,14 @@ def main(argv=None) -> int:
         from segmentation.classify import load_classifier
 
         try:
-            predictor = load_classifier(arguments.model)
+            predictor = load_classifier(arguments.model, config.output_size)
         except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 2
+    if arguments.out is not None:
+        try:
+            image_files.make_output_folder(arguments.out)
+        except OSError as error:
             print(error, file=sys.stderr)
             return 2
     paths = image_files.find_images(arguments.paths)

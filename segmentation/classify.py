@@ -9,10 +9,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def load_classifier(model_path=None):
-    """Loads the predictor; raises RuntimeError with what to do when the model is not usable."""
-    from model.predictor import ModelLoadError, load_predictor
+def load_classifier(model_path=None, output_size: int = 28):
+    """Loads the predictor; raises RuntimeError with what to do when the model is not usable.
 
+    output_size is the side of the inputs the segmentation makes; the model reads 28x28.
+    """
+    from model.predictor import INPUT_SHAPE, ModelLoadError, load_predictor
+
+    if (output_size, output_size) != INPUT_SHAPE:
+        raise RuntimeError(f"Cannot classify {output_size}x{output_size} inputs: the model "
+                           f"reads {INPUT_SHAPE[0]}x{INPUT_SHAPE[1]} images. Leave --output-size "
+                           f"at {INPUT_SHAPE[0]} to classify.")
     try:
         return load_predictor(model_path)
     except ModelLoadError as error:

@@ -6,57 +6,76 @@ whole configurations: "default" and "classic" (the original tutorial's settings)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import numbers
+from dataclasses import dataclass, field, fields
 
 VARIANTS = ("fashion", "naive")
 
 
-def setting(default, help: str):
-    """A configuration field with its explanation, shown by --help."""
-    return field(default=default, metadata={"help": help})
+def setting(default, help: str, low=None, high=None):
+    """A configuration field with its explanation, shown by --help, and its allowed range.
+
+    A number field must lie in [low, high] (both given, inclusive) and be finite; an int
+    field must be a whole number.
+    """
+    return field(default=default, metadata={"help": help, "low": low, "high": high})
+
+
+def check_range(name: str, value, default, low, high):
+    """Raises ValueError unless value is a finite number of default's kind in [low, high]."""
+    kind = numbers.Integral if isinstance(default, int) else numbers.Real
+    if (isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value)
+            or not low <= value <= high):
+        whole = "a whole number" if kind is numbers.Integral else "a number"
+        raise ValueError(f"{name} must be {whole} from {low} to {high}, got {value!r}.")
 
 
 @dataclass(frozen=True)
 class SegmentationConfig:
     sample_window: float = setting(
-        0.1, "Side of the centre sampling square, as a fraction of the frame's shorter side.")
+        0.1, "Side of the centre sampling square, as a fraction of the frame's shorter side.",
+        0, 1)
     hue_tolerance: int = setting(
-        12, "Allowed hue distance from the sampled colour (OpenCV hue is 0-179 and wraps at 180).")
+        12, "Allowed hue distance from the sampled colour (OpenCV hue is 0-179 and wraps at 180, "
+            "so 90 takes every hue).", 0, 90)
     saturation_tolerance: int = setting(
-        70, "Allowed saturation distance from the sampled colour (0-255).")
+        70, "Allowed saturation distance from the sampled colour (0-255).", 0, 255)
     value_tolerance: int = setting(
-        70, "Allowed value (brightness) distance from the sampled colour (0-255).")
+        70, "Allowed value (brightness) distance from the sampled colour (0-255).", 0, 255)
     low_saturation: int = setting(
-        40, "Below this sampled saturation the hue is ignored (white, grey and black have no hue).")
+        40, "Below this sampled saturation the hue is ignored (white, grey and black have no "
+            "hue).", 0, 255)
     background_tolerance: int = setting(
         100, "Max L1 BGR distance to a border colour for background pixels; 0 uses the HSV range "
-             "alone.")
+             "alone.", 0, 765)
     second_look: bool = setting(
         True, "If the centre colour shows on the border, also try the centre as background "
               "(trouser legs).")
     close_kernel: int = setting(
         5, "Side in pixels of the elliptic kernel used to close holes in the mask (at working "
-           "size).")
-    close_iterations: int = setting(2, "How many times the closing is applied.")
+           "size).", 1, 255)
+    close_iterations: int = setting(2, "How many times the closing is applied.", 0, 100)
     fill_holes: bool = setting(
         True, "Fill holes inside the garment's outline (Fashion-MNIST garments are solid "
               "silhouettes).")
     min_edge_contrast: float = setting(
         12.0, "Smallest colour step (L1, BGR) across the object's outline; flatter is lighting; "
-              "0 = off.")
+              "0 = off.", 0, 765)
     min_area: float = setting(
-        0.005, "Smallest accepted object area, as a fraction of the frame area.")
+        0.005, "Smallest accepted object area, as a fraction of the frame area.", 0, 1)
     max_area: float = setting(
-        0.95, "Largest accepted object area, as a fraction of the frame area.")
+        0.95, "Largest accepted object area, as a fraction of the frame area.", 0, 1)
     join_distance: float = setting(
         0.1, "Join pieces this close (fraction of the shorter side) to the object (shoe pairs); "
-             "0 = off.")
+             "0 = off.", 0, 1)
     join_min_ratio: float = setting(
         0.3, "A piece is joined only when its area is at least this fraction of the chosen "
-             "object's area.")
+             "object's area.", 0, 1)
     padding: int = setting(
-        8, "Pixels (at frame resolution) added around the object's box before cropping.")
-    output_size: int = setting(28, "Side of the square model input in pixels.")
+        8, "Pixels (at frame resolution) added around the object's box before cropping.",
+        0, 10000)
+    output_size: int = setting(28, "Side of the square model input in pixels.", 4, 1024)
     variant: str = setting(
         "fashion", '"fashion": Fashion-MNIST-like conversion; "naive": the original tutorial\'s '
                    "conversion (grey, stretched to a square, not negated).")
@@ -65,32 +84,22 @@ class SegmentationConfig:
               "images do...")
     stretch_below: int = setting(
         64, "...but only garments whose median negated intensity is below this: light garments, "
-            "which would vanish on black; 256 stretches all.")
+            "which would vanish on black; 256 stretches all.", 0, 256)
     work_size: int = setting(
-        320, "Longer side of the downscaled image used for the mask work; 0 uses the full frame.")
+        320, "Longer side of the downscaled image used for the mask work; 0 uses the full "
+             "frame.", 0, 100000)
 
     def __post_init__(self):
-        if not 0 < self.sample_window <= 1:
-            raise ValueError(f"sample_window must be in (0, 1], got {self.sample_window}.")
-        for name in ("hue_tolerance", "saturation_tolerance", "value_tolerance", "low_saturation",
-                     "background_tolerance", "stretch_below"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
-        if not self.min_edge_contrast >= 0:
-            raise ValueError("min_edge_contrast must not be negative, "
-                             f"got {self.min_edge_contrast}.")
-        if self.close_kernel < 1 or self.close_iterations < 0:
-            raise ValueError("close_kernel must be at least 1 and close_iterations at least 0, "
-                             f"got {self.close_kernel} and {self.close_iterations}.")
-        if not 0 <= self.min_area < self.max_area <= 1:
-            raise ValueError("Need 0 <= min_area < max_area <= 1, "
+        for config_field in fields(self):
+            if config_field.metadata.get("low") is not None:
+                check_range(config_field.name, getattr(self, config_field.name),
+                            config_field.default, config_field.metadata["low"],
+                            config_field.metadata["high"])
+        if self.sample_window == 0:
+            raise ValueError("sample_window must be above 0, got 0.")
+        if not self.min_area < self.max_area:
+            raise ValueError("min_area must be below max_area, "
                              f"got min_area={self.min_area}, max_area={self.max_area}.")
-        if self.padding < 0 or self.join_distance < 0:
-            raise ValueError("padding and join_distance must not be negative, "
-                             f"got {self.padding} and {self.join_distance}.")
-        if self.output_size < 4:
-            raise ValueError(f"output_size must be at least 4, got {self.output_size}.")
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
         if self.work_size != 0 and self.work_size < 32:

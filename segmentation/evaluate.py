@@ -225,7 +225,7 @@ def main(argv=None) -> int:
     from segmentation.classify import load_classifier
 
     try:
-        predictor = load_classifier(arguments.model)
+        predictor = load_classifier(arguments.model, config.output_size)
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 2

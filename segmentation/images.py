@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
+import struct
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -14,8 +17,13 @@ TILE_SIZE = 160  # Side in pixels of one picture in a contact sheet.
 CAPTION_HEIGHT = 18  # Height in pixels of the caption strip under each contact-sheet row.
 
 
+# Larger images are refused before they are decoded (100 megapixels take 300 MB as BGR), so
+# that a stray panorama cannot exhaust the memory. Photos from phones and cameras are smaller.
+MAX_IMAGE_PIXELS = 100_000_000
+
+
 class ImageReadError(ValueError):
-    """A file could not be read as an image (missing, empty, corrupt or not an image)."""
+    """A file could not be read as an image (missing, empty, corrupt, too large, not an image)."""
 
 
 def find_images(paths) -> list[Path]:
@@ -36,9 +44,19 @@ def find_images(paths) -> list[Path]:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Reads an image file as uint8 BGR; raises ImageReadError saying what was wrong."""
+    """Reads an image file as uint8 BGR; raises ImageReadError saying what was wrong.
+
+    Only regular files are read: a pipe or a device named like an image is refused, not
+    waited on.
+    """
     path = Path(path)
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise ImageReadError(f"{path} is a folder, not an image file")
+        if not stat.S_ISREG(mode):
+            raise ImageReadError(f"{path} is not a regular file (a pipe, device or socket); "
+                                 "give an image file")
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as error:
         raise ImageReadError(f"cannot read {path}: {error.strerror or error}") from error
@@ -46,14 +64,103 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 
 def decode_image(data, path: str | os.PathLike = "image") -> np.ndarray:
-    """Decodes an image file's bytes as uint8 BGR; raises ImageReadError naming path."""
+    """Decodes an image file's bytes as uint8 BGR; raises ImageReadError naming path.
+
+    Images of more than MAX_IMAGE_PIXELS are refused, from their header when it is PNG, JPEG,
+    BMP, WebP or TIFF (before decoding), otherwise once decoded.
+    """
     data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else data
     if data.size == 0:
         raise ImageReadError(f"{path} is empty (0 bytes)")
+    check_pixel_count(image_size(data), path)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise ImageReadError(f"{path} is not a readable image (corrupt or unsupported format)")
+    check_pixel_count(image.shape[1::-1], path)
     return image
+
+
+def check_pixel_count(size: tuple[int, int] | None, path) -> None:
+    """Raises ImageReadError when a (width, height) holds more than MAX_IMAGE_PIXELS."""
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        width, height = size
+        raise ImageReadError(
+            f"{path} is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels), more "
+            f"than the {MAX_IMAGE_PIXELS / 1e6:.0f} megapixels read; scale it down first")
+
+
+# JPEG start-of-frame markers (baseline, progressive, lossless...), which hold the size.
+JPEG_FRAME_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
+                      0xCF}
+
+
+def image_size(data: np.ndarray) -> tuple[int, int] | None:
+    """(width, height) from the header of a PNG, JPEG, BMP, WebP or TIFF file's bytes.
+
+    None when the format is another one or the header is cut short; nothing is decoded.
+    """
+    head = data[:32].tobytes()
+    try:
+        if head.startswith(b"\x89PNG\r\n\x1a\n"):
+            return struct.unpack_from(">II", head, 16)
+        if head.startswith(b"BM"):
+            width, height = struct.unpack_from("<ii", head, 18)
+            return abs(width), abs(height)
+        if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+            return webp_size(head)
+        if head[:4] in (b"II*\x00", b"MM\x00*"):
+            return tiff_size(data)
+        if head.startswith(b"\xff\xd8"):
+            return jpeg_size(data)
+    except struct.error:
+        return None
+    return None
+
+
+def webp_size(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8X":  # Extended: 24-bit width - 1 and height - 1.
+        return (int.from_bytes(head[24:27], "little") + 1,
+                int.from_bytes(head[27:30], "little") + 1)
+    if chunk == b"VP8 ":  # Lossy: 14-bit sizes after the key-frame start code.
+        width, height = struct.unpack_from("<HH", head, 26)
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L":  # Lossless: 14-bit width - 1 and height - 1 after the signature.
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def tiff_size(data: np.ndarray) -> tuple[int, int] | None:
+    """The size in the first image directory of a TIFF file."""
+    order = "<" if data[0] == ord("I") else ">"
+    (offset,) = struct.unpack_from(order + "I", data, 4)
+    (count,) = struct.unpack_from(order + "H", data, offset)
+    values = {}
+    for entry in range(count):
+        tag, kind = struct.unpack_from(order + "HH", data, offset + 2 + 12 * entry)
+        if tag in (256, 257):  # ImageWidth, ImageLength: a SHORT (3) or a LONG (4).
+            values[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), data,
+                                             offset + 2 + 12 * entry + 8)[0]
+    return (values[256], values[257]) if len(values) == 2 else None
+
+
+def jpeg_size(data: np.ndarray) -> tuple[int, int] | None:
+    """The size in a JPEG file's start-of-frame segment, found by walking the segments."""
+    position = 2
+    while position + 9 <= data.size:
+        if data[position] != 0xFF:
+            return None
+        marker = int(data[position + 1])
+        if marker == 0xFF:  # Fill byte.
+            position += 1
+            continue
+        if marker in JPEG_FRAME_MARKERS:
+            height, width = struct.unpack_from(">HH", data, position + 5)
+            return width, height
+        (length,) = struct.unpack_from(">H", data, position + 2)
+        position += 2 + length
+    return None
 
 
 def draw_overlay(frame_bgr: np.ndarray, result, label: str | None = None,
@@ -133,6 +240,24 @@ def contact_sheet(entries, tile_size: int = TILE_SIZE, entries_per_row: int = 1)
         cv2.putText(sheet, caption[:characters], (left + 4, top + tile_size + 13),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
     return sheet
+
+
+def make_output_folder(path: str | os.PathLike) -> Path:
+    """Creates the folder (and its parents) and checks that files can be written in it.
+
+    Raises OSError with a message that says what was wrong, before any work is done.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OSError(f"Cannot write into {path}: it is a file, not a folder. "
+                      "Choose a folder (it is created when missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as error:
+        raise OSError(f"Cannot write into {path}: {error.strerror or error}. "
+                      "Choose a folder you can write to.") from error
+    return path
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray):

@@ -19,7 +19,10 @@ def add_config_arguments(parser: argparse.ArgumentParser):
         name = config_field.name
         default = getattr(defaults, name)
         option = "--" + name.replace("_", "-")
-        help_text = f"{config_field.metadata['help']} (default {default})".replace("%", "%%")
+        low, high = config_field.metadata.get("low"), config_field.metadata.get("high")
+        allowed = f"; {low} to {high}" if low is not None else ""
+        help_text = f"{config_field.metadata['help']} (default {default}{allowed})".replace(
+            "%", "%%")
         if isinstance(default, bool):
             group.add_argument(option, dest=name, action=argparse.BooleanOptionalAction,
                                default=None, help=help_text)

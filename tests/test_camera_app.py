@@ -3,6 +3,7 @@ snapshots, the demo clip and its generator. No webcam and no display are needed.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest  # noqa: E402
 
 from camera_app import make_demo  # noqa: E402
 from camera_app.answer import (NO_GARMENT, NO_MODEL, NOT_SURE, SteadyAnswer,  # noqa: E402
-                               update_answer)
+                               carried_over, update_answer)
 from camera_app.frame import FrameSettings, process_frame, save_snapshot  # noqa: E402
 from camera_app.sources import (FolderSource, SourceError, VideoSource,  # noqa: E402
                                 open_source)
@@ -263,6 +264,118 @@ def test_a_file_that_is_not_a_video_raises_source_error(tmp_path):
 def test_empty_folder_raises_source_error(tmp_path):
     with pytest.raises(SourceError, match="no images"):
         open_source(str(tmp_path))
+
+
+def test_sources_tell_when_a_new_scene_starts(tmp_path):
+    path = tmp_path / "clip.avi"
+    write_video(path, [np.full((120, 160, 3), value, np.uint8) for value in (10, 100, 200)])
+    video = VideoSource(path, loop=True)
+    scenes = []
+    for _ in range(7):
+        video.read()
+        scenes.append(video.new_scene)
+    assert scenes == [True, False, False, True, False, False, True]  # Start, then each jump back.
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((50, 60, 3), 90, np.uint8))
+    folder = FolderSource(tmp_path)
+    for _ in range(3):
+        folder.read()
+        assert folder.new_scene  # Every image of a slideshow is a new scene.
+
+
+def test_a_new_scene_starts_the_answer_afresh():
+    settings = FrameSettings()
+    answer = update_answer(SteadyAnswer(), one_hot_ish(1, 0.93), settings)
+    assert carried_over(answer, new_scene=False) is answer
+    fresh = update_answer(carried_over(answer, new_scene=True), one_hot_ish(3, 0.6), settings)
+    assert fresh.text == CLASS_NAMES[3] and fresh.confidence == pytest.approx(0.6)
+
+
+def test_a_slideshow_names_each_image_with_its_answer_alone(qtbot, tmp_path):
+    """A trouser photo after a dress photo is named Trouser 93%, not a mix of the two."""
+    from camera_app.worker import FrameWorker
+
+    for name in ("1-dress.png", "2-trousers.png"):
+        cv2.imwrite(str(tmp_path / name), garment_frame())
+
+    class OnePerImage:  # The model's answer for each image in turn (flip TTA: one call each).
+        answers = [one_hot_ish(3, 0.95), one_hot_ish(1, 0.93)]
+
+        def predict(self, images):
+            return np.repeat(self.answers.pop(0)[np.newaxis], len(images), axis=0)
+
+    source = FolderSource(tmp_path, seconds_per_image=0.2, loop=False)
+    worker = FrameWorker(source, OnePerImage(), FrameSettings())
+    shown = []
+    worker.result_ready.connect(
+        lambda result: (shown.append(result.answer), worker.result_shown()))
+    with qtbot.waitSignal(worker.source_ended, timeout=10000):
+        worker.start()
+    worker.stop()
+    assert [(answer.text, round(answer.confidence, 2)) for answer in shown] == \
+        [("Dress", 0.95), ("Trouser", 0.93)]
+
+
+def test_a_slideshow_names_what_it_left_out(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((50, 60, 3), 30, np.uint8))
+    (tmp_path / "text.png").write_bytes(b"not an image")
+    source = FolderSource(tmp_path, loop=False)
+    assert source.warning is None
+    source.read()
+    assert source.read() is None
+    assert source.warning == (f"Left out of the slideshow of {tmp_path.name} (1 of 2 images): "
+                              f"{tmp_path / 'text.png'} is not a readable image (corrupt or "
+                              "unsupported format).")
+
+
+def test_one_unreadable_image_is_refused_when_opened_with_its_reason(tmp_path):
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(SourceError) as error_info:
+        open_source(str(tmp_path / "text.png"))
+    assert str(error_info.value) == (f"{tmp_path / 'text.png'} is not a readable image (corrupt "
+                                     "or unsupported format). Choose another image or a folder.")
+
+
+def test_the_demo_plays_once_when_asked_not_to_loop():
+    source = open_source("demo", loop=False)
+    frames = 0
+    while source.read() is not None and frames < 5000:
+        frames += 1
+    source.release()
+    assert 100 < frames < 5000
+
+
+# ----- The benchmark and the soak -----
+
+def test_benchmark_names_a_corrupt_source_or_model_without_a_traceback(tmp_path, capsys):
+    from camera_app import benchmark
+
+    bad_clip, bad_model = tmp_path / "bad.mp4", tmp_path / "bad.tflite"
+    bad_clip.write_bytes(b"garbage" * 50)
+    bad_model.write_bytes(b"x")
+    for arguments, message in ((["--source", str(bad_clip)], "could not be opened as a video"),
+                               (["--source", str(bad_clip), "--worker"], "could not be opened"),
+                               (["--model", str(bad_model)], "is not a valid LiteRT model")):
+        with pytest.raises(SystemExit) as exit_info:
+            benchmark.main(["--frames", "5"] + arguments)
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error
+
+
+def test_soak_prints_memory_at_intervals(tmp_path, capsys):
+    from camera_app.soak import soak
+
+    clip = tmp_path / "clip.avi"
+    write_video(clip, [garment_frame()] * 10)
+    figures = soak(str(clip), 1.0, FixedPredictor(one_hot_ish(1, 0.9)), FrameSettings(),
+                   interval=0.1, warm_up=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("(baseline after warm-up)")
+    reports = [line for line in lines[2:-1]
+               if re.search(r"RSS +[\d.]+ MB \([+-][\d.]+ MB\)$", line)]
+    assert reports and lines[-1].startswith(f"Soak done: {figures['frames']} frames in 1 s")
+    assert figures["frames"] > 0 and 0 < figures["baseline"] <= figures["peak"]
 
 
 # ----- The demo clip -----

@@ -5,6 +5,8 @@ Every window gets a QSettings file in a temporary folder, so the user's settings
 
 import dataclasses
 import os
+import re
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -346,3 +348,74 @@ def test_keys_pause_snapshot_and_quit(open_window, qtbot, tmp_path):
     qtbot.keyClick(window, Qt.Key_Q)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
     assert window.worker is None
+
+
+# ----- Faults stay visible and the window tells the truth -----
+
+def test_a_bad_model_and_a_missing_source_are_both_shown(open_window, tmp_path):
+    model = tmp_path / "broken.tflite"
+    model.write_bytes(b"not a model")
+    window = open_window(str(tmp_path / "missing.mp4"), model_path=model)
+    text = window.message.text()
+    assert "The model could not be loaded" in text
+    assert "missing.mp4 does not exist" in text and "Playing the demo instead" in text
+    window.choose_source(window.source_choice.findData("demo"))  # The source is dealt with...
+    assert window.message.isVisible()  # ...the model is not.
+    assert "could not be loaded" in window.message.text()
+    assert "missing.mp4" not in window.message.text()
+
+
+def test_the_source_list_shows_what_plays(open_window, qtbot, tmp_path):
+    window = open_window("99")  # No such camera: the demo plays.
+    assert window.source_choice.currentText() == "Demo clip"
+    window.source_choice.setCurrentIndex(2)  # The user picks camera 2, which cannot be opened.
+    window.choose_source(2)
+    assert window.source_choice.currentText() == "Demo clip"
+    assert "Camera 2 could not be opened" in window.message.text()
+    cv2.imwrite(str(tmp_path / "a.png"), garment_frame())
+    assert window.set_source(str(tmp_path))
+    with qtbot.waitSignal(window.worker.source_ended, timeout=10000):
+        pass
+    assert window.source_choice.currentText() == tmp_path.name
+    assert window.source_choice.currentData() == str(tmp_path)
+    assert window.source_choice.count() == 6  # Cameras 0-3, the demo, the folder.
+
+
+def test_frame_rate_starts_afresh_with_a_new_source(open_window, qtbot, tmp_path):
+    clip = tmp_path / "slow.avi"
+    write_video(clip, [garment_frame()] * 20, frames_per_second=5)
+    window = open_window("demo")
+    now = time.perf_counter()
+    window.frame_times = [now - 0.01 * index for index in range(50, 0, -1)]  # 100 FPS so far.
+    window.last_result = None
+    assert window.set_source(str(clip))
+    qtbot.waitUntil(lambda: window.last_result is not None, timeout=10000)
+    shown = re.search(r"([\d.]+) FPS", window.statusBar().currentMessage())
+    assert float(shown.group(1)) <= 6  # The clip's 5 FPS at most, not the earlier frames'.
+
+
+def test_a_slideshow_shows_what_it_left_out(open_window, qtbot, tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), garment_frame())
+    (tmp_path / "text.png").write_bytes(b"not an image")
+    cv2.imwrite(str(tmp_path / "z.png"), garment_frame())
+    window = open_window("demo")
+    assert window.set_source(str(tmp_path))
+    qtbot.waitUntil(lambda: "Left out of the slideshow" in window.message.text(), timeout=10000)
+    assert "text.png is not a readable image" in window.message.text()
+    assert window.worker.isRunning()  # The good images go on.
+
+
+def test_the_demo_loops_in_the_window(open_window):
+    window = open_window("demo")
+    assert window.worker.source.loop
+
+
+def test_a_snapshot_fault_goes_once_a_snapshot_is_saved(open_window, tmp_path):
+    window = open_window("demo")
+    window.snapshot_folder = tmp_path / "taken"
+    window.snapshot_folder.write_text("a file, not a folder")
+    assert window.snapshot() == []
+    assert "The snapshot could not be saved" in window.message.text()
+    window.snapshot_folder = tmp_path / "snapshots"
+    assert window.snapshot()
+    assert not window.message.isVisible()

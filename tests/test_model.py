@@ -439,3 +439,70 @@ def test_photo_share_without_photos_is_refused():
     with pytest.raises(ValueError, match="only with --photo-share"):
         photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x")))
     assert photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.25))) == 32
+
+
+# The real class, taken before the tests replace it.
+from ai_edge_litert.interpreter import Interpreter as LiteRtInterpreter  # noqa: E402
+
+
+class WrappedInterpreter:
+    """The real LiteRT interpreter of the shipped model, with a change made by a subclass: how a
+    model without its softmax, or with another input, would look (no TensorFlow needed)."""
+
+    def __init__(self, *arguments, **keywords):
+        self.real = LiteRtInterpreter(*arguments, **keywords)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+class LogitsInterpreter(WrappedInterpreter):
+    def get_tensor(self, index):
+        values = self.real.get_tensor(index)
+        if values.shape[-1] == 10:  # Probabilities back to logits, as without a softmax.
+            return (np.log(np.maximum(values, 1e-30)) + 300).astype(np.float32)
+        return values
+
+
+class WrongInputInterpreter(WrappedInterpreter):
+    def get_input_details(self):
+        details = self.real.get_input_details()
+        details[0]["shape"] = np.array([1, 32, 32, 1], np.int32)
+        return details
+
+
+def test_a_model_that_outputs_logits_is_refused_at_load(monkeypatch):
+    import ai_edge_litert.interpreter
+
+    monkeypatch.setattr(ai_edge_litert.interpreter, "Interpreter", LogitsInterpreter)
+    with pytest.raises(ModelLoadError, match=r"does not output class probabilities: .* add up "
+                                             r"to .* Export a model whose last layer is a softmax"):
+        load_predictor(SHIPPED_TFLITE_MODEL)
+
+
+def test_check_probabilities_takes_probabilities_and_refuses_the_rest():
+    from model.predictor import check_probabilities
+
+    class Fixed:
+        def __init__(self, row):
+            self.row = np.asarray(row, np.float32)
+
+        def predict(self, images):
+            return np.repeat(self.row[np.newaxis], len(images), axis=0)
+
+    check_probabilities(Fixed(np.full(10, 0.1)), "fine.tflite")
+    for row in (np.full(10, 0.2), [1.2] + [-0.2 / 9] * 9, [np.nan] * 10, np.full(10, 0.0)):
+        with pytest.raises(ModelLoadError, match="bad.tflite does not output class probabilities"):
+            check_probabilities(Fixed(row), "bad.tflite")
+
+
+def test_a_folder_or_another_input_shape_is_named_plainly(tmp_path, monkeypatch):
+    import ai_edge_litert.interpreter
+
+    with pytest.raises(ModelLoadError, match="is a folder; pass the path of a model file"):
+        load_predictor(tmp_path)
+    monkeypatch.setattr(ai_edge_litert.interpreter, "Interpreter", WrongInputInterpreter)
+    with pytest.raises(ModelLoadError, match=r"maps \(1, 32, 32, 1\) to \(1, 10\); expected") \
+            as error_info:
+        load_predictor(SHIPPED_TFLITE_MODEL)
+    assert "np." not in str(error_info.value)

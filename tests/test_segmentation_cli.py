@@ -252,3 +252,109 @@ def test_benchmark_prints_every_step_and_the_total(capsys):
         assert name in output
     with pytest.raises(SystemExit):
         benchmark.main(["--sizes", "big"])
+
+
+# --- Bad options and outputs: a message and exit status, never a traceback ---------------------
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--hue-tolerance", "500", "hue_tolerance must be a whole number from 0 to 90, got 500"),
+    ("--join-distance", "nan", "join_distance must be a number from 0 to 1, got nan"),
+    ("--join-min-ratio", "-0.5", "join_min_ratio must be a number from 0 to 1, got -0.5"),
+    ("--close-kernel", "100000", "close_kernel must be a whole number from 1 to 255"),
+    ("--min-edge-contrast", "inf", "min_edge_contrast must be a number from 0 to 765, got inf"),
+])
+def test_numeric_options_outside_their_meaning_are_refused(photo_folder, capsys, option, value,
+                                                           message):
+    with pytest.raises(SystemExit) as exit_info:
+        command_line.main([str(photo_folder), option, value])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_every_numeric_setting_has_a_range_and_help_shows_it(capsys):
+    for config_field in dataclasses.fields(SegmentationConfig):
+        if isinstance(config_field.default, (int, float)) and \
+                not isinstance(config_field.default, bool):
+            low, high = config_field.metadata["low"], config_field.metadata["high"]
+            assert low <= config_field.default <= high, config_field.name
+    with pytest.raises(SystemExit):
+        command_line.main(["--help"])
+    assert "(default 12; 0 to 90)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_file_as_output_folder_is_refused_before_any_work(photo_folder, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    for out in (taken, taken / "inside"):
+        assert command_line.main([str(photo_folder), "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert f"Cannot write into {out}" in captured.err and captured.out == ""
+
+
+def test_a_folder_that_cannot_be_written_is_refused(photo_folder, tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    def refuse(*arguments, **keywords):  # Root may write anywhere, so the refusal is faked.
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    assert command_line.main([str(photo_folder), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "Cannot write into" in error and "Permission denied" in error
+
+
+def test_classify_with_another_output_size_says_what_to_do(photo_folder, capsys):
+    assert command_line.main([str(photo_folder), "--output-size", "56", "--classify"]) == 2
+    captured = capsys.readouterr()
+    assert "the model reads 28x28 images" in captured.err and captured.out == ""
+
+
+def test_a_pipe_named_like_an_image_is_reported_not_waited_on(photo_folder, tmp_path, capsys):
+    import os
+    import threading
+
+    pipe = tmp_path / "pipe.jpg"
+    os.mkfifo(pipe)
+    statuses = []
+    reader = threading.Thread(target=lambda: statuses.append(
+        command_line.main([str(pipe), str(photo_folder / "a_tshirt.png")])), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    if reader.is_alive():  # Stuck opening the pipe: let it go before failing.
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=20)
+    assert statuses == [0]
+    lines = capsys.readouterr().out.splitlines()
+    assert f"{pipe}: error: {pipe} is not a regular file" in lines[0]
+    assert "a_tshirt.png: found" in lines[1]
+
+
+def patched_header(suffix: str, width: int, height: int) -> bytes:
+    """A small real image whose header claims another size (it is refused before decoding)."""
+    import struct
+
+    ok, encoded = cv2.imencode(suffix, np.full((20, 30, 3), 128, np.uint8))
+    data = bytearray(encoded.tobytes())
+    if suffix == ".png":
+        struct.pack_into(">II", data, 16, width, height)
+    else:  # JPEG: the start-of-frame segment holds height, then width.
+        frame = data.index(b"\xff\xc0")
+        struct.pack_into(">HH", data, frame + 5, height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_an_image_above_the_pixel_limit_is_refused_before_decoding(tmp_path, capsys, suffix):
+    from segmentation.images import MAX_IMAGE_PIXELS, ImageReadError, image_size, read_image
+
+    huge = tmp_path / f"panorama{suffix}"
+    huge.write_bytes(patched_header(suffix, 25000, 25000))
+    with pytest.raises(ImageReadError, match=r"25000x25000 pixels \(625 megapixels\), more than "
+                                             r"the 100 megapixels read; scale it down"):
+        read_image(huge)
+    assert command_line.main([str(huge)]) == 1
+    assert "625 megapixels" in capsys.readouterr().out
+    allowed = tmp_path / f"allowed{suffix}"
+    allowed.write_bytes(patched_header(suffix, 10000, MAX_IMAGE_PIXELS // 10000))
+    assert image_size(np.fromfile(allowed, np.uint8)) == (10000, MAX_IMAGE_PIXELS // 10000)
