@@ -2,6 +2,12 @@
 
     python -m model.interpolate runs/cycle2/fashion_cnn.keras runs/pipeline20/fashion_cnn.keras \\
         --pipeline-images runs/pipeline_images.npz --out runs/wise
+    python -m model.interpolate START.keras FT1.keras FT2.keras --start-weights 0 \\
+        --validation-photos photos/validation --out runs/soup        # a soup of two runs
+
+Several fine-tuned models of the same start are first averaged uniformly (a "model soup",
+Wortsman et al., ICML 2022: fine-tuned runs of one start usually lie in one basin, so their
+average often beats each of them, at the cost of one model).
 
 Fine-tuning on camera-like images buys robustness with a little Fashion-MNIST accuracy. A
 weighted average of the two models' weights often keeps most of both (Wortsman et al.,
@@ -30,13 +36,23 @@ from model.data import DatasetError, load_fashion_mnist, load_pipeline_images
 @dataclass(frozen=True)
 class InterpolationConfig:
     start: str  # The .keras model that fine-tuning started from.
-    finetuned: str  # The fine-tuned .keras model, of the same architecture.
+    finetuned: tuple  # Fine-tuned .keras models of the same start; several are averaged (a soup).
     start_weights: tuple = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # Weights of the start model to try.
     target_accuracy: float = 0.945  # Validation accuracy that the chosen mix must reach.
     pipeline_images: str = ""  # Optional .npz of the training split seen through the pipeline.
     validation_photos: str = ""  # Optional folder of labelled photos, to show per weight.
     validation_photo_labels: str = ""  # Labels file of validation_photos (default: DIR/labels.csv).
     data_dir: str = ""  # Folder of the IDX files (empty: the usual places).
+
+
+def average_weights(models_weights: list) -> list:
+    """The uniform average of several models' weights ("model soup", Wortsman et al., ICML
+    2022), array by array; the models must share their architecture."""
+    shapes = [np.shape(array) for array in models_weights[0]]
+    if any([np.shape(array) for array in weights] != shapes for weights in models_weights):
+        raise ValueError("The fine-tuned models have different architectures; only "
+                         "fine-tuned versions of one start model can be averaged.")
+    return [np.mean(arrays, axis=0) for arrays in zip(*models_weights)]
 
 
 def mix_weights(start_weights: list, finetuned_weights: list, start_weight: float) -> list:
@@ -68,16 +84,17 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     from model.predictor import KerasPredictor, predict_in_batches
 
     models = []
-    for path in (config.start, config.finetuned):
+    for path in (config.start, *config.finetuned):
         try:
             models.append(keras.models.load_model(path, compile=False))
         except Exception as error:  # Keras raises many kinds for a bad file.
             raise ValueError(f"{path}: cannot load it as a Keras model ({error}). Pass the "
                              ".keras files that model.train wrote.") from error
-    start, finetuned = models
+    start, finetuned = models[0], models[1]
+    finetuned_weights = average_weights([model.get_weights() for model in models[1:]])
     dataset = load_fashion_mnist(config.data_dir or None)
-    # The validation split of the fine-tuning run, which neither model has trained on.
-    finetuned_card = read_card(config.finetuned)
+    # The validation split of the fine-tuning runs, which no model has trained on.
+    finetuned_card = read_card(config.finetuned[0])
     training = finetuned_card.get("training", {})
     defaults = TrainConfig()
     train_indices, validation_indices = split_indices(
@@ -99,7 +116,7 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     table = {}
     print("start weight  " + "  ".join(columns))
     for weight in sorted(config.start_weights):
-        mixed.set_weights(mix_weights(start.get_weights(), finetuned.get_weights(), weight))
+        mixed.set_weights(mix_weights(start.get_weights(), finetuned_weights, weight))
         predictor = KerasPredictor.from_model(mixed)
         table[weight] = {name: float((predict_in_batches(predictor, images).argmax(1)
                                       == labels).mean())
@@ -115,14 +132,15 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
                            config.target_accuracy)
     print(f"Chosen start weight: {chosen:.2f} (validation {table[chosen]['validation'] * 100:.2f}%"
           f", target {config.target_accuracy * 100:.2f}%)")
-    mixed.set_weights(mix_weights(start.get_weights(), finetuned.get_weights(), chosen))
+    mixed.set_weights(mix_weights(start.get_weights(), finetuned_weights, chosen))
     out.mkdir(parents=True, exist_ok=True)
     card = write_model(mixed, finetuned_card.get("architecture", {}), dataset, train_indices,
                        validation_indices, out, {
                            "training": {"interpolation": asdict(config), "start_weight": chosen,
                                         "validation_by_start_weight": {
                                             str(weight): row for weight, row in table.items()}},
-                           "earlier_stages": earlier_stages(config.finetuned),
+                           "earlier_stages": earlier_stages(config.finetuned[0]) + [
+                               earlier_stages(path)[-1] for path in config.finetuned[1:]],
                            "wall_time_seconds": 0.0,
                            "epochs_run": 0})
     print(f"Wrote {out}: test accuracy {card['test_accuracy'] * 100:.2f}%")
@@ -132,9 +150,11 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.interpolate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = InterpolationConfig("", "")
+    defaults = InterpolationConfig("", ())
     parser.add_argument("start", help="the .keras model that fine-tuning started from")
-    parser.add_argument("finetuned", help="the fine-tuned .keras model")
+    parser.add_argument("finetuned", nargs="+",
+                        help="the fine-tuned .keras model; several (fine-tuned from the same "
+                             "start, with the same validation split) are averaged first")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--start-weights", type=float, nargs="+",
                         default=list(defaults.start_weights),
@@ -155,8 +175,9 @@ def main(argv=None) -> int:
     arguments = vars(parser.parse_args(argv))
     out = Path(arguments.pop("out"))
     arguments["start_weights"] = tuple(arguments["start_weights"])
+    arguments["finetuned"] = tuple(arguments["finetuned"])
     config = InterpolationConfig(**arguments)
-    for path in (config.start, config.finetuned, config.pipeline_images):
+    for path in (config.start, *config.finetuned, config.pipeline_images):
         if path and not Path(path).is_file():
             print(f"error: {path}: no such file.", file=sys.stderr)
             return 2

@@ -266,6 +266,17 @@ def test_training_refuses_pipeline_images_of_other_data(tmp_path, fashion_mnist)
         training_pipeline_images(config, fashion_mnist)
 
 
+def test_a_soup_is_the_uniform_average_of_one_architecture():
+    from model.interpolate import average_weights
+
+    first, second = [np.zeros((2, 3)), np.ones(4)], [np.full((2, 3), 4.0), np.full(4, 3.0)]
+    soup = average_weights([first, second])
+    np.testing.assert_allclose(soup[0], np.full((2, 3), 2.0))
+    np.testing.assert_allclose(soup[1], np.full(4, 2.0))
+    with pytest.raises(ValueError, match="different architectures"):
+        average_weights([first, [np.zeros((3, 2)), np.ones(4)]])
+
+
 def test_mixing_weights_is_a_weighted_average_of_one_architecture():
     from model.interpolate import choose_weight, mix_weights
 
