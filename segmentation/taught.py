@@ -296,7 +296,7 @@ def load_taught(folder, predictor, config: SegmentationConfig = SegmentationConf
                         sources.append(str(path))
                         continue
                     model_input = read_model_input(path)
-                elif path.suffix.lower() in image_files.IMAGE_EXTENSIONS:
+                elif path.suffix.lower() in image_files.IMAGE_SUFFIXES:
                     result = segment(image_files.read_image(path), config)
                     if not result.found:
                         skipped.append(f"{path}: no garment found ({result.reason}); skipped")
