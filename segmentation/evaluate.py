@@ -27,7 +27,7 @@ import numpy as np
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.options import add_config_arguments, config_from_arguments
-from segmentation.photos import FolderLabels, labelled_files, read_labels
+from segmentation.photos import FolderLabels, labelled_files, labels_for, read_labels
 from segmentation.pipeline import segment
 
 
@@ -210,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("directory", type=Path, metavar="DIR",
                         help="folder holding one sub-folder of photos per labels.csv line")
     parser.add_argument("--labels", type=Path, metavar="CSV",
-                        help="labels file (default: DIR/labels.csv)")
+                        help="labels file (default: DIR/labels.csv; a taught folder of "
+                             "sub-folders 0-9 needs none)")
     parser.add_argument("--model", type=Path, metavar="FILE",
                         help="model file (.tflite or .keras; default: the shipped .tflite)")
     parser.add_argument("--flip-tta", action="store_true",
@@ -233,7 +234,8 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     try:
         config = config_from_arguments(arguments)
-        labels = read_labels(arguments.labels or arguments.directory / "labels.csv")
+        labels = read_labels(arguments.labels) if arguments.labels else \
+            labels_for(arguments.directory)
     except ValueError as error:
         parser.error(str(error))
     from model.metrics import folder_confusion, format_folder_confusion
