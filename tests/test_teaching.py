@@ -325,3 +325,29 @@ def test_evaluate_command_scores_with_taught_examples(taught_photos, tmp_path, c
     assert summary["overall"]["taught"] == 1
     assert evaluate.main([str(photos), "--taught", str(taught_photos)]) == 0
     assert "decided by a taught example: 1 of 2 photos" in capsys.readouterr().out
+
+
+# ----- The goal commands -----
+
+@pytest.mark.parametrize("module, option", [("camera_app.teach_check", "--teach-frames"),
+                                            ("camera_app.benchmark", "--taught"),
+                                            ("camera_app.__main__", "--taught")])
+def test_teaching_commands_have_help(module, option, capsys):
+    import importlib
+
+    with pytest.raises(SystemExit) as stop:
+        command = importlib.import_module(module)
+        (command.main if module != "camera_app.__main__" else command.parse_arguments)(["--help"])
+    assert stop.value.code == 0 and option in capsys.readouterr().out
+
+
+def test_the_demo_scenes_follow_make_demo(tmp_path):
+    from camera_app.teach_check import demo_scenes
+
+    for name in ("1-dress", "2-shirt", "3-pants", "4-shoes"):
+        cv2.imwrite(str(tmp_path / f"{name}.jpg"), tshirt_frame())
+    scenes = demo_scenes(tmp_path, seconds_per_scene=2.0, empty_every=3)
+    assert [scene.name for scene in scenes] == ["1-dress", "2-shirt", "3-pants", "wall",
+                                                "4-shoes"]
+    assert [(scene.first, scene.end) for scene in scenes][-2:] == [(90, 120), (120, 150)]
+    assert [scene.garment for scene in scenes] == [True, True, True, False, True]
