@@ -5,8 +5,11 @@
     python -m camera_app --source clip.mp4     # a video file; a folder of images plays as a slideshow
     python -m camera_app --source 1 --mirror   # another camera, shown as a mirror
     python -m camera_app --model my.tflite     # another LiteRT model
+    python -m camera_app --taught DIR          # keep taught examples in DIR
 
-Keys: space pauses, s saves a snapshot, q quits. Hold the garment so that it covers the
+Keys: space pauses, s saves a snapshot, q quits, 0-9 teach the garment in view as that class
+(the "This is..." button does the same; the window lists the classes with their keys).
+Taught examples are kept in the app's data folder unless --taught says otherwise. Hold the garment so that it covers the
 small square in the middle of the view: the garment is cut out around that square.
 """
 
@@ -27,6 +30,9 @@ def parse_arguments(argv=None):
                         help="a .tflite model (default: the shipped assets/fashion_cnn.tflite)")
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
                         help="flip the view left to right (default: as last time)")
+    parser.add_argument("--taught", default=None, metavar="DIR",
+                        help="folder of taught examples (default: 'taught' in the app's data "
+                             "folder)")
     parser.add_argument("--startup-time", action="store_true",
                         help="print the seconds from launch to the first shown frame, then quit")
     return parser.parse_args(argv)
@@ -42,7 +48,8 @@ def main(argv=None) -> int:
     application.setOrganizationName("FashionCam")
     application.setApplicationName("FashionCam")
     window = MainWindow(source=arguments.source, model_path=arguments.model,
-                        mirror=arguments.mirror, launched=LAUNCHED)
+                        mirror=arguments.mirror, launched=LAUNCHED,
+                        taught_folder=arguments.taught)
     window.show()
     if arguments.startup_time:
         def report():

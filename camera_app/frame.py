@@ -4,10 +4,13 @@
     result = process_frame(frame, predictor, FrameSettings(), answer)
     answer = result.answer          # carry the smoothed answer to the next frame
     cv2.imshow("FashionCam", result.frame)
+    result = process_frame(frame, predictor, FrameSettings(), answer, taught)  # with teaching
 
 process_frame segments the garment, classifies its 28x28 image (with flip test-time
 augmentation), folds the probabilities into the steady answer (camera_app.answer) and draws
-the overlay.
+the overlay. Given taught examples (segmentation.taught.TaughtExamples), the same single
+inference also gives the embedding, the nearest taught example may decide the frame's
+probabilities, and the overlay marks an answer so decided with TAUGHT_MARK.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from model.classes import CLASS_NAMES
 from model.predictor import predict_with_flip
 from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
 from segmentation.images import draw_overlay
+from segmentation.taught import TaughtDecision, embed
 
 NAMED_COLOUR = (80, 220, 80)  # BGR of the outline and label when a class is named.
 UNNAMED_COLOUR = (0, 200, 255)  # ... when the app says "not sure", "no garment" or "no model".
+TAUGHT_MARK = "(taught)"  # Follows the label when a taught example decided the shown class.
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,8 @@ class FrameResult:
     frame: np.ndarray
     # What the segmentation found, with the mask and the 28x28 model input.
     segmentation: SegmentationResult
-    # This frame's class probabilities (10,), or None when nothing was classified.
+    # This frame's class probabilities (10,) as folded into the answer (a taught example's
+    # one-hot vector when one decided), or None when nothing was classified.
     probabilities: np.ndarray | None
     # The smoothed answer after this frame; pass it to the next call.
     answer: SteadyAnswer
@@ -70,13 +76,37 @@ class FrameResult:
     timings: dict
     # Position of the frame in its source, counted from 1 (set by the worker; 0 when unknown).
     frame_number: int = 0
+    # The embedding (D,) of the 28x28 input, or None (nothing classified, or no taught set).
+    embedding: np.ndarray | None = None
+    # What the taught examples made of this frame, or None when none were given.
+    decision: TaughtDecision | None = None
+
+    @property
+    def taught(self) -> bool:
+        """True when a taught example decided this frame's probabilities."""
+        return self.decision is not None and self.decision.taught
+
+    @property
+    def answer_is_taught(self) -> bool:
+        """True when the shown answer is the class of the taught example that decided."""
+        return answer_is_taught(self.answer, self.decision)
+
+
+def answer_is_taught(answer: SteadyAnswer, decision: TaughtDecision | None) -> bool:
+    """Whether a taught example decided this frame and the steady answer shows its class
+    (then the label carries TAUGHT_MARK)."""
+    return decision is not None and decision.taught and answer.class_index is not None \
+        and decision.class_index == answer.class_index
 
 
 def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
-                  previous: SteadyAnswer) -> FrameResult:
+                  previous: SteadyAnswer, taught=None) -> FrameResult:
     """Runs segmentation, inference and overlay on one BGR frame; never raises for a bad frame.
 
     predictor may be None (the model failed to load): the frame is still segmented and drawn.
+    taught (TaughtExamples or None): when given, the predictor must give embeddings
+    (predict_with_embedding); one inference gives probabilities and embedding, and
+    taught.decide picks the probabilities that go into the steady answer.
     """
     started = time.perf_counter()
     if frame is not None and frame.ndim == 2 and min(frame.shape) >= 2:
@@ -92,10 +122,16 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         segmentation = segment(frame, config=settings.segmentation)
     segmented = time.perf_counter()
 
-    probabilities = None
+    probabilities = embedding = decision = None
     if segmentation.found and predictor is not None:
         images = segmentation.model_input[np.newaxis]
-        if settings.flip_augmentation:
+        if taught is not None:
+            model_probabilities, embeddings = embed(predictor, images,
+                                                    settings.flip_augmentation)
+            embedding = embeddings[0]
+            decision = taught.decide(embedding, model_probabilities[0])
+            probabilities = decision.probabilities
+        elif settings.flip_augmentation:
             probabilities = predict_with_flip(predictor, images)[0]
         else:
             probabilities = predictor.predict(images)[0]
@@ -107,6 +143,8 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
     label = answer.text
     if answer.class_index is not None:
         label = f"{answer.text} {answer.confidence:.0%}"
+        if answer_is_taught(answer, decision):
+            label += " " + TAUGHT_MARK
     colour = NAMED_COLOUR if answer.class_index is not None else UNNAMED_COLOUR
     shown = draw_overlay(frame, segmentation, label, settings.segmentation.sample_window, colour)
     finished = time.perf_counter()
@@ -116,7 +154,8 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         "overlay": (finished - classified) * 1000,
         "total": (finished - started) * 1000,
     }
-    return FrameResult(shown, segmentation, probabilities, answer, timings)
+    return FrameResult(shown, segmentation, probabilities, answer, timings,
+                       embedding=embedding, decision=decision)
 
 
 def save_snapshot(result: FrameResult, folder: str | Path) -> list[Path]:

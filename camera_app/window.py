@@ -10,15 +10,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QSettings, QStandardPaths, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QFont, QImage, QKeySequence, QPixmap
 from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                             QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
-                             QShortcut, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
+                             QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
+                             QPushButton, QShortcut, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
+                             QWidget)
 
 from camera_app.controls import CONTROLS, HSV_TOLERANCES, setting_of, with_settings
-from camera_app.frame import FrameSettings, save_snapshot
+from camera_app.frame import TAUGHT_MARK, FrameSettings, save_snapshot
 from camera_app.sources import SourceError, open_source
+from camera_app.teaching import class_label, forget, open_taught, teach
 from camera_app.worker import FrameWorker
 from model.classes import CLASS_NAMES
 from model.predictor import ModelLoadError, load_predictor
@@ -47,6 +49,11 @@ def set_control_value(widget, value):
         widget.setValue(value)
 
 
+def default_taught_folder() -> Path:
+    """Where the app keeps taught examples: "taught" in its data folder (AppDataLocation)."""
+    return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / "taught"
+
+
 def to_pixmap(image: np.ndarray) -> QPixmap:
     """Converts a uint8 BGR or grey numpy image to a QPixmap (copied, so the array may change)."""
     image = np.ascontiguousarray(image)
@@ -65,7 +72,8 @@ class MainWindow(QMainWindow):
     first_frame_shown = pyqtSignal()
 
     def __init__(self, source: str = "0", model_path=None, mirror: bool | None = None,
-                 settings_store: QSettings | None = None, launched: float | None = None):
+                 settings_store: QSettings | None = None, launched: float | None = None,
+                 taught_folder=None):
         super().__init__()
         self.setWindowTitle("FashionCam")
         self.store = settings_store if settings_store is not None else QSettings("FashionCam",
@@ -76,6 +84,10 @@ class MainWindow(QMainWindow):
         self.requested_source = str(source)
         self.model_path = model_path
         self.predictor = None
+        # Taught examples: their folder, and the set (None while teaching is off), replaced
+        # whole when a garment is taught so that the worker never sees a half-updated one.
+        self.taught_folder = Path(taught_folder) if taught_folder else default_taught_folder()
+        self.taught = None
         self.worker = None
         self.source_name = ""
         self.source_spec = None  # What the playing source was opened from ("0", "demo", a path).
@@ -118,14 +130,16 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         self.answer_label.setFont(font)
         self.bars = []
+        self.class_labels = []  # "index name (count taught)" beside each bar.
         bars_layout = QFormLayout()
         bars_layout.setVerticalSpacing(2)
-        for name in CLASS_NAMES:
+        for index, name in enumerate(CLASS_NAMES):
             bar = QProgressBar()
             bar.setRange(0, 100)
             bar.setFormat("%p%")
             bar.setMaximumHeight(14)
-            bars_layout.addRow(name, bar)
+            self.class_labels.append(QLabel(class_label(index)))
+            bars_layout.addRow(self.class_labels[-1], bar)
             self.bars.append(bar)
         self.mask_view = QLabel()
         self.mask_view.setFixedSize(128, 96)
@@ -143,9 +157,19 @@ class MainWindow(QMainWindow):
 
         answer_box = QGroupBox("Answer (smoothed)")
         answer_layout = QVBoxLayout(answer_box)
-        answer_layout.addWidget(self.answer_label)
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.answer_label, 1)
+        answer_row.addWidget(self.build_teach_button())
+        answer_layout.addLayout(answer_row)
         answer_layout.addLayout(bars_layout)
         answer_layout.addLayout(views)
+        self.teach_status = QLabel("Teaching: starting...")
+        self.teach_status.setWordWrap(True)
+        self.forget_button = QPushButton("Forget taught examples")
+        self.forget_button.setFocusPolicy(Qt.NoFocus)
+        self.forget_button.clicked.connect(self.forget_taught)
+        answer_layout.addWidget(self.teach_status)
+        answer_layout.addWidget(self.forget_button)
 
         controls_box = QGroupBox("Controls")
         controls = QFormLayout(controls_box)
@@ -205,6 +229,19 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key_Space), self, self.pause_button.toggle)
         QShortcut(QKeySequence(Qt.Key_S), self, self.snapshot)
         QShortcut(QKeySequence(Qt.Key_Q), self, self.close)
+        for index in range(len(CLASS_NAMES)):
+            QShortcut(QKeySequence(Qt.Key_0 + index), self,
+                      lambda index=index: self.teach_class(index))
+
+    def build_teach_button(self) -> QPushButton:
+        """The "This is..." button: its menu teaches the garment in view as a class."""
+        self.teach_button = QPushButton("This is...")
+        self.teach_button.setFocusPolicy(Qt.NoFocus)
+        menu = QMenu(self.teach_button)
+        for index in range(len(CLASS_NAMES)):
+            menu.addAction(class_label(index), lambda index=index: self.teach_class(index))
+        self.teach_button.setMenu(menu)
+        return self.teach_button
 
     def make_control(self, control):
         """The widget for one row of CONTROLS, connected to controls_changed."""
@@ -266,9 +303,13 @@ class MainWindow(QMainWindow):
         if self.showing_settings:
             return
         self.enable_hsv_sliders()
+        flip_changed = self.settings_from_controls().flip_augmentation != \
+            self.settings.flip_augmentation
         self.settings = self.settings_from_controls()
         if self.worker is not None:
             self.worker.settings = self.settings
+        if flip_changed and self.taught is not None:
+            self.open_teaching()  # Embeddings are made with the flip setting: make them again.
 
     def load_settings(self) -> FrameSettings:
         """The settings saved by the last run; defaults for anything missing or invalid."""
@@ -301,6 +342,7 @@ class MainWindow(QMainWindow):
         except ModelLoadError as error:
             self.show_message(f"The model could not be loaded: {error} "
                               "Frames are still segmented, but not named.", "model")
+        self.open_teaching()
         self.set_source(self.requested_source, fall_back_to_demo=True)
 
     def set_source(self, spec: str, fall_back_to_demo: bool = False) -> bool:
@@ -319,7 +361,7 @@ class MainWindow(QMainWindow):
         self.show_current_source()
         self.frame_times = []
         self.hide_message("skipped")
-        self.worker = FrameWorker(source, self.predictor, self.settings)
+        self.worker = FrameWorker(source, self.predictor, self.settings, taught=self.taught)
         self.worker.paused = self.pause_button.isChecked()
         self.worker.result_ready.connect(self.show_result)
         self.worker.source_failed.connect(self.source_failed)
@@ -385,7 +427,8 @@ class MainWindow(QMainWindow):
             self.input_view.size(), Qt.KeepAspectRatio, Qt.FastTransformation))
         answer = result.answer
         self.answer_label.setText(answer.text if answer.class_index is None
-                                  else f"{answer.text}  {answer.confidence:.0%}")
+                                  else f"{answer.text}  {answer.confidence:.0%}"
+                                  + (f" {TAUGHT_MARK}" if result.answer_is_taught else ""))
         smoothed = answer.probabilities
         if smoothed is None:
             smoothed = np.zeros(len(CLASS_NAMES))
@@ -436,6 +479,67 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Snapshot saved in {self.snapshot_folder} ({paths[0].name}, ...)")
         return paths
+
+    # ----- Teaching -----
+
+    def open_teaching(self):
+        """Loads the taught examples (or turns teaching off, saying why) and shows them."""
+        taught, note = open_taught(self.taught_folder, self.predictor, self.settings)
+        if taught is not None and note:
+            self.show_message(note, "teaching")  # Files skipped.
+        self.set_taught(taught, note if taught is None else "")
+
+    def set_taught(self, taught, note: str = ""):
+        """Hands the taught examples to the worker (one assignment) and shows their counts,
+        with a note (what was taught, or why teaching is off) above the instructions."""
+        self.taught = taught
+        if self.worker is not None:
+            self.worker.taught = taught
+        enabled = taught is not None
+        counts = taught.counts() if enabled else [0] * len(CLASS_NAMES)
+        for index, label in enumerate(self.class_labels):
+            label.setText(class_label(index, int(counts[index])))
+        self.teach_button.setEnabled(enabled)
+        self.forget_button.setEnabled(enabled and len(taught) > 0)
+        instructions = (f"Keys 0-9 or \"This is...\" teach the garment in view "
+                        f"({len(taught)} taught, in {self.taught_folder}).") if enabled else ""
+        self.teach_status.setText("\n".join(text for text in (note, instructions) if text))
+
+    def teach_class(self, class_index: int):
+        """Teaches the garment in view as class_index (keys 0-9, the "This is..." menu)."""
+        if self.taught is None:
+            self.show_message(self.teach_status.text(), "teaching")
+            return
+        try:
+            taught, note = teach(self.taught_folder, self.taught, self.last_result, class_index,
+                                 self.predictor, self.settings)
+        except ValueError as error:
+            self.set_taught(self.taught, str(error))
+            return
+        except OSError as error:
+            self.show_message(f"The example could not be saved in {self.taught_folder}: "
+                              f"{error}. Check that the folder is writable.", "teaching")
+            return
+        self.hide_message("teaching")
+        self.set_taught(taught, note)
+
+    def forget_taught(self):
+        """Removes every taught example, after a confirmation."""
+        if not self.taught:
+            return
+        answer = QMessageBox.question(
+            self, "Forget taught examples",
+            f"Forget all {len(self.taught)} taught examples? Their files in "
+            f"{self.taught_folder} are removed.", QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            return
+        try:
+            taught, note = forget(self.taught_folder, self.taught)
+        except OSError as error:
+            self.show_message(f"The taught examples could not be removed: {error}", "teaching")
+            return
+        self.set_taught(taught, note)
 
     def choose_snapshot_folder(self):
         path = QFileDialog.getExistingDirectory(self, "Folder for snapshots",

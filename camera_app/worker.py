@@ -31,12 +31,15 @@ class FrameWorker(QThread):
     # Processing one frame raised: a message; the worker goes on with the next frame.
     frame_failed = pyqtSignal(str)
 
-    def __init__(self, source, predictor, settings: FrameSettings, parent=None):
+    def __init__(self, source, predictor, settings: FrameSettings, parent=None, taught=None):
         super().__init__(parent)
         self.source = source
         self.predictor = predictor
         # Replaced (never mutated) by the GUI thread; the worker reads it once per frame.
         self.settings = settings
+        # The taught examples (TaughtExamples), or None when teaching is off. Like settings,
+        # replaced whole by the GUI thread (TaughtExamples.with_example), never mutated.
+        self.taught = taught
         self.paused = False
         self.frames_dropped = 0
         self._stop_requested = threading.Event()
@@ -56,15 +59,17 @@ class FrameWorker(QThread):
         answer = SteadyAnswer()
         last_frame = None
         last_settings = None
+        last_taught = None
         frame_number = 0
         warning = None
         next_frame_time = time.perf_counter()
         try:
             while not self._stop_requested.is_set():
-                settings = self.settings
+                settings, taught = self.settings, self.taught
                 if self.paused:
-                    # While paused, the last frame is processed again when a control changes.
-                    if last_frame is None or settings is last_settings:
+                    # While paused, the last frame is processed again when a control changes
+                    # or a garment is taught.
+                    if last_frame is None or (settings is last_settings and taught is last_taught):
                         time.sleep(0.02)
                         continue
                     frame = last_frame
@@ -79,12 +84,12 @@ class FrameWorker(QThread):
                     frame_number += 1
                     # Reset when read, so that a dropped first frame of a scene still resets.
                     answer = carried_over(answer, getattr(self.source, "new_scene", False))
-                last_frame, last_settings = frame, settings
+                last_frame, last_settings, last_taught = frame, settings, taught
                 if self._window_busy.is_set() and not self.paused:
                     self.frames_dropped += 1
                 else:
                     try:
-                        result = process_frame(frame, self.predictor, settings, answer)
+                        result = process_frame(frame, self.predictor, settings, answer, taught)
                     except Exception as error:  # One bad frame must not end the stream.
                         self.frame_failed.emit(f"{type(error).__name__}: {error}")
                     else:

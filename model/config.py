@@ -45,7 +45,8 @@ class PhotoAugmentConfig:
 class PhotoConfig:
     photos: str = option("", "folder of labelled photos to train on, one sub-folder per line "
                              "of its labels file", flag="--photos")
-    photo_labels: str = option("", "labels file of --photos (default: DIR/labels.csv)")
+    photo_labels: str = option("", "labels file of --photos (default: DIR/labels.csv; a "
+                                   "taught folder of sub-folders 0-9 needs none)")
     photo_share: float = option(0.0, "share of every batch taken from the photos (0-0.9)")
     photo_views: int = option(0, "random views of each photo (cropped, turned, lighter or "
                                  "darker) seen through the segmentation besides the photo")

@@ -3,6 +3,7 @@
     python -m segmentation photo.jpg folder/ --out segmented/ --classify
     python -m segmentation folder/ --format json --hue-tolerance 15
     python -m segmentation folder/ --preset classic   # the original tutorial's settings
+    python -m segmentation folder/ --classify --taught taught/   # with taught examples
 
 Folders are searched recursively for image files. With --out DIR each image gets a mask,
 an overlay (contour and box), a crop, the 28x28 input and a 10x copy of it, and the batch
@@ -36,19 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="model file for --classify (default: the shipped .tflite)")
     parser.add_argument("--flip-tta", action="store_true",
                         help="with --classify, average the input and its mirror image")
+    parser.add_argument("--taught", type=Path, metavar="DIR",
+                        help="with --classify, let taught examples decide as the app does "
+                             "(DIR holds sub-folders 0-9 of photos or saved examples)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text lines, or one JSON object per line")
     add_config_arguments(parser)
     return parser
 
 
-def record_for(path, result=None, error=None, probabilities=None) -> dict:
-    """The JSON record of one image; nulls where not found, not classified or unreadable."""
+def record_for(path, result=None, error=None, probabilities=None, taught=None) -> dict:
+    """The JSON record of one image; nulls where not found, not classified or unreadable.
+
+    "taught" says whether a taught example decided the label (null without --taught)."""
     from model.classes import CLASS_NAMES  # Small module without dependencies.
 
     record = {"path": str(path), "found": None, "reason": None, "bbox": None,
               "area_fraction": None, "label": None, "label_index": None,
-              "confidence": None, "top3": None, "error": error}
+              "confidence": None, "top3": None, "error": error, "taught": None}
     if result is None:
         return record
     record.update(found=result.found, reason=result.reason,
@@ -66,6 +72,8 @@ def record_for(path, result=None, error=None, probabilities=None) -> dict:
                       confidence=round(top3[0][1], 5),
                       top3=[[CLASS_NAMES[index], round(probability, 5)]
                             for index, probability in top3])
+        if taught is not None:
+            record["taught"] = bool(taught)
     return record
 
 
@@ -81,6 +89,8 @@ def text_line(record: dict) -> str:
     if record["label"] is not None:
         others = ", ".join(f"{name} {probability:.2f}" for name, probability in record["top3"][1:])
         line += f" -> {record['label']} {record['confidence']:.2f} ({others})"
+        if record.get("taught"):
+            line += " (taught)"
     return line
 
 
@@ -106,12 +116,17 @@ def main(argv=None) -> int:
         config = config_from_arguments(arguments)
     except ValueError as error:
         parser.error(str(error))
-    predictor = None
+    predictor = taught = None
+    if arguments.taught is not None and not arguments.classify:
+        parser.error("--taught needs --classify.")
     if arguments.classify:
-        from segmentation.classify import load_classifier
+        from segmentation.classify import load_classifier, load_taught_examples
 
         try:
             predictor = load_classifier(arguments.model, config.output_size)
+            if arguments.taught is not None:
+                taught = load_taught_examples(predictor, arguments.taught, config,
+                                              arguments.flip_tta)
         except RuntimeError as error:
             print(error, file=sys.stderr)
             return 2
@@ -135,13 +150,19 @@ def main(argv=None) -> int:
         else:
             read_count += 1
             result = segment(frame, config)
-            probabilities = None
-            if predictor is not None and result.found:
+            probabilities = decided = None
+            if predictor is not None and result.found and taught is not None:
+                from segmentation.classify import classify_with_taught
+
+                probabilities, decided = classify_with_taught(
+                    predictor, result.model_input[None], taught, arguments.flip_tta)
+                probabilities, decided = probabilities[0], decided[0]
+            elif predictor is not None and result.found:
                 from segmentation.classify import classify
 
                 probabilities = classify(predictor, result.model_input[None],
                                          arguments.flip_tta)[0]
-            record = record_for(path, result, probabilities=probabilities)
+            record = record_for(path, result, probabilities=probabilities, taught=decided)
             if arguments.out is not None:
                 label = (f"{record['label']} {record['confidence']:.2f}"
                          if record["label"] else None)

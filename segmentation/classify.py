@@ -36,6 +36,39 @@ def classify(predictor, model_inputs: np.ndarray, flip: bool = False) -> np.ndar
     return predictor.predict(model_inputs)
 
 
+def load_taught_examples(predictor, folder, config, flip: bool = False):
+    """The taught examples of a folder (segmentation.taught) for --taught DIR; skipped files
+    are reported on stderr. Raises RuntimeError when the model gives no embedding or the
+    folder does not exist."""
+    import sys
+    from pathlib import Path
+
+    from segmentation.taught import load_taught
+
+    if getattr(predictor, "embedding_size", None) is None:
+        raise RuntimeError(f"Cannot use --taught: the model {predictor.path} gives no "
+                           "embedding; export it again with `python -m model.export "
+                           "MODEL.keras --out MODEL.tflite` and pass --model MODEL.tflite.")
+    if not Path(folder).is_dir():
+        raise RuntimeError(f"Cannot use --taught: {folder} is not a folder (it should hold "
+                           "sub-folders named 0-9, as the app saves them).")
+    taught = load_taught(folder, predictor, config, flip)
+    for message in taught.skipped:
+        print(message, file=sys.stderr)
+    print(f"{len(taught)} taught example(s) from {folder}", file=sys.stderr)
+    return taught
+
+
+def classify_with_taught(predictor, model_inputs: np.ndarray, taught,
+                         flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (N, 10) after the taught examples' rule, and which inputs a taught
+    example decided (N,) bool: one inference for probabilities and embeddings."""
+    from segmentation.taught import embed
+
+    probabilities, embeddings = embed(predictor, model_inputs, flip)
+    return taught.decide_batch(embeddings, probabilities)
+
+
 def top_classes(probabilities: np.ndarray, count: int = 3) -> list[tuple[int, float]]:
     """The count most likely (class index, probability) pairs of one probability vector."""
     order = np.argsort(probabilities)[::-1][:count]

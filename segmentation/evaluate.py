@@ -3,12 +3,15 @@
     python -m segmentation.evaluate ../shared/real-photos --labels ../shared/real-photos/labels.csv
     python -m segmentation.evaluate photos/ --labels labels.csv --variant naive --out report/
     python -m segmentation.evaluate photos/ --labels labels.csv --flip-tta --format json
+    python -m segmentation.evaluate photos/ --flip-tta --taught taught/   # with taught examples
 
 labels.csv has a header and one line per folder: folder,accepted_classes,group_classes, where
 the classes are Fashion-MNIST indices separated by spaces (e.g. `shirt,6,0 2 4 6`). A photo is
 exact when the predicted class is accepted and right in group when it is in group_classes;
 photos where nothing is found count as wrong. Prints found rate, exact and group accuracy per
 folder and overall; --out DIR writes failures.png (photo, mask, 28x28 input, prediction).
+With --taught DIR (laid out as the app saves it: sub-folders 0-9) the nearest taught example
+decides an answer as in the app (segmentation.taught), and the photos so decided are counted.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import numpy as np
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.options import add_config_arguments, config_from_arguments
-from segmentation.photos import FolderLabels, labelled_files, read_labels
+from segmentation.photos import FolderLabels, labelled_files, labels_for, read_labels
 from segmentation.pipeline import segment
 
 
@@ -46,6 +49,8 @@ class PhotoScore:
     group: bool
     # The read error, or None.
     error: str | None = None
+    # True when a taught example decided the answer.
+    taught: bool = False
 
 
 def load_photos(directory, labels: list[FolderLabels]):
@@ -60,9 +65,10 @@ def load_photos(directory, labels: list[FolderLabels]):
 
 
 def score_photos(photos, predictor, config: SegmentationConfig, flip: bool = False,
-                 progress: bool = False) -> list[PhotoScore]:
-    """Segments and classifies each loaded photo and scores the answer."""
-    from segmentation.classify import classify
+                 progress: bool = False, taught=None) -> list[PhotoScore]:
+    """Segments and classifies each loaded photo and scores the answer; taught
+    (TaughtExamples), when given, decides answers as in the app."""
+    from segmentation.classify import classify, classify_with_taught
 
     scores = []
     for number, (folder_labels, path, image, error) in enumerate(photos, start=1):
@@ -73,14 +79,19 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip: bool = Fal
                                      error))
             continue
         result = segment(image, config)
-        predicted, confidence = None, None
-        if result.found:
+        predicted, confidence, decided = None, None, False
+        if result.found and taught is not None:
+            probabilities, decided = classify_with_taught(predictor, result.model_input[None],
+                                                          taught, flip)
+            probabilities, decided = probabilities[0], bool(decided[0])
+        elif result.found:
             probabilities = classify(predictor, result.model_input[None], flip)[0]
+        if result.found:
             predicted = int(np.argmax(probabilities))
             confidence = float(probabilities[predicted])
         scores.append(PhotoScore(folder_labels.folder, path, result, predicted, confidence,
                                  predicted in folder_labels.accepted_classes,
-                                 predicted in folder_labels.group_classes))
+                                 predicted in folder_labels.group_classes, taught=decided))
     if progress:
         print(file=sys.stderr)
     return scores
@@ -139,6 +150,7 @@ def photo_record(score: PhotoScore) -> dict:
     """One photo's outcome, for comparing settings photo by photo."""
     return {"path": str(score.path), "folder": score.folder, "predicted": score.predicted,
             "confidence": score.confidence, "exact": score.exact, "group": score.group,
+            "taught": score.taught,
             "reason": score.error or (score.result.reason if score.result is not None else None)}
 
 
@@ -198,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("directory", type=Path, metavar="DIR",
                         help="folder holding one sub-folder of photos per labels.csv line")
     parser.add_argument("--labels", type=Path, metavar="CSV",
-                        help="labels file (default: DIR/labels.csv)")
+                        help="labels file (default: DIR/labels.csv; a taught folder of "
+                             "sub-folders 0-9 needs none)")
     parser.add_argument("--model", type=Path, metavar="FILE",
                         help="model file (.tflite or .keras; default: the shipped .tflite)")
     parser.add_argument("--flip-tta", action="store_true",
@@ -207,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write failures.png (contact sheet of the photos not named exactly)")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="confidence below which the app says 'not sure' (default 0.5)")
+    parser.add_argument("--taught", type=Path, metavar="DIR",
+                        help="taught examples (sub-folders 0-9 of photos or saved examples, as "
+                             "the app saves them) that decide answers as in the app")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="a text table, or one JSON object with the summary")
     add_config_arguments(parser)
@@ -218,14 +234,17 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     try:
         config = config_from_arguments(arguments)
-        labels = read_labels(arguments.labels or arguments.directory / "labels.csv")
+        labels = read_labels(arguments.labels) if arguments.labels else \
+            labels_for(arguments.directory)
     except ValueError as error:
         parser.error(str(error))
     from model.metrics import folder_confusion, format_folder_confusion
-    from segmentation.classify import load_classifier
+    from segmentation.classify import load_classifier, load_taught_examples
 
     try:
         predictor = load_classifier(arguments.model, config.output_size)
+        taught = None if arguments.taught is None else \
+            load_taught_examples(predictor, arguments.taught, config, arguments.flip_tta)
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 2
@@ -237,8 +256,11 @@ def main(argv=None) -> int:
     for _, path, _, error in photos:
         if error:
             print(f"{path}: error: {error}", file=sys.stderr)
-    scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True)
+    scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True,
+                          taught=taught)
     summary = summarise_scores(scores, arguments.threshold)
+    if taught is not None:
+        summary["overall"]["taught"] = sum(score.taught for score in scores)
     confusion = folder_confusion([score.folder for score in scores],
                                  [score.predicted for score in scores])
     if arguments.format == "json":
@@ -247,6 +269,9 @@ def main(argv=None) -> int:
         print(json.dumps(summary))
     else:
         print(summary_table(summary))
+        if taught is not None:
+            print(f"decided by a taught example: {summary['overall']['taught']} of "
+                  f"{len(scores)} photos ({len(taught)} taught examples)")
         print(format_folder_confusion(confusion))
     if arguments.out is not None:
         sheet_path = arguments.out / "failures.png"

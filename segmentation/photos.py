@@ -11,6 +11,13 @@ spaces). Every photo goes through `segment` once; the result is cached in a `.np
 28x28 inputs, the accepted and group classes, and every source file with its SHA-256. The
 cache is used again only when the files, the labels and the settings are all the same;
 otherwise it is rebuilt. This module is the one that writes and reads that file.
+
+A folder of taught examples as the app saves it (sub-folders named by class index 0-9, see
+segmentation.taught) needs no labels file: without labels.csv, each sub-folder 0-9 accepts its
+class, and its group (model.classes.GROUPS) is the right group. Saved examples' 28x28 inputs
+(`STEM.input.png`) are used as they are, without segmenting again and without random views;
+their crops (`STEM.crop.jpg`) are left out, since the input already stands for the example.
+Photos in those folders are segmented as usual.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import numpy as np
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
+from segmentation.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
 
 NUM_CLASSES = 10  # Fashion-MNIST class indices are 0-9.
 CACHE_FORMAT = 1  # Version of the cache file's layout.
@@ -117,6 +125,32 @@ def read_labels(path) -> list[FolderLabels]:
     return labels
 
 
+def class_folder_labels(directory) -> list[FolderLabels]:
+    """The labels of a taught folder: one per sub-folder named by a class index 0-9, which
+    accepts that class; its group's classes are the right group. [] when there is none."""
+    from model.classes import GROUPS, group_of
+
+    directory = Path(directory)
+    names = sorted(entry.name for entry in directory.iterdir()
+                   if entry.is_dir() and entry.name in {str(index) for index in range(NUM_CLASSES)}) \
+        if directory.is_dir() else []
+    return [FolderLabels(name, (int(name),), GROUPS[group_of(int(name))]) for name in names]
+
+
+def labels_for(directory) -> list[FolderLabels]:
+    """The labels of a photo folder: DIR/labels.csv, or, when it has none, its class-index
+    sub-folders 0-9 (class_folder_labels). Raises ValueError when it has neither."""
+    path = Path(directory) / "labels.csv"
+    if path.is_file():
+        return read_labels(path)
+    labels = class_folder_labels(directory)
+    if not labels:
+        raise ValueError(f"Labels file {path} does not exist, and {directory} has no "
+                         "sub-folders named by class index 0-9 (as the app saves taught "
+                         "examples); give a labels file.")
+    return labels
+
+
 def labelled_files(directory, labels: list[FolderLabels]) -> list[tuple[FolderLabels, Path]]:
     """(folder labels, path) of every image file in the labelled folders, in sorted order.
 
@@ -129,7 +163,8 @@ def labelled_files(directory, labels: list[FolderLabels]) -> list[tuple[FolderLa
             print(f"Warning: folder {folder} from the labels does not exist; skipped.",
                   file=sys.stderr)
             continue
-        files += [(folder_labels, path) for path in image_files.find_images([folder])]
+        files += [(folder_labels, path) for path in image_files.find_images([folder])
+                  if not path.name.endswith(CROP_SUFFIX)]  # A saved example's crop.
     return files
 
 
@@ -177,6 +212,11 @@ def build_photo_set(directory, labels: list[FolderLabels],
         try:
             data = path.read_bytes()
             sources[relative] = hashlib.sha256(data).hexdigest()
+            if path.name.endswith(INPUT_SUFFIX):  # A saved example's 28x28 input: as it is.
+                rows.append((read_model_input(path), class_mask(folder_labels.accepted_classes),
+                             class_mask(folder_labels.group_classes), folder_labels.folder,
+                             relative, 0))
+                continue
             image = image_files.decode_image(data, path)
         except (OSError, image_files.ImageReadError) as error:
             left_out[relative] = f"unreadable: {error}"
@@ -275,11 +315,12 @@ def load_photo_set(directory, labels_path=None, cache=None,
                    config: SegmentationConfig = SegmentationConfig(),
                    progress: bool = True, view_count: int = 0) -> PhotoSet:
     """The photo set of a labelled folder, from the cache when it is current, else built and
-    cached. labels_path defaults to DIR/labels.csv, cache to default_cache_path(DIR)."""
+    cached. labels_path defaults to DIR/labels.csv (or DIR's class-index sub-folders, see
+    labels_for), cache to default_cache_path(DIR)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ValueError(f"Photo folder {directory} does not exist.")
-    labels = read_labels(labels_path if labels_path else directory / "labels.csv")
+    labels = read_labels(labels_path) if labels_path else labels_for(directory)
     cache = Path(cache) if cache else default_cache_path(directory, view_count)
     if cache.is_file():
         try:

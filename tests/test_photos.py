@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from segmentation.config import SegmentationConfig
-from segmentation.photos import (build_photo_set, load_photo_set, read_labels, read_photo_set,
-                                 write_photo_set)
+from segmentation.photos import (build_photo_set, labels_for, load_photo_set, read_labels,
+                                 read_photo_set, write_photo_set)
+from segmentation.taught import save_example
 from tests.synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon
 from tests.synthetic_images import tshirt_photo
 
@@ -125,3 +126,27 @@ def test_random_views_are_added_repeatably_and_keep_their_photo_labels(tmp_path,
     capsys.readouterr()
     assert len(load_photo_set(root, cache=cache, view_count=3).images) == len(viewed.images)
     assert "changed; rebuilding" in capsys.readouterr().err
+
+
+def test_a_taught_folder_needs_no_labels_and_its_saved_inputs_are_used_as_they_are(tmp_path):
+    root = tmp_path / "taught"
+    (root / "0").mkdir(parents=True)
+    cv2.imwrite(str(root / "0" / "shirt.png"), tshirt_photo(240, 320)[0])  # A photo.
+    saved = np.zeros((28, 28), np.uint8)
+    saved[4:24, 9:19] = 255  # Would be cut out differently if segmented again.
+    save_example(root, 1, saved, crop=trouser_photo(0))  # Input, and a crop (left out).
+    (root / "1" / "odd.input.png").write_bytes(b"not a png")
+    (root / "notes").mkdir()
+    labels = labels_for(root)
+    assert [(item.folder, item.accepted_classes, item.group_classes) for item in labels] == \
+        [("0", (0,), (0, 2, 4, 6)), ("1", (1,), (1,))]
+    photo_set = load_photo_set(root, cache=tmp_path / "cache.npz", progress=False)
+    assert photo_set.counts() == {"0": 1, "1": 1}
+    saved_row = int(np.flatnonzero(photo_set.folders == "1")[0])
+    assert np.array_equal(photo_set.images[saved_row], saved)
+    assert photo_set.accepted[saved_row].tolist() == [index == 1 for index in range(10)]
+    assert not any(path.endswith(".crop.jpg") for path in photo_set.sources)
+    assert "28x28" in photo_set.left_out["1/odd.input.png"]
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(ValueError, match="no sub-folders named by class index"):
+        labels_for(tmp_path / "plain")

@@ -20,7 +20,7 @@ from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, po
     tshirt_photo
 
 JSON_KEYS = {"path", "found", "reason", "bbox", "area_fraction", "label", "label_index",
-             "confidence", "top3", "error"}
+             "confidence", "top3", "error", "taught"}
 
 
 @pytest.fixture
