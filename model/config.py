@@ -61,7 +61,11 @@ class PhotoConfig:
 class TrainConfig:
     epochs: int = option(40, "passes over the Fashion-MNIST training split")
     batch_size: int = option(128, "images per step (Fashion-MNIST and photos together)")
-    optimizer: str = option("sgd", "'sgd' (Nesterov momentum 0.9) or 'adamw'")
+    optimizer: str = option("sgd", "'sgd' (Nesterov momentum 0.9), 'adamw' or 'sam' "
+                                   "(sharpness-aware steps of --sam-base; model.sam)")
+    sam_base: str = option("sgd", "the optimizer that SAM steps with: 'sgd' or 'adamw'")
+    sam_rho: float = option(0.05, "SAM's neighbourhood radius: how far the weights move "
+                                  "along the normalised gradient before the gradient is taken")
     learning_rate: float = option(0.05, "peak learning rate")
     weight_decay: float = option(5e-4, "decoupled weight decay")
     schedule: str = option("cosine", "'cosine' (with warm-up) or 'constant'")

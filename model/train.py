@@ -76,6 +76,8 @@ def training_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int):
+    """The optimizer of config.optimizer; for 'sam', the base optimizer that SAM steps with
+    (the sharpness-aware part is the training model's, see training_model)."""
     import keras
 
     total_steps = config.epochs * steps_per_epoch
@@ -89,12 +91,25 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
         learning_rate = config.learning_rate
     else:
         raise ValueError(f"schedule must be 'cosine' or 'constant', got {config.schedule!r}")
-    if config.optimizer == "sgd":
+    name = config.sam_base if config.optimizer == "sam" else config.optimizer
+    if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True,
                                     weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
+    if name == "adamw":
         return keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay)
-    raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {config.optimizer!r}")
+    if config.optimizer == "sam":
+        raise ValueError(f"--sam-base must be 'sgd' or 'adamw', got {name!r}")
+    raise ValueError(f"optimizer must be 'sgd', 'adamw' or 'sam', got {name!r}")
+
+
+def training_model(network, config: TrainConfig):
+    """The model that fit() trains: the network itself, or for --optimizer sam a SAM model
+    on its layers (so the network's weights are the trained ones)."""
+    if config.optimizer != "sam":
+        return network
+    from model.sam import sharpness_aware
+
+    return sharpness_aware(network, config.sam_rho)
 
 
 
@@ -251,15 +266,16 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
 
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
-    model = build_network(config.network)
+    network = build_network(config.network)
     if config.init_from:
         try:
             start = keras.models.load_model(config.init_from, compile=False)
-            model.set_weights(start.get_weights())
+            network.set_weights(start.get_weights())
         except (OSError, ValueError) as error:
             raise ValueError(f"--init-from {config.init_from}: cannot start from it ({error}). "
                              "It must be a .keras model of the same architecture "
                              "(--stem-filters, --block-filters, --dense-units).") from error
+    model = training_model(network, config)
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
                   loss=partial_label_loss(config.label_smoothing),
                   metrics=[accepted_accuracy])
@@ -281,7 +297,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     # The export is float32 whatever the training precision: rebuild and copy the weights.
     keras.mixed_precision.set_global_policy("float32")
     export_model = build_network(config.network)
-    export_model.set_weights(model.get_weights())
+    export_model.set_weights(network.get_weights())
     history_values = {key: [float(value) for value in values]
                       for key, values in history.history.items() if key != "learning_rate"}
     plot_training_curves(history_values, out / "training_curves.png")
