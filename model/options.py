@@ -60,18 +60,56 @@ def config_from_arguments(config_class, values: dict):
     return config_class(**keywords)
 
 
-def config_from_dict(config_class, values: dict):
-    """Builds config_class from a nested dict such as dataclasses.asdict() gives."""
-    keywords = {}
+def config_from_dict(config_class, values: dict, where: str = ""):
+    """Builds config_class from a nested dict such as dataclasses.asdict() gives.
+
+    Missing fields keep their defaults. Raises ValueError naming the field for an unknown
+    field or a value of the wrong type.
+    """
+    holder = f"field '{where.rstrip('.')}'" if where else "the configuration"
+    if not isinstance(values, dict):
+        raise ValueError(f"{holder} must be a JSON object of fields, "
+                         f"got {type(values).__name__}.")
     defaults = config_class()
-    for config_field in dataclasses.fields(config_class):
-        if config_field.name not in values:
-            continue
-        default = getattr(defaults, config_field.name)
-        value = values[config_field.name]
+    known = {config_field.name for config_field in dataclasses.fields(config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown field '{where}{unknown[0]}'; the fields of {holder} are: "
+                         f"{', '.join(sorted(known))}.")
+    keywords = {}
+    for name, value in values.items():
+        default = getattr(defaults, name)
         if dataclasses.is_dataclass(default):
-            value = config_from_dict(type(default), value)
-        elif isinstance(default, tuple):
-            value = tuple(value)
-        keywords[config_field.name] = value
+            keywords[name] = config_from_dict(type(default), value, f"{where}{name}.")
+        else:
+            keywords[name] = checked_value(value, default, where + name)
     return config_class(**keywords)
+
+
+def checked_value(value, default, name: str):
+    """value as the type of default (an int is a float, a list a tuple), or ValueError."""
+    if isinstance(default, tuple):
+        if isinstance(value, list) and value:
+            return tuple(checked_value(item, default[0], name) for item in value)
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(value, type(default)) and (isinstance(default, bool)
+                                                or not isinstance(value, bool)):
+        return value
+    wanted = (f"a non-empty list of {type(default[0]).__name__}" if isinstance(default, tuple)
+              else type(default).__name__)
+    raise ValueError(f"field {name!r} must be {wanted}, got {value!r}.")
+
+
+def argument_values(config) -> dict:
+    """The option values of a config (recursing into held configs), as config_from_arguments
+    reads them: the inverse of it."""
+    values = {}
+    for config_field in dataclasses.fields(config):
+        value = getattr(config, config_field.name)
+        if dataclasses.is_dataclass(value):
+            values.update(argument_values(value))
+        else:
+            values[config_field.name] = list(value) if isinstance(value, tuple) else value
+    return values

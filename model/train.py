@@ -5,6 +5,7 @@
         --validation-photos ../shared/clothing-dataset/validation     # with real photos
     python -m model.train --out runs/fashion-mnist                     # Fashion-MNIST alone
     python -m model.train --epochs 1 --train-limit 3000 --out /tmp/quick   # a smoke run
+    python -m model.train --config runs/tune/best.json --epochs 40 --out runs/tuned
 
 Every batch mixes both sources: --photo-share of it are photos (seen through the app's
 segmentation once, then cached; see segmentation.photos), the rest Fashion-MNIST images. A
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -29,7 +31,8 @@ import numpy as np
 
 from model.config import TrainConfig
 from model.data import DatasetError, load_fashion_mnist, load_pipeline_images, split_indices
-from model.options import add_config_arguments, config_from_arguments
+from model.options import (add_config_arguments, argument_values, config_from_arguments,
+                           config_from_dict)
 
 FASHION_MNIST_LICENCE = "MIT (Zalando Research)"
 
@@ -324,16 +327,49 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     return card
 
 
+def read_config_file(path: str) -> TrainConfig:
+    """A TrainConfig from a JSON file of its fields (nested as dataclasses.asdict gives, e.g.
+    the best.json of model.tune); raises ValueError saying what is wrong with the file."""
+    try:
+        values = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read it ({error.strerror or error}).") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"not JSON ({error}).") from error
+    return config_from_dict(TrainConfig, values)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """--config FILE and one option per TrainConfig field."""
+    parser.add_argument("--config", metavar="FILE", default="",
+                        help="JSON of TrainConfig fields (e.g. model.tune's best.json) to start "
+                             "from; options given on the command line override it")
+    add_config_arguments(parser, TrainConfig)
+
+
+def train_config_from(parser: argparse.ArgumentParser, argv=None) -> tuple[TrainConfig, dict]:
+    """The TrainConfig of the command line (over --config FILE) and the other options' values;
+    a bad --config file ends the program with a clear message (exit status 2)."""
+    arguments = vars(parser.parse_args(argv))
+    if arguments["config"]:
+        try:
+            from_file = read_config_file(arguments["config"])
+        except ValueError as error:
+            parser.error(f"--config {arguments['config']}: {error}")
+        parser.set_defaults(**argument_values(from_file))
+        arguments = vars(parser.parse_args(argv))
+    return config_from_arguments(TrainConfig, arguments), arguments
+
+
 def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:
     parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/latest", help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress bar")
-    add_config_arguments(parser, TrainConfig)
-    arguments = vars(parser.parse_args(argv))
-    out = Path(arguments.pop("out"))
-    verbose = 2 if arguments.pop("quiet") else 1
-    return config_from_arguments(TrainConfig, arguments), out, verbose
+    add_train_arguments(parser)
+    config, arguments = train_config_from(parser, argv)
+    verbose = 2 if arguments["quiet"] else 1
+    return config, Path(arguments["out"]), verbose
 
 
 def main(argv=None) -> int:
