@@ -73,6 +73,13 @@ def choose_weight(accuracies: dict, target: float) -> float:
     return reaching[0] if reaching else max(accuracies, key=accuracies.get)
 
 
+def data_sources_of(model_paths) -> dict:
+    """The data sources in the card of each given model, by model path."""
+    from model.card import read_card
+
+    return {str(path): read_card(path).get("data_sources", []) for path in model_paths}
+
+
 def interpolate(config: InterpolationConfig, out: Path) -> dict:
     """Chooses the weight on validation, writes the mixed model and returns its card."""
     import keras
@@ -139,6 +146,7 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
                            "training": {"interpolation": asdict(config), "start_weight": chosen,
                                         "validation_by_start_weight": {
                                             str(weight): row for weight, row in table.items()}},
+                           "data_sources": data_sources_of(config.finetuned),
                            "earlier_stages": earlier_stages(config.finetuned[0]) + [
                                earlier_stages(path)[-1] for path in config.finetuned[1:]],
                            "wall_time_seconds": 0.0,
