@@ -75,3 +75,27 @@ BENCHMARK_OUTPUT = $(if $(findstring --quick,$(ARGS)),runs/benchmark/benchmark,d
 benchmark: install-test intel-env
 	$(BIN)/python -m model.benchmark --also-python $(INTEL_VENV)/bin/python \
 		--json $(BENCHMARK_OUTPUT).json --markdown $(BENCHMARK_OUTPUT).md $(ARGS)
+
+# The shipped model (assets/): three fine-tuning runs of the Fashion-MNIST model
+# (assets/fashion-mnist/) with labelled photos in every batch, then their average (a "soup",
+# python -m model.interpolate). PHOTOS holds train/, validation/ and labels.csv. About two hours
+# on 2 cores that do nothing else; the figures are in docs/experiments.md.
+PHOTOS ?= ../shared/clothing-dataset
+RECIPE ?= runs/recipe
+FINE_TUNE = $(BIN)/python -m model.train --init-from assets/fashion-mnist/fashion_cnn.keras \
+	--warmup-epochs 1 --learning-rate 0.01 --erasing-probability 0.25 --block-dropout 0.05 \
+	--head-dropout 0.3 --precision bf16 --quiet --photos $(PHOTOS)/train \
+	--photo-labels $(PHOTOS)/labels.csv --validation-photos $(PHOTOS)/validation \
+	--validation-photo-labels $(PHOTOS)/labels.csv
+
+.PHONY: model
+
+model: install-test
+	$(FINE_TUNE) --out $(RECIPE)/share25 --epochs 12 --photo-share 0.25 --seed 3
+	$(FINE_TUNE) --out $(RECIPE)/share35-views8 --epochs 16 --photo-share 0.35 --photo-views 8 --seed 5
+	$(FINE_TUNE) --out $(RECIPE)/share30 --epochs 12 --photo-share 0.3 --seed 7
+	$(BIN)/python -m model.interpolate assets/fashion-mnist/fashion_cnn.keras \
+		$(RECIPE)/share25/fashion_cnn.keras $(RECIPE)/share35-views8/fashion_cnn.keras \
+		$(RECIPE)/share30/fashion_cnn.keras --start-weights 0 0.1 0.2 \
+		--validation-photos $(PHOTOS)/validation --validation-photo-labels $(PHOTOS)/labels.csv \
+		--out $(RECIPE)/soup
