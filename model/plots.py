@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from model.classes import CLASS_NAMES  # noqa: E402
+from model.classes import CLASS_NAMES
 
 
 def plot_training_curves(history: dict, path: Path) -> None:

@@ -12,9 +12,9 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import pytest  # noqa: E402
+import pytest
 
-from model.data import DatasetError, load_fashion_mnist  # noqa: E402
+from model.data import DatasetError, load_fashion_mnist
 
 
 @pytest.fixture(scope="session")

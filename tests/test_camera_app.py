@@ -10,19 +10,19 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import cv2
+import numpy as np
+import pytest
 
-from camera_app import make_demo  # noqa: E402
-from camera_app.answer import (NO_GARMENT, NO_MODEL, NOT_SURE, SteadyAnswer,  # noqa: E402
+from camera_app import make_demo
+from camera_app.answer import (NO_GARMENT, NO_MODEL, NOT_SURE, SteadyAnswer,
                                carried_over, update_answer)
-from camera_app.frame import FrameSettings, process_frame, save_snapshot  # noqa: E402
-from camera_app.sources import (FolderSource, SourceError, VideoSource,  # noqa: E402
+from camera_app.frame import FrameSettings, process_frame, save_snapshot
+from camera_app.sources import (FolderSource, SourceError, VideoSource,
                                 open_source)
-from model.classes import CLASS_NAMES  # noqa: E402
-from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL  # noqa: E402
-from synthetic_images import write_video  # noqa: E402
+from model.classes import CLASS_NAMES
+from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL
+from synthetic_images import write_video
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

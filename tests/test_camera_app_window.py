@@ -10,22 +10,22 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PyQt5.QtCore import QSettings, Qt  # noqa: E402
+import cv2
+import numpy as np
+import pytest
+from PyQt5.QtCore import QSettings, Qt
 
-from camera_app import window as window_module  # noqa: E402
-from camera_app.controls import CONTROLS, setting_of  # noqa: E402
-from camera_app.frame import FrameSettings  # noqa: E402
-from camera_app.sources import SourceError, VideoSource  # noqa: E402
-from camera_app.window import MainWindow  # noqa: E402
-from camera_app.worker import FrameWorker  # noqa: E402
-from model.classes import CLASS_NAMES  # noqa: E402
-from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL  # noqa: E402
-from model.predictor import predict_with_flip  # noqa: E402
-from segmentation import SegmentationConfig, segment  # noqa: E402
-from synthetic_images import write_video  # noqa: E402
+from camera_app import window as window_module
+from camera_app.controls import CONTROLS, setting_of
+from camera_app.frame import FrameSettings
+from camera_app.sources import SourceError, VideoSource
+from camera_app.window import MainWindow
+from camera_app.worker import FrameWorker
+from model.classes import CLASS_NAMES
+from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL
+from model.predictor import predict_with_flip
+from segmentation import SegmentationConfig, segment
+from synthetic_images import write_video
 
 FRAMES_PER_GARMENT = 15
 WALL_COLOUR = (70, 160, 90)  # A green wall: saturated, unlike the grey garments in front of it.

@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+# The real class, taken before any test replaces it.
+from ai_edge_litert.interpreter import Interpreter as LiteRtInterpreter
 
 from model.paths import SHIPPED_MODEL_CARD, SHIPPED_TFLITE_MODEL
 from model.predictor import LiteRtPredictor, ModelLoadError, check_images, load_predictor
@@ -451,9 +453,6 @@ def test_photo_share_without_photos_is_refused():
         photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x")))
     assert photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.25))) == 32
 
-
-# The real class, taken before the tests replace it.
-from ai_edge_litert.interpreter import Interpreter as LiteRtInterpreter  # noqa: E402
 
 
 class WrappedInterpreter:

@@ -11,23 +11,23 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PyQt5.QtCore import QSettings, QStandardPaths, Qt  # noqa: E402
-from PyQt5.QtWidgets import QMessageBox  # noqa: E402
+import cv2
+import numpy as np
+import pytest
+from PyQt5.QtCore import QSettings, QStandardPaths, Qt
+from PyQt5.QtWidgets import QMessageBox
 
-from camera_app import window as window_module  # noqa: E402
-from camera_app.answer import SteadyAnswer  # noqa: E402
-from camera_app.frame import TAUGHT_MARK, FrameSettings, process_frame  # noqa: E402
-from camera_app.teaching import open_taught, teach  # noqa: E402
-from camera_app.window import MainWindow  # noqa: E402
-from segmentation import __main__ as segmentation_command  # noqa: E402
-from segmentation import evaluate  # noqa: E402
-from segmentation import segment  # noqa: E402
-from segmentation.taught import TaughtExamples, save_example  # noqa: E402
+from camera_app import window as window_module
+from camera_app.answer import SteadyAnswer
+from camera_app.frame import TAUGHT_MARK, FrameSettings, process_frame
+from camera_app.teaching import open_taught, teach
+from camera_app.window import MainWindow
+from segmentation import __main__ as segmentation_command
+from segmentation import evaluate
+from segmentation import segment
+from segmentation.taught import TaughtExamples, save_example
 from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon, \
-    tshirt_photo  # noqa: E402
+    tshirt_photo
 
 QStandardPaths.setTestModeEnabled(True)  # Never the user's own data folder.
 TSHIRT, COAT, TROUSER = 0, 4, 1
