@@ -78,8 +78,8 @@ benchmark: install-test intel-env
 
 # The shipped model (assets/): three fine-tuning runs of the Fashion-MNIST model
 # (assets/fashion-mnist/) with labelled photos in every batch, then their average (a "soup",
-# python -m model.interpolate). PHOTOS holds train/, validation/ and labels.csv. About two hours
-# on 2 cores that do nothing else; the figures are in docs/experiments.md.
+# python -m model.interpolate). PHOTOS holds train/, validation/ and labels.csv. The three runs
+# took 26, 60 and 34 minutes here, side by side on a busy machine (docs/experiments.md).
 PHOTOS ?= ../shared/clothing-dataset
 RECIPE ?= runs/recipe
 FINE_TUNE = $(BIN)/python -m model.train --init-from assets/fashion-mnist/fashion_cnn.keras \
