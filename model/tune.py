@@ -16,7 +16,8 @@ OUT/trials/ID/. The search space, small for a small budget:
     erasing_probability   0 to 0.7 in steps of 0.1 (random erasing of Fashion-MNIST images)
     photo_share           0.1 to 0.4 in steps of 0.05 (only with --photos)
     width                 0.5, 0.75, 1, 1.5: multiplies every width of the base network
-                          (--stem-filters, --block-filters, --dense-units)
+                          (--stem-filters, --block-filters, --dense-units); fixed at 1 with
+                          --init-from, since a fine-tuning run keeps its model's widths
 
 The objective, val_score, is taken at a trial's last epoch (the weights it ends with): the
 Fashion-MNIST validation accuracy, or with --validation-photos the mean of it and the
@@ -66,7 +67,10 @@ def trial_config(hyperparameters, base: TrainConfig) -> TrainConfig:
     hyperparameters (which registers the search space the first time it is called). The
     first trial, of the defaults, is the base configuration itself (inside the ranges)."""
     hp = hyperparameters
-    width = hp.Choice("width", WIDTHS, default=1.0)
+    if base.init_from:  # Fine-tuning: the widths are those of the model it starts from.
+        width = hp.Fixed("width", 1.0)
+    else:
+        width = hp.Choice("width", WIDTHS, default=1.0)
     network = dataclasses.replace(
         base.network,
         stem_filters=scaled(base.network.stem_filters, width),

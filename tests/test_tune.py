@@ -1,6 +1,7 @@
 """model.tune: a tiny search, resumed, whose best configuration model.train accepts."""
 
 import csv
+import dataclasses
 import json
 
 import pytest
@@ -48,3 +49,25 @@ def test_tune_has_help(capsys):
     assert stop.value.code == 0
     help_text = capsys.readouterr().out
     assert "python -m model.tune" in help_text and "--trials" in help_text
+
+
+@pytest.mark.slow  # KerasTuner imports TensorFlow.
+def test_a_fine_tuning_search_keeps_the_widths_of_its_start_model():
+    keras_tuner = pytest.importorskip("keras_tuner")
+    from model.config import NetworkConfig, TrainConfig
+    from model.tune import trial_config
+
+    base = TrainConfig(network=NetworkConfig(stem_filters=8, block_filters=(16, 24), dense_units=32))
+    fine_tuning = dataclasses.replace(base, init_from="start.keras")
+    kinds = {}
+    for name, config in (("scratch", base), ("fine-tuning", fine_tuning)):
+        hyperparameters = keras_tuner.HyperParameters()
+        trial_config(hyperparameters, config)
+        kinds[name] = {hp.name: type(hp).__name__ for hp in hyperparameters.space}
+    assert kinds["scratch"]["width"] == "Choice" and kinds["fine-tuning"]["width"] == "Fixed"
+    assert kinds["fine-tuning"]["learning_rate"] == "Float"  # The rest is still searched.
+
+    widened = keras_tuner.HyperParameters()
+    trial_config(widened, base)
+    widened.values["width"] = 1.5
+    assert trial_config(widened, base).network.block_filters == (24, 36)
