@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from segmentation import images as image_files
+from segmentation import pipeline, steps
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
 from segmentation.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
@@ -69,7 +70,8 @@ class PhotoSet:
     sources: dict
     # Source files left out, relative path -> why (unreadable, or no garment found).
     left_out: dict
-    # The segmentation settings, as a JSON object (what the cache was built with).
+    # The segmentation settings and a digest of its code, as a JSON object (what the cache was
+    # built with; see settings_json).
     settings: str
     # The labels, as a JSON list (what the cache was built with).
     labels: str
@@ -249,8 +251,19 @@ def build_photo_set(directory, labels: list[FolderLabels],
                     views=np.array(views), view_count=view_count)
 
 
+def segmentation_code() -> str:
+    """SHA-256 (first 16 digits) of the segmentation's code, so a cache made by other code is
+    not taken for current."""
+    digest = hashlib.sha256()
+    for module in (steps, pipeline):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def settings_json(config: SegmentationConfig) -> str:
-    return json.dumps(dataclasses.asdict(config), sort_keys=True)
+    """The settings the photos are segmented with, and the code that does it."""
+    return json.dumps({**dataclasses.asdict(config), "code": segmentation_code()},
+                      sort_keys=True)
 
 
 def labels_json(labels: list[FolderLabels]) -> str:

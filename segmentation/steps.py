@@ -310,6 +310,21 @@ def matches_border(garment_colour, border_colours, same_colour: int = 24) -> int
                for colour in border_colours)
 
 
+def background_colours(border_colours, centre_colour, tolerance: int) -> list:
+    """The border colours that show background when the centre does too.
+
+    A colour unlike the centre's (more than tolerance, L1) that few border pieces show (a
+    quarter or fewer within tolerance of it) is the garment reaching the edge, such as trouser
+    legs at the bottom of the frame, and is left out; the others are kept.
+    """
+    def pieces_like(colour):
+        return sum(colour_difference(colour, other) <= tolerance for other in border_colours)
+
+    return [colour for colour in border_colours
+            if colour_difference(colour, centre_colour) <= tolerance
+            or pieces_like(colour) > len(border_colours) / 4]
+
+
 def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
                     tolerance: int, same_colour: int = 24,
                     centre_is_background: bool | None = None) -> np.ndarray:
@@ -319,7 +334,8 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     and it lies within tolerance (L1 in BGR) of that border colour. Border colours within
     same_colour of the garment's are the garment touching the edge and are skipped. When most
     of the border has the garment's colour, the centre shows background (the gap between two
-    shoes): then every pixel within tolerance / 2 of a border colour is background.
+    shoes): then every pixel within tolerance / 2 of a border colour is background, except the
+    border colours that are the garment reaching the edge (see background_colours).
     centre_is_background overrides that majority vote when given.
     """
     matching = [colour for colour in border_colours
@@ -327,7 +343,8 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     if centre_is_background is None:
         centre_is_background = len(matching) > len(border_colours) / 2
     if centre_is_background:
-        candidates, limit = border_colours, tolerance // 2
+        candidates, limit = background_colours(border_colours, garment_colour, tolerance), \
+            tolerance // 2
     else:
         candidates = [colour for colour in border_colours if colour not in matching]
         limit = tolerance

@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from segmentation import photos
 from segmentation.config import SegmentationConfig
 from segmentation.photos import (build_photo_set, labels_for, load_photo_set, read_labels,
                                  read_photo_set, write_photo_set)
@@ -52,7 +53,8 @@ def test_a_photo_set_keeps_found_garments_with_their_accepted_classes(tmp_path, 
     assert all(image.max() > 0 for image in photo_set.images)
 
 
-def test_the_cache_is_reused_and_rebuilt_when_photos_or_settings_change(tmp_path, capsys):
+def test_the_cache_is_reused_and_rebuilt_when_photos_or_settings_change(tmp_path, capsys,
+                                                                         monkeypatch):
     root = make_photo_folder(tmp_path / "photos", count=2)
     cache = tmp_path / "cache.npz"
     first = load_photo_set(root, cache=cache)
@@ -74,6 +76,13 @@ def test_the_cache_is_reused_and_rebuilt_when_photos_or_settings_change(tmp_path
     # Other settings: rebuilt.
     load_photo_set(root, cache=cache, config=SegmentationConfig(hue_tolerance=20))
     assert "changed; rebuilding" in capsys.readouterr().err
+    # Other segmentation code (a digest of it is part of the settings): rebuilt.
+    load_photo_set(root, cache=cache)
+    capsys.readouterr()
+    monkeypatch.setattr(photos, "segmentation_code", lambda: "other code")
+    load_photo_set(root, cache=cache)
+    assert "changed; rebuilding" in capsys.readouterr().err
+    monkeypatch.undo()
     # A broken cache file: rebuilt, not an error.
     cache.write_bytes(b"broken")
     assert len(load_photo_set(root, cache=cache).images) == len(first.images) + 1

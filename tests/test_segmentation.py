@@ -369,6 +369,22 @@ def test_second_look_when_the_centre_shows_background():
     assert box_iou(first_reading.box, true_box) < 0.5
 
 
+def test_second_look_leaves_out_the_garment_where_it_reaches_the_border():
+    # Dark trousers lying on a light floor with a slightly darker band down the middle; the
+    # centre shows the band between the legs (as do two pieces of the top border), and the legs
+    # fill two pieces of the bottom border. Read with the centre as background, those two
+    # pieces are the garment reaching the edge, not background.
+    floor, band, trousers = (215, 210, 200), (185, 178, 168), (40, 38, 45)
+    image = plain_background(480, 640, floor)
+    cv2.rectangle(image, (160, 0), (479, 479), band, -1)
+    legs = np.array([[200, 60], [440, 60], [520, 479], [380, 479], [320, 110], [260, 479],
+                     [120, 479]], np.int32)
+    cv2.fillPoly(image, [legs], trousers)
+    result = segment(image)
+    assert result.found
+    assert box_iou(result.box, (120, 60, 401, 420)) >= 0.9  # Before: the band, (160, 0, 320, 480).
+
+
 def test_only_faint_garments_are_stretched():
     dark, _ = tshirt_photo(colour=(90, 90, 90), background_colour=(200, 210, 190))
     light, _ = tshirt_photo(colour=(235, 235, 235), background_colour=(60, 110, 160))
