@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -251,9 +252,10 @@ def build_photo_set(directory, labels: list[FolderLabels],
                     views=np.array(views), view_count=view_count)
 
 
+@functools.cache
 def segmentation_code() -> str:
     """SHA-256 (first 16 digits) of the segmentation's code, so a cache made by other code is
-    not taken for current."""
+    not taken for current; read once per process, as the code it runs is loaded once."""
     digest = hashlib.sha256()
     for module in (steps, pipeline):
         digest.update(Path(module.__file__).read_bytes())
