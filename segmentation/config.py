@@ -52,6 +52,9 @@ class SegmentationConfig:
     second_look: bool = setting(
         True, "If the centre colour shows on the border, also try the centre as background "
               "(trouser legs).")
+    print_look: bool = setting(
+        True, "If the object is surrounded by colours few border pieces show, also read those "
+               "as the garment's (a print on a garment reaching the edge).")
     close_kernel: int = setting(
         5, "Side in pixels of the elliptic kernel used to close holes in the mask (at working "
            "size).", 1, 255)

@@ -144,15 +144,65 @@ def stands_out(small: np.ndarray, object_mask, config: SegmentationConfig) -> bo
     return steps.edge_contrast(small, object_mask) >= config.min_edge_contrast
 
 
+def larger_reading(small: np.ndarray, current, other, config: SegmentationConfig) -> bool:
+    """True when other (closed mask, pieces, object mask) should replace current: its object
+    holds the centre in its box, stands out, is not too large, and is at least twice the
+    current object's area (counted as 0 when the current one took everything or is only
+    lighting)."""
+    _, other_pieces, other_object = other
+    if other_pieces is None:
+        return False
+    x, y, w, h = cv2.boundingRect(np.concatenate(other_pieces))
+    centre_x, centre_y = small.shape[1] / 2, small.shape[0] / 2
+    holds_centre = x <= centre_x <= x + w and y <= centre_y <= y + h
+    other_area, current_area = object_area(other_object), object_area(current[2])
+    if not holds_centre or not 0 < other_area <= config.max_area:
+        return False
+    if (other_area < 2 * current_area and current_area <= config.max_area
+            and stands_out(small, current[2], config)):
+        return False
+    return stands_out(small, other_object, config)
+
+
+def closed_object(mask: np.ndarray, config: SegmentationConfig):
+    """(closed mask, pieces, object mask) of a raw 0/255 garment mask."""
+    mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
+    return (mask, *select_object(mask, config))
+
+
+def print_reading(small: np.ndarray, garment_colour, border_colours, object_mask,
+                  config: SegmentationConfig):
+    """The garment around a print, or None.
+
+    When the centre falls on a print and the garment reaches the frame edge, the garment's own
+    colour shows on a few border pieces and is read as background, so the object is the print
+    alone. If the pixels around the object are mostly of such edge colours (see
+    steps.edge_colours), the frame is read again with those colours as the garment's.
+    """
+    edge = steps.edge_colours(border_colours, garment_colour, config.background_tolerance)
+    if not edge or object_mask is None:
+        return None
+    background = [colour for colour in border_colours if colour not in edge
+                  and steps.colour_difference(colour, garment_colour) >= 24]
+    if steps.surrounding_share(small, object_mask, edge, background + [garment_colour]) < 0.5:
+        return None
+    mask = steps.nearer_background(small, background, [garment_colour] + edge,
+                                   config.background_tolerance)
+    return closed_object(cv2.bitwise_not(mask), config)
+
+
 def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
                 timer: _StepTimer | None = None):
     """(closed mask, pieces, object mask) of the garment at working resolution.
 
     When the centre's colour also shows on the frame border, the centre may be background
     (the floor between two trouser legs): then the frame is also read with the centre as
-    background, and that reading wins when it finds an object at least twice as large
-    whose box holds the centre, or when the first object does not stand out from the
-    background and the second does. timer, when given, records the steps.
+    background. When the object is surrounded by colours that only a few border pieces show,
+    the centre may be a print on a garment that reaches the edge: then the frame is also read
+    with those colours as the garment's (print_reading). Either other reading wins when it
+    finds an object at least twice as large whose box holds the centre, or when the first
+    object does not stand out from the background and the other does. timer, when given,
+    records the steps.
     """
     lap = timer.lap if timer is not None else (lambda name: None)
     garment_colour = border_colours = None
@@ -164,31 +214,23 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     lap("mask")
     mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
     lap("close")
-    pieces, object_mask = select_object(mask, config)
+    current = (mask, *select_object(mask, config))
     lap("contour")
-    matching = 0 if border_colours is None else steps.matches_border(garment_colour,
-                                                                     border_colours)
-    if not config.second_look or not 0 < matching <= len(border_colours) / 2:
-        return mask, pieces, object_mask
-    other_mask = colour_mask(small, hsv, colour, config, garment_colour, border_colours,
-                             centre_is_background=True)
-    other_mask = steps.close_mask(other_mask, config.close_kernel, config.close_iterations)
-    other_pieces, other_object = select_object(other_mask, config)
-    lap("second_look")
-    if other_pieces is None:
-        return mask, pieces, object_mask
-    x, y, w, h = cv2.boundingRect(np.concatenate(other_pieces))
-    centre_x, centre_y = small.shape[1] / 2, small.shape[0] / 2
-    holds_centre = x <= centre_x <= x + w and y <= centre_y <= y + h
-    current_area = object_area(object_mask)
-    if current_area > config.max_area or not stands_out(small, object_mask, config):
-        current_area = 0.0  # Everything was taken, or only lighting: the centre was background.
-    other_area = object_area(other_object)
-    if not stands_out(small, other_object, config):
-        other_area = 0.0
-    if holds_centre and 0 < other_area <= config.max_area and other_area >= 2 * current_area:
-        return other_mask, other_pieces, other_object
-    return mask, pieces, object_mask
+    if border_colours is None:
+        return current
+    matching = steps.matches_border(garment_colour, border_colours)
+    if config.second_look and 0 < matching <= len(border_colours) / 2:
+        other = closed_object(colour_mask(small, hsv, colour, config, garment_colour,
+                                          border_colours, centre_is_background=True), config)
+        lap("second_look")
+        if larger_reading(small, current, other, config):
+            return other
+    if config.print_look:
+        other = print_reading(small, garment_colour, border_colours, current[2], config)
+        lap("print_look")
+        if other is not None and larger_reading(small, current, other, config):
+            return other
+    return current
 
 
 def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationResult:

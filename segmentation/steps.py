@@ -317,12 +317,11 @@ def background_colours(border_colours, centre_colour, tolerance: int) -> list:
     quarter or fewer within tolerance of it) is the garment reaching the edge, such as trouser
     legs at the bottom of the frame, and is left out; the others are kept.
     """
-    def pieces_like(colour):
-        return sum(colour_difference(colour, other) <= tolerance for other in border_colours)
-
-    return [colour for colour in border_colours
-            if colour_difference(colour, centre_colour) <= tolerance
-            or pieces_like(colour) > len(border_colours) / 4]
+    colours = np.asarray(border_colours, np.int32).reshape(-1, 3)
+    pieces_like = (np.abs(colours[:, None] - colours[None]).sum(axis=2) <= tolerance).sum(axis=1)
+    like_centre = np.abs(colours - np.asarray(centre_colour, np.int32)).sum(axis=1) <= tolerance
+    keep = like_centre | (pieces_like > len(border_colours) / 4)
+    return [colour for colour, kept in zip(border_colours, keep) if kept]
 
 
 def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
@@ -348,18 +347,61 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     else:
         candidates = [colour for colour in border_colours if colour not in matching]
         limit = tolerance
-    planes = cv2.split(image_bgr)
+    garment_colours = None if centre_is_background else [garment_colour]
+    return nearer_background(image_bgr, candidates, garment_colours, limit)
+
+
+def nearest_distance(planes, colours) -> np.ndarray | None:
+    """Per-pixel L1 distance to the nearest of colours (None when there are none)."""
     nearest = None
-    for colour in distinct_colours(candidates):
+    for colour in distinct_colours(colours):
         distance = colour_distance(planes, colour)
         nearest = distance if nearest is None else cv2.min(nearest, distance)
+    return nearest
+
+
+def nearer_background(image_bgr: np.ndarray, background, garment_colours,
+                      tolerance: int) -> np.ndarray:
+    """0/255 mask of pixels within tolerance (L1) of a background colour and, unless
+    garment_colours is None, nearer to that colour than to every garment colour."""
+    planes = cv2.split(image_bgr)
+    nearest = nearest_distance(planes, background)
     if nearest is None:
         return np.zeros(image_bgr.shape[:2], dtype=np.uint8)
-    _, within = cv2.threshold(nearest, limit, 255, cv2.THRESH_BINARY_INV)
-    if centre_is_background:
+    _, within = cv2.threshold(nearest, tolerance, 255, cv2.THRESH_BINARY_INV)
+    if garment_colours is None:
         return within
-    closer = cv2.compare(nearest, colour_distance(planes, garment_colour), cv2.CMP_LT)
+    closer = cv2.compare(nearest, nearest_distance(planes, garment_colours), cv2.CMP_LT)
     return cv2.bitwise_and(closer, within)
+
+
+def edge_colours(border_colours, garment_colour, tolerance: int) -> list:
+    """The border colours that may be the garment reaching the frame edge: unlike the
+    garment's colour (more than tolerance, L1) and shown by a quarter or fewer of the border
+    pieces (the complement of background_colours)."""
+    background = background_colours(border_colours, garment_colour, tolerance)
+    return [colour for colour in border_colours if colour not in background]
+
+
+def surrounding_share(image_bgr: np.ndarray, object_mask: np.ndarray, colours, others,
+                      step: int = 4) -> float:
+    """Share of the pixels just outside the object whose nearest colour (L1) is one of colours
+    rather than one of others; 0.0 when there are none. The ring is one pixel wide on every
+    step-th row and column of the images, which is enough for its colours and much cheaper."""
+    inside = object_mask[::step, ::step]
+    ring = cv2.subtract(cv2.dilate(inside, np.ones((3, 3), np.uint8)), inside)
+    rows, columns = np.nonzero(ring)
+    if len(rows) == 0 or not colours:
+        return 0.0
+    if not others:
+        return 1.0
+    pixels = image_bgr[::step, ::step][rows, columns].astype(np.int32)
+
+    def nearest(palette):
+        palette = np.asarray(palette, np.int32)
+        return np.abs(pixels[:, None, :] - palette[None, :, :]).sum(axis=2).min(axis=1)
+
+    return float(np.mean(nearest(colours) < nearest(others)))
 
 
 def edge_contrast(image_bgr: np.ndarray, object_mask: np.ndarray, halvings: int = 2,
