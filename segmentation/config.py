@@ -36,6 +36,10 @@ class SegmentationConfig:
     sample_window: float = setting(
         0.1, "Side of the centre sampling square, as a fraction of the frame's shorter side.",
         0, 1)
+    garment_window: float = setting(
+        0.4, "Side of the wider centre square whose median is the garment's colour for the "
+             "background model (unless it looks more like the border than the centre square's: "
+             "a small garment); 0 = the centre square.", 0, 1)
     hue_tolerance: int = setting(
         12, "Allowed hue distance from the sampled colour (OpenCV hue is 0-179 and wraps at 180, "
             "so 90 takes every hue).", 0, 90)
@@ -52,9 +56,6 @@ class SegmentationConfig:
     second_look: bool = setting(
         True, "If the centre colour shows on the border, also try the centre as background "
               "(trouser legs).")
-    print_look: bool = setting(
-        True, "If the object is surrounded by colours few border pieces show, also read those "
-               "as the garment's (a print on a garment reaching the edge).")
     close_kernel: int = setting(
         5, "Side in pixels of the elliptic kernel used to close holes in the mask (at working "
            "size).", 1, 255)

@@ -170,25 +170,20 @@ def closed_object(mask: np.ndarray, config: SegmentationConfig):
     return (mask, *select_object(mask, config))
 
 
-def print_reading(small: np.ndarray, garment_colour, border_colours, object_mask,
-                  config: SegmentationConfig):
-    """The garment around a print, or None.
-
-    When the centre falls on a print and the garment reaches the frame edge, the garment's own
-    colour shows on a few border pieces and is read as background, so the object is the print
-    alone. If the pixels around the object are mostly of such edge colours (see
-    steps.edge_colours), the frame is read again with those colours as the garment's.
-    """
-    edge = steps.edge_colours(border_colours, garment_colour, config.background_tolerance)
-    if not edge or object_mask is None:
-        return None
-    background = [colour for colour in border_colours if colour not in edge
-                  and steps.colour_difference(colour, garment_colour) >= 24]
-    if steps.surrounding_share(small, object_mask, edge, background + [garment_colour]) < 0.5:
-        return None
-    mask = steps.nearer_background(small, background, [garment_colour] + edge,
-                                   config.background_tolerance)
-    return closed_object(cv2.bitwise_not(mask), config)
+def centre_garment_colour(small: np.ndarray, border_colours, config: SegmentationConfig):
+    """The garment's BGR colour: the median of the wider centre square (config.garment_window),
+    which a print or the gap between trouser legs does not decide, unless more border pieces
+    match it than match the centre square's median (the wide square is mostly background
+    around a small garment)."""
+    centre = steps.median_colour(steps.centre_pixels(small, config.sample_window))
+    if config.garment_window <= config.sample_window:
+        return centre
+    wide = steps.median_colour(steps.centre_pixels(small, config.garment_window))
+    matching = steps.matches_border(wide, border_colours)
+    if matching > len(border_colours) / 4 and matching > steps.matches_border(centre,
+                                                                              border_colours):
+        return centre
+    return wide
 
 
 def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
@@ -197,19 +192,15 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
 
     When the centre's colour also shows on the frame border, the centre may be background
     (the floor between two trouser legs): then the frame is also read with the centre as
-    background. When the object is surrounded by colours that only a few border pieces show,
-    the centre may be a print on a garment that reaches the edge: then the frame is also read
-    with those colours as the garment's (print_reading). Either other reading wins when it
-    finds an object at least twice as large whose box holds the centre, or when the first
-    object does not stand out from the background and the other does. timer, when given,
-    records the steps.
+    background. That reading wins when it finds an object at least twice as large whose box
+    holds the centre, or when the first object does not stand out from the background and the
+    second does. timer, when given, records the steps.
     """
     lap = timer.lap if timer is not None else (lambda name: None)
     garment_colour = border_colours = None
     if config.background_tolerance > 0:
-        x, y, w, h = steps.centre_window(small.shape, config.sample_window)
-        garment_colour = steps.median_colour(small[y:y + h, x:x + w])
         border_colours = steps.sample_border_colours(small)
+        garment_colour = centre_garment_colour(small, border_colours, config)
     mask = colour_mask(small, hsv, colour, config, garment_colour, border_colours)
     lap("mask")
     mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
@@ -224,11 +215,6 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
                                           border_colours, centre_is_background=True), config)
         lap("second_look")
         if larger_reading(small, current, other, config):
-            return other
-    if config.print_look:
-        other = print_reading(small, garment_colour, border_colours, current[2], config)
-        lap("print_look")
-        if other is not None and larger_reading(small, current, other, config):
             return other
     return current
 
