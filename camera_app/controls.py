@@ -42,6 +42,9 @@ CONTROLS = (
     Control("saturation_tolerance", "Saturation tolerance", "slider", 0, 255),
     Control("value_tolerance", "Value tolerance", "slider", 0, 255),
     Control("sample_window", "Sampling window %", "slider", 2, 50, scale=100),
+    Control("garment_window", "Garment window %", "slider", 0, 80, scale=100,
+            tooltip="The wider centre square whose median colour is the garment's (with the "
+                    "background model); 0 uses the sampling window alone."),
     Control("close_iterations", "Closing iterations", "spin", 0, 10),
     Control("variant", "Variant", "choice", choices=VARIANTS),
     Control("confidence_threshold", "Not-sure threshold %", "slider", 0, 100, scale=100),

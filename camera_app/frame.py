@@ -146,7 +146,8 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         if answer_is_taught(answer, decision):
             label += " " + TAUGHT_MARK
     colour = NAMED_COLOUR if answer.class_index is not None else UNNAMED_COLOUR
-    shown = draw_overlay(frame, segmentation, label, settings.segmentation.sample_window, colour)
+    shown = draw_overlay(frame, segmentation, label, settings.segmentation.sampling_windows(),
+                         colour)
     finished = time.perf_counter()
     timings = {
         "segmentation": (segmented - started) * 1000,

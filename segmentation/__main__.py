@@ -97,7 +97,7 @@ def text_line(record: dict) -> str:
 def write_outputs(out_dir: Path, index: int, path: Path, frame, result, label, config):
     """Writes the per-image pictures; returns the contact-sheet row for this image."""
     stem = f"{index:04d}_{path.stem}"
-    overlay = image_files.draw_overlay(frame, result, label, config.sample_window)
+    overlay = image_files.draw_overlay(frame, result, label, config.sampling_windows())
     enlarged = image_files.enlarge(result.model_input, 10)
     image_files.write_image(out_dir / f"{stem}_mask.png", result.mask)
     image_files.write_image(out_dir / f"{stem}_overlay.png", overlay)

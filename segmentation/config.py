@@ -110,6 +110,13 @@ class SegmentationConfig:
             raise ValueError("work_size must be 0 (full frame) or at least 32, "
                              f"got {self.work_size}.")
 
+    def sampling_windows(self) -> tuple[float, ...]:
+        """Sides of the centre squares the colours are sampled from: sample_window, and
+        garment_window when the background model uses a wider one."""
+        if self.background_tolerance > 0 and self.garment_window > self.sample_window:
+            return self.sample_window, self.garment_window
+        return (self.sample_window,)
+
 
 def classic_config() -> SegmentationConfig:
     """The original tutorial's settings, for comparison.

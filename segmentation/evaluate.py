@@ -198,7 +198,7 @@ def failure_sheet(scores: list[PhotoScore], photos, labels: list[FolderLabels], 
         else:
             said = f"{CLASS_NAMES[score.predicted]} {score.confidence:.2f}"
         overlay = image_files.draw_overlay(images_by_path[score.path], score.result, None,
-                                           config.sample_window)
+                                           config.sampling_windows())
         entries.append(([overlay, score.result.mask, score.result.model_input],
                         f"{score.folder}: {said} (want {accepted})"))
     return image_files.contact_sheet(entries, entries_per_row=2)

@@ -164,19 +164,22 @@ def jpeg_size(data: np.ndarray) -> tuple[int, int] | None:
 
 
 def draw_overlay(frame_bgr: np.ndarray, result, label: str | None = None,
-                 sample_window: float = 0.1, colour=(0, 255, 0)) -> np.ndarray:
-    """A copy of the frame with the sampling square, the garment's contour and box, and a label.
+                 windows=(0.1,), colour=(0, 255, 0)) -> np.ndarray:
+    """A copy of the frame with the sampling squares, the garment's contour and box, and a label.
 
     The contour and the label are drawn in colour (BGR), the box in yellow and the centre
-    square the colour is sampled from in magenta. label defaults to the result's reason.
+    squares the colour is sampled from (windows: their sides as fractions of the shorter side,
+    as SegmentationConfig.sampling_windows gives them) in magenta. label defaults to the
+    result's reason.
     """
     from segmentation.steps import centre_window  # Local import keeps this module light.
 
     overlay = frame_bgr.copy()
     height, width = frame_bgr.shape[:2]
     thickness = max(1, round(max(height, width) / 320))
-    x, y, w, h = centre_window(frame_bgr.shape, sample_window)
-    cv2.rectangle(overlay, (x, y), (x + w, y + h), (255, 0, 255), 1)
+    for window in windows:
+        x, y, w, h = centre_window(frame_bgr.shape, window)
+        cv2.rectangle(overlay, (x, y), (x + w, y + h), (255, 0, 255), 1)
     if result.contour is not None:
         cv2.drawContours(overlay, [result.contour], -1, colour, thickness)
     if result.box is not None:

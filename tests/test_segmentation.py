@@ -469,3 +469,9 @@ def test_import_pulls_in_neither_qt_nor_tensorflow():
     output = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True,
                             text=True, check=True).stdout.strip()
     assert output == "[]"
+
+
+def test_sampling_windows_are_the_squares_in_use():
+    assert SegmentationConfig().sampling_windows() == (0.1, 0.4)
+    assert SegmentationConfig(garment_window=0).sampling_windows() == (0.1,)
+    assert SegmentationConfig(background_tolerance=0).sampling_windows() == (0.1,)
