@@ -38,8 +38,8 @@ class SegmentationConfig:
         0, 1)
     garment_window: float = setting(
         0.4, "Side of the wider centre square whose median is the garment's colour for the "
-             "background model (unless it looks more like the border than the centre square's: "
-             "a small garment); 0 = the centre square.", 0, 1)
+             "background model, unless it is more like the border than the centre square's "
+             "(floor around a small garment); 0 = the centre square alone.", 0, 1)
     hue_tolerance: int = setting(
         12, "Allowed hue distance from the sampled colour (OpenCV hue is 0-179 and wraps at 180, "
             "so 90 takes every hue).", 0, 90)

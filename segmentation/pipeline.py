@@ -170,20 +170,34 @@ def closed_object(mask: np.ndarray, config: SegmentationConfig):
     return (mask, *select_object(mask, config))
 
 
-def centre_garment_colour(small: np.ndarray, border_colours, config: SegmentationConfig):
-    """The garment's BGR colour: the median of the wider centre square (config.garment_window),
-    which a print or the gap between trouser legs does not decide, unless more border pieces
-    match it than match the centre square's median (the wide square is mostly background
-    around a small garment)."""
+def centre_garment_colour(small: np.ndarray, border_colours, config: SegmentationConfig,
+                          near: int = 48, shown_by: float = 0.4):
+    """The garment's BGR colour for the background model.
+
+    The median of the wider centre square (config.garment_window) is not decided by a print
+    or by the floor between trouser legs, as the centre square's median can be. It is used
+    when it is at least as far from every border colour as the centre's median, or when it is
+    the garment reaching the edge: a colour that a few border pieces show (a quarter or fewer)
+    and that at least shown_by of the square's pixels are within near (L1) of. Otherwise (the
+    wide square takes in floor around a small garment, or its median is a blend of garment and
+    floor) the centre square's median is used.
+    """
     centre = steps.median_colour(steps.centre_pixels(small, config.sample_window))
     if config.garment_window <= config.sample_window:
         return centre
-    wide = steps.median_colour(steps.centre_pixels(small, config.garment_window))
+    pixels = steps.centre_pixels(small, config.garment_window)
+    wide = steps.median_colour(pixels)
+
+    def to_border(colour):
+        return min(steps.colour_difference(colour, border) for border in border_colours)
+
+    if to_border(wide) >= to_border(centre):
+        return wide
     matching = steps.matches_border(wide, border_colours)
-    if matching > len(border_colours) / 4 and matching > steps.matches_border(centre,
-                                                                              border_colours):
-        return centre
-    return wide
+    shown = np.abs(pixels.astype(np.int32) - np.asarray(wide, np.int32)).sum(axis=1) <= near
+    if 0 < matching <= len(border_colours) / 4 and shown.mean() >= shown_by:
+        return wide
+    return centre
 
 
 def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,

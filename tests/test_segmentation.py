@@ -475,3 +475,45 @@ def test_sampling_windows_are_the_squares_in_use():
     assert SegmentationConfig().sampling_windows() == (0.1, 0.4)
     assert SegmentationConfig(garment_window=0).sampling_windows() == (0.1,)
     assert SegmentationConfig(background_tolerance=0).sampling_windows() == (0.1,)
+
+
+def garment_colour_of(image, config=SegmentationConfig()):
+    from segmentation.pipeline import centre_garment_colour
+    from segmentation.steps import downscale, sample_border_colours
+
+    small, _ = downscale(image, config.work_size)
+    return centre_garment_colour(small, sample_border_colours(small), config)
+
+
+def test_garment_colour_is_the_wide_median_around_a_print():
+    # A dark T-shirt on a light bed, running off the bottom edge (two of the sixteen border
+    # pieces), with a small yellow print at the centre: the centre square sees only the print.
+    bed, shirt, print_colour = (200, 210, 220), (50, 50, 55), (0, 220, 240)
+    image = plain_background(480, 640, bed)
+    body = np.array([[200, 60], [440, 60], [560, 160], [500, 220], [440, 180], [440, 479],
+                     [200, 479], [200, 180], [140, 220], [80, 160]], np.int32)
+    cv2.fillPoly(image, [body], shirt)
+    cv2.rectangle(image, (295, 215), (345, 265), print_colour, -1)
+    assert garment_colour_of(image, SegmentationConfig(garment_window=0)) == print_colour
+    assert garment_colour_of(image) == shirt
+    result = segment(image)
+    assert box_iou(result.box, (80, 60, 481, 420)) >= 0.9
+    print_only = segment(image, SegmentationConfig(garment_window=0))
+    assert box_iou(print_only.box, (295, 215, 51, 51)) >= 0.9
+
+
+@pytest.mark.parametrize("case", ["small garment", "blend with the floor"])
+def test_garment_colour_is_the_centre_median_when_the_wide_square_takes_in_floor(case):
+    floor, garment, between = (170, 180, 190), (60, 80, 100), (115, 130, 145)
+    image = plain_background(240, 320, floor)  # At the working size already.
+    if case == "blend with the floor":
+        # Pixel stripes garment, garment, between, floor, floor across the wide square (96
+        # pixels): its median is the in-between colour, which fewer than a fifth of its pixels
+        # show; one border piece shows it too, so it could pass for the garment at the edge.
+        for offset, colour in enumerate([garment, garment, between, floor, floor]):
+            image[72:168, 112 + offset:208:5] = colour
+        image[:12, :80] = between  # The first of four pieces of the top border.
+    image[108:132, 148:172] = garment  # The garment fills the centre square (24 pixels).
+    assert garment_colour_of(image) == garment
+    wide_only = SegmentationConfig(sample_window=0.4, garment_window=0)
+    assert garment_colour_of(image, wide_only) != garment
