@@ -76,10 +76,10 @@ benchmark: install-test intel-env
 	$(BIN)/python -m model.benchmark --also-python $(INTEL_VENV)/bin/python \
 		--json $(BENCHMARK_OUTPUT).json --markdown $(BENCHMARK_OUTPUT).md $(ARGS)
 
-# The shipped model (assets/): three fine-tuning runs of the Fashion-MNIST model
+# The shipped model (assets/): four fine-tuning runs of the Fashion-MNIST model
 # (assets/fashion-mnist/) with labelled photos in every batch, then their average (a "soup",
-# python -m model.interpolate). PHOTOS holds train/, validation/ and labels.csv. The three runs
-# took 26, 60 and 34 minutes here, side by side on a busy machine (docs/experiments.md).
+# python -m model.interpolate). PHOTOS holds train/, validation/ and labels.csv. The four runs
+# took 11, 17, 12 and 12 minutes here, one at a time (docs/experiments.md).
 PHOTOS ?= ../shared/clothing-dataset
 RECIPE ?= runs/recipe
 FINE_TUNE = $(BIN)/python -m model.train --init-from assets/fashion-mnist/fashion_cnn.keras \
@@ -94,8 +94,10 @@ model: install-test
 	$(FINE_TUNE) --out $(RECIPE)/share25 --epochs 12 --photo-share 0.25 --seed 3
 	$(FINE_TUNE) --out $(RECIPE)/share35-views8 --epochs 16 --photo-share 0.35 --photo-views 8 --seed 5
 	$(FINE_TUNE) --out $(RECIPE)/share30 --epochs 12 --photo-share 0.3 --seed 7
+	$(FINE_TUNE) --out $(RECIPE)/share20 --epochs 12 --photo-share 0.2 --seed 9
 	$(BIN)/python -m model.interpolate assets/fashion-mnist/fashion_cnn.keras \
 		$(RECIPE)/share25/fashion_cnn.keras $(RECIPE)/share35-views8/fashion_cnn.keras \
-		$(RECIPE)/share30/fashion_cnn.keras --start-weights 0 0.1 0.2 \
+		$(RECIPE)/share30/fashion_cnn.keras $(RECIPE)/share20/fashion_cnn.keras \
+		--start-weights 0 0.1 0.2 \
 		--validation-photos $(PHOTOS)/validation --validation-photo-labels $(PHOTOS)/labels.csv \
 		--out $(RECIPE)/soup
