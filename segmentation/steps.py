@@ -354,31 +354,17 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     else:
         candidates = [colour for colour in border_colours if colour not in matching]
         limit = tolerance
-    garment_colours = None if centre_is_background else [garment_colour]
-    return nearer_background(image_bgr, candidates, garment_colours, limit)
-
-
-def nearest_distance(planes, colours) -> np.ndarray | None:
-    """Per-pixel L1 distance to the nearest of colours (None when there are none)."""
+    planes = cv2.split(image_bgr)
     nearest = None
-    for colour in distinct_colours(colours):
+    for colour in distinct_colours(candidates):
         distance = colour_distance(planes, colour)
         nearest = distance if nearest is None else cv2.min(nearest, distance)
-    return nearest
-
-
-def nearer_background(image_bgr: np.ndarray, background, garment_colours,
-                      tolerance: int) -> np.ndarray:
-    """0/255 mask of pixels within tolerance (L1) of a background colour and, unless
-    garment_colours is None, nearer to that colour than to every garment colour."""
-    planes = cv2.split(image_bgr)
-    nearest = nearest_distance(planes, background)
     if nearest is None:
         return np.zeros(image_bgr.shape[:2], dtype=np.uint8)
-    _, within = cv2.threshold(nearest, tolerance, 255, cv2.THRESH_BINARY_INV)
-    if garment_colours is None:
+    _, within = cv2.threshold(nearest, limit, 255, cv2.THRESH_BINARY_INV)
+    if centre_is_background:
         return within
-    closer = cv2.compare(nearest, nearest_distance(planes, garment_colours), cv2.CMP_LT)
+    closer = cv2.compare(nearest, colour_distance(planes, garment_colour), cv2.CMP_LT)
     return cv2.bitwise_and(closer, within)
 
 
