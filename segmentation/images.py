@@ -163,13 +163,13 @@ def jpeg_size(data: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
-def draw_overlay(frame_bgr: np.ndarray, result, label: str | None = None,
-                 windows=(0.1,), colour=(0, 255, 0)) -> np.ndarray:
+def draw_overlay(frame_bgr: np.ndarray, result, label: str | None, windows,
+                 colour=(0, 255, 0)) -> np.ndarray:
     """A copy of the frame with the sampling squares, the garment's contour and box, and a label.
 
     The contour and the label are drawn in colour (BGR), the box in yellow and the centre
     squares the colour is sampled from (windows: their sides as fractions of the shorter side,
-    as SegmentationConfig.sampling_windows gives them) in magenta. label defaults to the
+    as SegmentationConfig.sampling_windows gives them) in magenta. label None means the
     result's reason.
     """
     from segmentation.steps import centre_window  # Local import keeps this module light.
