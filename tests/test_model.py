@@ -348,7 +348,69 @@ def test_interpolation_refuses_models_of_different_architectures(tiny_run, tmp_p
     assert "no such file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["model.train", "model.evaluate", "model.interpolate"])
+def test_widening_copies_channels_and_splits_their_outgoing_weights():
+    from model.widen import channel_mapping
+
+    source, share = channel_mapping(4, 9, np.random.default_rng(0))
+    assert list(source[:4]) == [0, 1, 2, 3]  # The old channels keep their places.
+    assert set(source[4:]) <= {0, 1, 2, 3}
+    for channel in range(4):
+        assert share[source == channel].sum() == pytest.approx(1.0)
+    copied = [channel for channel in range(4) if (source == channel).sum() > 1]
+    assert copied and len(set(share[source == copied[0]])) > 1  # Unequal, so copies learn apart.
+    with pytest.raises(ValueError, match="only adds"):
+        channel_mapping(4, 3, np.random.default_rng(0))
+
+
+@pytest.mark.slow
+def test_a_widened_network_computes_what_the_narrow_one_did():
+    from model.config import NetworkConfig
+    from model.network import build_network
+    from model.widen import largest_difference, network_config_of, widen
+
+    narrow = build_network(NetworkConfig(stem_filters=4, block_filters=(6, 8), dense_units=16))
+    random = np.random.default_rng(0)
+    # Random weights and BatchNorm statistics, so that every copied array matters.
+    for variable in narrow.weights:
+        shape = tuple(variable.shape)
+        values = (random.uniform(0.5, 2.0, shape) if "variance" in variable.path
+                  else random.normal(0, 0.5, shape))
+        variable.assign(values.astype("float32"))
+    wide = widen(narrow, 7, (9, 13), seed=1)
+    assert network_config_of(wide) == NetworkConfig(stem_filters=7, block_filters=(9, 13),
+                                                    dense_units=16)
+    images = random.integers(0, 256, (32, 28, 28, 1)).astype("float32")
+    assert narrow.predict(images, verbose=0).std(axis=0).max() > 0.01  # Not a constant output.
+    assert largest_difference(narrow, wide) < 1e-5
+    with pytest.raises(ValueError, match="only adds"):
+        widen(narrow, 3, (9, 13))
+
+
+@pytest.mark.slow
+def test_the_widen_command_writes_a_card_that_keeps_the_lineage(tmp_path, capsys):
+    from model.card import earlier_stages
+    from model.config import NetworkConfig
+    from model.network import build_network
+    from model.widen import main
+
+    start = tmp_path / "start" / "fashion_cnn.keras"
+    start.parent.mkdir()
+    build_network(NetworkConfig(stem_filters=4, block_filters=(6, 8), dense_units=16)).save(start)
+    (start.parent / "model_card.json").write_text(json.dumps({"epochs_run": 3}))
+    assert main([str(start), "--stem-filters", "5", "--block-filters", "6", "9",
+                 "--out", str(tmp_path / "wide")]) == 0
+    card = json.loads((tmp_path / "wide" / "model_card.json").read_text())
+    assert card["training"]["widths"] == {"stem_filters": 5, "block_filters": [6, 9],
+                                          "dense_units": 16}
+    stages = earlier_stages(str(tmp_path / "wide" / "fashion_cnn.keras"))
+    assert [stage["epochs_run"] for stage in stages] == [3, 0]  # The start, then the widening.
+    assert main([str(start), "--stem-filters", "3", "--block-filters", "6", "9",
+                 "--out", str(tmp_path / "narrower")]) == 2
+    assert "only adds filters" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["model.train", "model.evaluate", "model.interpolate",
+                                    "model.widen"])
 def test_model_commands_have_help(module, capsys):
     import importlib
 
