@@ -28,22 +28,25 @@ from pathlib import Path
 
 import numpy as np
 
-# The convolutions in the order the data flows through them (model.network's layer names).
-CONVOLUTIONS = ("stem", "block14_a", "block14_b", "block7_a", "block7_b")
+def convolutions(model) -> list[str]:
+    """Names of the model's convolution blocks (model.network.convolution_block: NAME_conv,
+    NAME_bn), in the order the data flows through them."""
+    import keras
+
+    return [layer.name.removesuffix("_conv") for layer in model.layers
+            if isinstance(layer, keras.layers.Conv2D)]
 
 
 def network_config_of(model):
-    """The NetworkConfig whose widths are those of a built garment CNN."""
+    """The NetworkConfig whose widths are those of a built garment CNN: a stem convolution,
+    then blocks of two convolutions of one width."""
     from model.config import NetworkConfig
 
-    def width(name):
-        return int(model.get_layer(name + "_conv").kernel.shape[-1])
-
-    if width("block14_a") != width("block14_b") or width("block7_a") != width("block7_b"):
-        raise ValueError(f"{model.name}: the two convolutions of a block differ in width; "
-                         "not a model of model.network.")
-    return NetworkConfig(stem_filters=width("stem"),
-                         block_filters=(width("block14_a"), width("block7_a")),
+    widths = [int(model.get_layer(name + "_conv").kernel.shape[-1]) for name in convolutions(model)]
+    if len(widths) % 2 == 0 or widths[1::2] != widths[2::2]:
+        raise ValueError(f"{model.name}: convolution widths {widths} are not a stem and blocks "
+                         "of two; not a model of model.network.")
+    return NetworkConfig(stem_filters=widths[0], block_filters=tuple(widths[1::2]),
                          dense_units=int(model.get_layer("dense").kernel.shape[-1]))
 
 
@@ -64,7 +67,8 @@ def channel_mapping(old_width: int, new_width: int, random: np.random.Generator)
 def widen_weights(model, wide_model, random: np.random.Generator) -> None:
     """Sets wide_model's weights from model's so that both compute the same function."""
     reading = None  # (source, share) of the channels that the current layer reads.
-    for name in CONVOLUTIONS:
+    names = convolutions(model)
+    for name in names:
         kernel = model.get_layer(name + "_conv").get_weights()[0]
         source, share = channel_mapping(kernel.shape[-1],
                                         wide_model.get_layer(name + "_conv").kernel.shape[-1],
@@ -77,7 +81,7 @@ def widen_weights(model, wide_model, random: np.random.Generator) -> None:
         reading = (source, share)
     # Flatten orders the last feature map (height, width, channel).
     dense = model.get_layer("dense").get_weights()[0]
-    channels = model.get_layer(CONVOLUTIONS[-1] + "_conv").kernel.shape[-1]
+    channels = model.get_layer(names[-1] + "_conv").kernel.shape[-1]
     dense = dense.reshape(-1, channels, dense.shape[-1])[:, reading[0], :]
     dense = dense * reading[1][None, :, None]
     wide_model.get_layer("dense").set_weights([dense.reshape(-1, dense.shape[-1])])
