@@ -109,3 +109,32 @@ def test_quick_mode_markdown_names_machine_versions_and_rows(quick_run):
         assert variant.description in markdown, variant.name
     # Regenerating from the JSON alone gives the same tables.
     assert format_markdown(report, str(folder / "b.json")) == markdown
+
+
+@pytest.mark.slow
+def test_a_keras_file_keras_cannot_load_gives_its_weights_at_the_widths_of_its_card(
+        tmp_path, monkeypatch):
+    # Keras 2.15 (the Intel environment) reads the weights of a Keras 3 file but not its layers.
+    import keras
+
+    from model.benchmark import worker
+    from model.config import NetworkConfig
+    from model.network import build_network
+
+    saved = build_network(NetworkConfig(stem_filters=5, block_filters=(6, 9), dense_units=16))
+    path = tmp_path / "fashion_cnn.keras"
+    saved.save(path)
+    (tmp_path / "model_card.json").write_text(json.dumps(
+        {"architecture": {"stem_filters": 5, "block_filters": [6, 9], "dense_units": 16,
+                          "head_dropout": 0.3}}))
+    monkeypatch.setattr(worker, "SHIPPED_KERAS_MODEL", path)
+
+    def cannot_read(*args, **kwargs):
+        raise ValueError("unknown layer config")
+
+    monkeypatch.setattr(keras.models, "load_model", cannot_read)
+    model, source = worker.load_keras_model()
+    assert "card's widths" in source
+    assert model.count_params() == saved.count_params()
+    for loaded, original in zip(model.get_weights(), saved.get_weights()):
+        assert (loaded == original).all()

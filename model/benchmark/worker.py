@@ -108,10 +108,13 @@ def load_keras_model():
     """The shipped Keras model, else an untrained network; returns it and where it came from.
 
     Keras 2.15 cannot read the layer config of a Keras 3 file but can read its weights, so the
-    weights go into a freshly built network. Speed does not depend on the weights anyway.
+    weights go into a freshly built network of the widths its model card names. Speed does not
+    depend on the weights anyway.
     """
     import keras
 
+    from model.card import read_card
+    from model.config import NetworkConfig
     from model.network import build_network
 
     if not SHIPPED_KERAS_MODEL.is_file():
@@ -120,10 +123,14 @@ def load_keras_model():
         return keras.models.load_model(SHIPPED_KERAS_MODEL, compile=False), \
             SHIPPED_KERAS_MODEL.name
     except Exception:  # Keras raises many kinds for a file it cannot read.
-        model = build_network()
+        architecture = read_card(SHIPPED_KERAS_MODEL).get("architecture", {})
+        widths = {name: tuple(value) if isinstance(value, list) else value
+                  for name, value in architecture.items()
+                  if name in ("stem_filters", "block_filters", "dense_units")}
+        model = build_network(NetworkConfig(**widths))
     try:
         model.load_weights(SHIPPED_KERAS_MODEL)
-        return model, f"weights of {SHIPPED_KERAS_MODEL.name} in build_network()"
+        return model, f"weights of {SHIPPED_KERAS_MODEL.name} in build_network() of its card's widths"
     except Exception as error:
         return build_network(), f"untrained network ({SHIPPED_KERAS_MODEL.name} did not load: " \
                                 f"{type(error).__name__})"
