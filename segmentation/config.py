@@ -53,6 +53,10 @@ class SegmentationConfig:
     background_tolerance: int = setting(
         100, "Max L1 BGR distance to a border colour for background pixels; 0 uses the HSV range "
              "alone.", 0, 765)
+    border_ratio: float = setting(
+        3.0, "Also background: pixels whose colour (8 levels per BGR channel) is at least this "
+             "many times more common in the frame border than in the garment window (patterned "
+             "floors); 0 = off.", 0, 1000)
     second_look: bool = setting(
         True, "If the centre colour shows on the border, also try the centre as background "
               "(trouser legs).")

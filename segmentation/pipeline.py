@@ -116,7 +116,9 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     The HSV range around the centre colour is the base. With a background model
     (config.background_tolerance > 0, garment_colour and border_colours in BGR) every pixel
     that does not look like the frame border is kept instead, which also keeps prints and
-    stripes.
+    stripes. With config.border_ratio > 0, colours much more common in the border than at the
+    centre are background too (a patterned floor; see steps.border_colour_background), except
+    in the second look, which reads the centre as background.
     """
     if config.background_tolerance <= 0 or border_colours is None:
         return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
@@ -125,6 +127,9 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     background = steps.background_mask(small_bgr, garment_colour, border_colours,
                                        config.background_tolerance,
                                        centre_is_background=centre_is_background)
+    if config.border_ratio > 0 and not centre_is_background:
+        background = cv2.bitwise_or(background, steps.border_colour_background(
+            small_bgr, max(config.garment_window, config.sample_window), config.border_ratio))
     return cv2.bitwise_not(background)
 
 

@@ -368,6 +368,31 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     return cv2.bitwise_and(closer, within)
 
 
+def border_colour_background(image_bgr: np.ndarray, window_fraction: float, ratio: float,
+                             strip_fraction: float = 0.04) -> np.ndarray:
+    """0/255 mask of pixels whose colour is at least ratio times more common in the border
+    strip than in the centre square (window_fraction of the shorter side).
+
+    Colours are counted with 8 levels per BGR channel (512 colours). Unlike the border's
+    median colours, the counts hold every colour of a patterned floor, and a colour that the
+    garment shows at the centre stays garment although it also reaches the border.
+    """
+    levels = image_bgr >> 5  # 8 levels per channel.
+    colours = (levels[..., 0].astype(np.uint16) << 6) | (levels[..., 1].astype(np.uint16) << 3) \
+        | levels[..., 2]
+    height, width = colours.shape
+    strip = max(1, round(min(height, width) * strip_fraction))
+    border = np.concatenate([colours[:strip].ravel(), colours[height - strip:].ravel(),
+                             colours[strip:height - strip, :strip].ravel(),
+                             colours[strip:height - strip, width - strip:].ravel()])
+    x, y, w, h = centre_window(image_bgr.shape, window_fraction)
+    border_counts = np.bincount(border, minlength=512)
+    centre_counts = np.bincount(colours[y:y + h, x:x + w].ravel(), minlength=512)
+    background = (border_counts * centre_counts.sum() > ratio * centre_counts * border.size) \
+        & (border_counts > 0)
+    return np.where(background, 255, 0).astype(np.uint8)[colours]
+
+
 def edge_contrast(image_bgr: np.ndarray, object_mask: np.ndarray, halvings: int = 2,
                   reach: int = 1) -> float:
     """Median colour step (L1, BGR) across the object's outline; near 0 for a lighting patch.

@@ -517,3 +517,41 @@ def test_garment_colour_is_the_centre_median_when_the_wide_square_takes_in_floor
     assert garment_colour_of(image) == garment
     wide_only = SegmentationConfig(sample_window=0.4, garment_window=0)
     assert garment_colour_of(image, wide_only) != garment
+
+
+def tiled_floor(height: int, width: int, colours, tile: int = 16, seed: int = 0) -> np.ndarray:
+    """A floor of square tiles, each of one of colours at random (a patterned rug)."""
+    random = np.random.default_rng(seed)
+    choice = random.integers(0, len(colours), (height // tile + 1, width // tile + 1))
+    tiles = np.asarray(colours, np.uint8)[choice]
+    return np.repeat(np.repeat(tiles, tile, 0), tile, 1)[:height, :width].copy()
+
+
+FLOOR_COLOURS = [(40, 40, 200), (40, 200, 40), (200, 60, 40), (40, 200, 220)]
+
+
+def test_border_colour_background_takes_the_floor_pattern_and_keeps_the_garment():
+    from segmentation.steps import border_colour_background
+
+    image = tiled_floor(240, 320, FLOOR_COLOURS)
+    image[60:240, 110:210] = (128, 128, 128)  # A grey garment reaching the bottom edge.
+    background = border_colour_background(image, 0.4, 3.0)
+    assert set(np.unique(background)) == {0, 255}
+    assert (background[60:240, 110:210] == 0).all()  # Also where it touches the border.
+    floor = np.ones(image.shape[:2], bool)
+    floor[60:240, 110:210] = False
+    assert (background[floor] == 255).all()
+    # A colour as common at the centre as on the border is not background.
+    image[60:240, 110:210] = FLOOR_COLOURS[0]
+    assert (border_colour_background(image, 0.4, 3.0)[100:200, 130:190] == 0).all()
+
+
+def test_garment_on_a_patterned_floor_is_cut_out_without_the_floor():
+    image = tiled_floor(480, 640, FLOOR_COLOURS, tile=8)  # Border pieces' medians are blends.
+    true_box = draw_garment(image, polygon(TSHIRT_OUTLINE, 200, 120, 240, 240), (150, 150, 150))
+    result = segment(image)
+    assert result.found
+    assert box_iou(result.box, true_box) >= 0.9
+    # The border's median colours alone leave tiles of the floor in the mask.
+    without = segment(image, SegmentationConfig(border_ratio=0))
+    assert not without.found or box_iou(without.box, true_box) < 0.5
