@@ -86,12 +86,6 @@ class TrainConfig:
     data_dir: str = option("", "folder of the Fashion-MNIST IDX files (empty: the usual places)")
     init_from: str = option("", "a .keras model of the same architecture to start from "
                                 "(fine-tuning)")
-    distill_from: str = option("", "a .keras model whose answers on the Fashion-MNIST images "
-                                   "of each batch the network is also trained towards "
-                                   "(model.distill); empty: off")
-    distill_weight: float = option(1.0, "weight of the distillation term beside the label loss")
-    distill_temperature: float = option(2.0, "temperature that softens both models' answers "
-                                             "for the distillation term")
     network: NetworkConfig = option(NetworkConfig(), "the network")
     augment: AugmentConfig = option(AugmentConfig(), "Fashion-MNIST augmentation")
     photos: PhotoConfig = option(PhotoConfig(), "photos as training data")

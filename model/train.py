@@ -105,18 +105,9 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     raise ValueError(f"optimizer must be 'sgd', 'adamw' or 'sam', got {name!r}")
 
 
-def training_model(network, config: TrainConfig, fashion_rows: int):
-    """The model that fit() trains: the network itself, for --optimizer sam a SAM model on
-    its layers, or with --distill-from a distilling one (so the network's weights are the
-    trained ones). The first fashion_rows rows of every batch are Fashion-MNIST images."""
-    if config.distill_from:
-        if config.optimizer == "sam":
-            raise ValueError("--distill-from does not combine with --optimizer sam; "
-                             "choose one of them.")
-        from model.distill import distilled, load_teacher
-
-        return distilled(network, load_teacher(config.distill_from), fashion_rows,
-                         config.distill_weight, config.distill_temperature)
+def training_model(network, config: TrainConfig):
+    """The model that fit() trains: the network itself, or for --optimizer sam a SAM model
+    on its layers (so the network's weights are the trained ones)."""
     if config.optimizer != "sam":
         return network
     from model.sam import sharpness_aware
@@ -287,7 +278,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
             raise ValueError(f"--init-from {config.init_from}: cannot start from it ({error}). "
                              "It must be a .keras model of the same architecture "
                              "(--stem-filters, --block-filters, --dense-units).") from error
-    model = training_model(network, config, fashion_per_batch)
+    model = training_model(network, config)
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
                   loss=partial_label_loss(config.label_smoothing),
                   metrics=[accepted_accuracy])

@@ -48,7 +48,7 @@ def test_sam_fit_trains_the_plain_network_and_logs_its_metrics(precision):
                              network=NetworkConfig(stem_filters=4, block_filters=(4, 8),
                                                    dense_units=8))
         network = build_network(config.network)
-        model = training_model(network, config, fashion_rows=16)
+        model = training_model(network, config)
         assert isinstance(model, SharpnessAwareModel) and model.rho == 0.05
         model.compile(optimizer=make_optimizer(config, steps_per_epoch=2),
                       loss=partial_label_loss(0.1), metrics=[accepted_accuracy])
