@@ -110,15 +110,18 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
 
 
 def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
-                garment_colour=None, border_colours=None, centre_is_background=None):
+                garment_colour=None, border_colours=None, centre_is_background=None,
+                centre_colours: bool = True):
     """0/255 mask of the garment's pixels at working resolution.
 
     The HSV range around the centre colour is the base. With a background model
     (config.background_tolerance > 0, garment_colour and border_colours in BGR) every pixel
     that does not look like the frame border is kept instead, which also keeps prints and
-    stripes. With config.border_ratio > 0, colours much more common in the border than at the
-    centre are background too (a patterned floor; see steps.border_colour_background), except
-    in the second look, which reads the centre as background.
+    stripes. Then colours much more common in the border than at the centre are background
+    too (config.border_ratio; a patterned floor), and colours much more common at the centre
+    than in the border are garment (config.centre_ratio; a dark garment on a dark floor); see
+    steps.colour_share_masks. Not in the second look, which reads the centre as background;
+    centre_colours=False leaves out the second rule.
     """
     if config.background_tolerance <= 0 or border_colours is None:
         return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
@@ -127,10 +130,13 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     background = steps.background_mask(small_bgr, garment_colour, border_colours,
                                        config.background_tolerance,
                                        centre_is_background=centre_is_background)
-    if config.border_ratio > 0 and not centre_is_background:
-        background = cv2.bitwise_or(background, steps.border_colour_background(
-            small_bgr, max(config.garment_window, config.sample_window), config.border_ratio))
-    return cv2.bitwise_not(background)
+    if centre_is_background or (config.border_ratio <= 0 and config.centre_ratio <= 0):
+        return cv2.bitwise_not(background)
+    border_colours_mask, centre_colours_mask = steps.colour_share_masks(
+        small_bgr, max(config.garment_window, config.sample_window), config.border_ratio,
+        config.centre_ratio if centre_colours else 0)
+    garment = cv2.bitwise_not(cv2.bitwise_or(background, border_colours_mask))
+    return cv2.bitwise_or(garment, centre_colours_mask)
 
 
 def object_area(object_mask) -> float:
@@ -147,6 +153,14 @@ def stands_out(small: np.ndarray, object_mask, config: SegmentationConfig) -> bo
     if object_mask is None:
         return False
     return steps.edge_contrast(small, object_mask) >= config.min_edge_contrast
+
+
+def usable(small: np.ndarray, reading, config: SegmentationConfig) -> bool:
+    """True when a reading (closed mask, pieces, object mask) has an object that is not too
+    large and stands out from the background."""
+    _, pieces, object_mask = reading
+    return pieces is not None and 0 < object_area(object_mask) <= config.max_area \
+        and stands_out(small, object_mask, config)
 
 
 def larger_reading(small: np.ndarray, current, other, config: SegmentationConfig) -> bool:
@@ -213,7 +227,8 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     (the floor between two trouser legs): then the frame is also read with the centre as
     background. That reading wins when it finds an object at least twice as large whose box
     holds the centre, or when the first object does not stand out from the background and the
-    second does. timer, when given, records the steps.
+    second does. When the first reading has no usable object, it is made again without the
+    colours common at the centre (see colour_mask). timer, when given, records the steps.
     """
     lap = timer.lap if timer is not None else (lambda name: None)
     garment_colour = border_colours = None
@@ -228,6 +243,11 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     lap("contour")
     if border_colours is None:
         return current
+    if config.centre_ratio > 0 and not usable(small, current, config):
+        # The colours common at the centre can be a brightly lit patch of wall, not garment.
+        current = closed_object(colour_mask(small, hsv, colour, config, garment_colour,
+                                            border_colours, centre_colours=False), config)
+        lap("without_centre_colours")
     matching = steps.matches_border(garment_colour, border_colours)
     if config.second_look and 0 < matching <= len(border_colours) / 2:
         other = closed_object(colour_mask(small, hsv, colour, config, garment_colour,

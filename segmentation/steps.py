@@ -368,14 +368,19 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     return cv2.bitwise_and(closer, within)
 
 
-def border_colour_background(image_bgr: np.ndarray, window_fraction: float, ratio: float,
-                             strip_fraction: float = 0.04) -> np.ndarray:
-    """0/255 mask of pixels whose colour is at least ratio times more common in the border
-    strip than in the centre square (window_fraction of the shorter side).
+def colour_share_masks(image_bgr: np.ndarray, window_fraction: float, border_ratio: float,
+                       centre_ratio: float, least_share: float = 0.02,
+                       strip_fraction: float = 0.04) -> tuple[np.ndarray, np.ndarray]:
+    """(background, garment): 0/255 masks of the pixels whose colour is much more common in
+    the border strip than in the centre square (window_fraction of the shorter side), and the
+    other way round.
 
-    Colours are counted with 8 levels per BGR channel (512 colours). Unlike the border's
-    median colours, the counts hold every colour of a patterned floor, and a colour that the
-    garment shows at the centre stays garment although it also reaches the border.
+    Colours are counted with 8 levels per BGR channel (512 colours). Background: at least
+    border_ratio times the colour's share of the centre. Unlike the border's median colours,
+    the counts hold every colour of a patterned floor, and a colour that the garment shows at
+    the centre stays garment although it also reaches the border. Garment: at least
+    centre_ratio times the colour's share of the border and at least least_share of the centre
+    (a dark garment on a dark floor). A ratio of 0 gives an empty mask.
     """
     levels = image_bgr >> 5  # 8 levels per channel.
     colours = (levels[..., 0].astype(np.uint16) << 6) | (levels[..., 1].astype(np.uint16) << 3) \
@@ -386,11 +391,15 @@ def border_colour_background(image_bgr: np.ndarray, window_fraction: float, rati
                              colours[strip:height - strip, :strip].ravel(),
                              colours[strip:height - strip, width - strip:].ravel()])
     x, y, w, h = centre_window(image_bgr.shape, window_fraction)
-    border_counts = np.bincount(border, minlength=512)
-    centre_counts = np.bincount(colours[y:y + h, x:x + w].ravel(), minlength=512)
-    background = (border_counts * centre_counts.sum() > ratio * centre_counts * border.size) \
-        & (border_counts > 0)
-    return np.where(background, 255, 0).astype(np.uint8)[colours]
+    centre = colours[y:y + h, x:x + w].ravel()
+    border_share = np.bincount(border, minlength=512) / border.size
+    centre_share = np.bincount(centre, minlength=512) / centre.size
+    background = (border_share > border_ratio * centre_share) & (border_share > 0) \
+        if border_ratio > 0 else np.zeros(512, bool)
+    garment = (centre_share > centre_ratio * border_share) & (centre_share >= least_share) \
+        if centre_ratio > 0 else np.zeros(512, bool)
+    return (np.where(background, 255, 0).astype(np.uint8)[colours],
+            np.where(garment, 255, 0).astype(np.uint8)[colours])
 
 
 def edge_contrast(image_bgr: np.ndarray, object_mask: np.ndarray, halvings: int = 2,

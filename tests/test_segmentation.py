@@ -530,20 +530,24 @@ def tiled_floor(height: int, width: int, colours, tile: int = 16, seed: int = 0)
 FLOOR_COLOURS = [(40, 40, 200), (40, 200, 40), (200, 60, 40), (40, 200, 220)]
 
 
-def test_border_colour_background_takes_the_floor_pattern_and_keeps_the_garment():
-    from segmentation.steps import border_colour_background
+def test_colour_shares_take_the_floor_pattern_and_keep_the_garment():
+    from segmentation.steps import colour_share_masks
 
     image = tiled_floor(240, 320, FLOOR_COLOURS)
     image[60:240, 110:210] = (128, 128, 128)  # A grey garment reaching the bottom edge.
-    background = border_colour_background(image, 0.4, 3.0)
-    assert set(np.unique(background)) == {0, 255}
+    background, garment = colour_share_masks(image, 0.4, 3.0, 10.0)
+    assert set(np.unique(background)) == {0, 255} and set(np.unique(garment)) == {0, 255}
     assert (background[60:240, 110:210] == 0).all()  # Also where it touches the border.
     floor = np.ones(image.shape[:2], bool)
     floor[60:240, 110:210] = False
     assert (background[floor] == 255).all()
-    # A colour as common at the centre as on the border is not background.
+    assert (garment[60:240, 110:210] == 255).all() and (garment[floor] == 0).all()
+    # A colour as common at the centre as on the border is neither.
     image[60:240, 110:210] = FLOOR_COLOURS[0]
-    assert (border_colour_background(image, 0.4, 3.0)[100:200, 130:190] == 0).all()
+    background, garment = colour_share_masks(image, 0.4, 3.0, 10.0)
+    assert (background[100:200, 130:190] == 0).all() and (garment[100:200, 130:190] == 0).all()
+    # A ratio of 0 turns its side off.
+    assert not colour_share_masks(image, 0.4, 0, 0)[0].any()
 
 
 def test_garment_on_a_patterned_floor_is_cut_out_without_the_floor():
@@ -554,4 +558,18 @@ def test_garment_on_a_patterned_floor_is_cut_out_without_the_floor():
     assert box_iou(result.box, true_box) >= 0.9
     # The border's median colours alone leave tiles of the floor in the mask.
     without = segment(image, SegmentationConfig(border_ratio=0))
+    assert not without.found or box_iou(without.box, true_box) < 0.5
+
+
+def test_dark_garment_with_a_print_on_a_dark_floor_is_cut_out_whole():
+    # The print decides the garment's colour, and the shirt is nearer the floor's colour than
+    # the print's, so the border's median colours alone leave only the print.
+    image = plain_background(480, 640, (40, 45, 50))
+    true_box = draw_garment(image, polygon(TSHIRT_OUTLINE, 170, 90, 300, 300), (25, 25, 25))
+    cv2.rectangle(image, (275, 195), (365, 285), (60, 200, 60), thickness=cv2.FILLED)
+    image = add_noise(image, 6)
+    result = segment(image)
+    assert result.found
+    assert box_iou(result.box, true_box) >= 0.9
+    without = segment(image, SegmentationConfig(centre_ratio=0))
     assert not without.found or box_iou(without.box, true_box) < 0.5
