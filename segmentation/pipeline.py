@@ -110,33 +110,34 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
 
 
 def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
-                garment_colour=None, border_colours=None, centre_is_background=None,
-                centre_colours: bool = True):
-    """0/255 mask of the garment's pixels at working resolution.
+                garment_colour=None, border_colours=None, centre_is_background=None):
+    """(mask, centre colours): 0/255 masks of the garment's pixels at working resolution, and
+    of the pixels whose colour is much more common at the centre than in the border (None
+    when not used).
 
     The HSV range around the centre colour is the base. With a background model
     (config.background_tolerance > 0, garment_colour and border_colours in BGR) every pixel
     that does not look like the frame border is kept instead, which also keeps prints and
     stripes. Then colours much more common in the border than at the centre are background
-    too (config.border_ratio; a patterned floor), and colours much more common at the centre
-    than in the border are garment (config.centre_ratio; a dark garment on a dark floor); see
-    steps.colour_share_masks. Not in the second look, which reads the centre as background;
-    centre_colours=False leaves out the second rule.
+    too (config.border_ratio; a patterned floor). The centre colours (config.centre_ratio) are
+    garment after all (a dark garment on a dark floor) unless the reading with them finds
+    nothing usable (see find_object); steps.colour_share_masks counts both. Neither in the
+    second look, which reads the centre as background.
     """
     if config.background_tolerance <= 0 or border_colours is None:
         return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
                                     config.saturation_tolerance, config.value_tolerance,
-                                    config.low_saturation)
+                                    config.low_saturation), None
     background = steps.background_mask(small_bgr, garment_colour, border_colours,
                                        config.background_tolerance,
                                        centre_is_background=centre_is_background)
     if centre_is_background or (config.border_ratio <= 0 and config.centre_ratio <= 0):
-        return cv2.bitwise_not(background)
+        return cv2.bitwise_not(background), None
     border_colours_mask, centre_colours_mask = steps.colour_share_masks(
         small_bgr, max(config.garment_window, config.sample_window), config.border_ratio,
-        config.centre_ratio if centre_colours else 0)
-    garment = cv2.bitwise_not(cv2.bitwise_or(background, border_colours_mask))
-    return cv2.bitwise_or(garment, centre_colours_mask)
+        config.centre_ratio)
+    return (cv2.bitwise_not(cv2.bitwise_or(background, border_colours_mask)),
+            centre_colours_mask if config.centre_ratio > 0 else None)
 
 
 def object_area(object_mask) -> float:
@@ -235,23 +236,26 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     if config.background_tolerance > 0:
         border_colours = steps.sample_border_colours(small)
         garment_colour = centre_garment_colour(small, border_colours, config)
-    mask = colour_mask(small, hsv, colour, config, garment_colour, border_colours)
+    mask, centre_colours = colour_mask(small, hsv, colour, config, garment_colour,
+                                       border_colours)
     lap("mask")
-    mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
+    closed = steps.close_mask(mask if centre_colours is None
+                              else cv2.bitwise_or(mask, centre_colours),
+                              config.close_kernel, config.close_iterations)
     lap("close")
-    current = (mask, *select_object(mask, config))
+    current = (closed, *select_object(closed, config))
     lap("contour")
     if border_colours is None:
         return current
-    if config.centre_ratio > 0 and not usable(small, current, config):
+    if centre_colours is not None and not usable(small, current, config):
         # The colours common at the centre can be a brightly lit patch of wall, not garment.
-        current = closed_object(colour_mask(small, hsv, colour, config, garment_colour,
-                                            border_colours, centre_colours=False), config)
+        current = closed_object(mask, config)
         lap("without_centre_colours")
     matching = steps.matches_border(garment_colour, border_colours)
     if config.second_look and 0 < matching <= len(border_colours) / 2:
         other = closed_object(colour_mask(small, hsv, colour, config, garment_colour,
-                                          border_colours, centre_is_background=True), config)
+                                          border_colours, centre_is_background=True)[0],
+                              config)
         lap("second_look")
         if larger_reading(small, current, other, config):
             return other

@@ -394,12 +394,12 @@ def colour_share_masks(image_bgr: np.ndarray, window_fraction: float, border_rat
     centre = colours[y:y + h, x:x + w].ravel()
     border_share = np.bincount(border, minlength=512) / border.size
     centre_share = np.bincount(centre, minlength=512) / centre.size
-    background = (border_share > border_ratio * centre_share) & (border_share > 0) \
-        if border_ratio > 0 else np.zeros(512, bool)
-    garment = (centre_share > centre_ratio * border_share) & (centre_share >= least_share) \
-        if centre_ratio > 0 else np.zeros(512, bool)
-    return (np.where(background, 255, 0).astype(np.uint8)[colours],
-            np.where(garment, 255, 0).astype(np.uint8)[colours])
+    background, garment = np.zeros(512, np.uint8), np.zeros(512, np.uint8)
+    if border_ratio > 0:
+        background[(border_share > border_ratio * centre_share) & (border_share > 0)] = 255
+    if centre_ratio > 0:
+        garment[(centre_share > centre_ratio * border_share) & (centre_share >= least_share)] = 255
+    return np.take(background, colours), np.take(garment, colours)
 
 
 def edge_contrast(image_bgr: np.ndarray, object_mask: np.ndarray, halvings: int = 2,
