@@ -80,7 +80,7 @@ benchmark: install-test intel-env
 # 48-96-144 filters without changing what it computes (python -m model.widen), three fine-tuning
 # runs of it with labelled photos in every batch, then their average (a "soup",
 # python -m model.interpolate). PHOTOS holds train/, validation/ and labels.csv. The three runs
-# took 24, 43 and 27 minutes here, two at a time (docs/experiments.md).
+# took 26, 47 and 24 minutes here, two at a time (docs/experiments.md).
 PHOTOS ?= ../shared/clothing-dataset
 RECIPE ?= runs/recipe
 WIDTHS = --stem-filters 48 --block-filters 96 144

@@ -58,9 +58,10 @@ class SegmentationConfig:
              "many times more common in the frame border than in the garment window (patterned "
              "floors); 0 = off.", 0, 1000)
     centre_ratio: float = setting(
-        10.0, "Garment after all: pixels whose colour is at least this many times more common "
-              "in the garment window than in the frame border, and at least 2% of the window "
-              "(a dark garment on a dark floor); 0 = off.", 0, 1000)
+        10.0, "Garment after all, if that at least doubles the object: pixels whose colour is "
+              "at least this many times more common in the garment window than in the frame "
+              "border, and at least 2% of the window (a dark garment on a dark floor); 0 = off.",
+        0, 1000)
     second_look: bool = setting(
         True, "If the centre colour shows on the border, also try the centre as background "
               "(trouser legs).")

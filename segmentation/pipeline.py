@@ -119,10 +119,10 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     (config.background_tolerance > 0, garment_colour and border_colours in BGR) every pixel
     that does not look like the frame border is kept instead, which also keeps prints and
     stripes. Then colours much more common in the border than at the centre are background
-    too (config.border_ratio; a patterned floor). The centre colours (config.centre_ratio) are
-    garment after all (a dark garment on a dark floor) unless the reading with them finds
-    nothing usable (see find_object); steps.colour_share_masks counts both. Neither in the
-    second look, which reads the centre as background.
+    too (config.border_ratio; a patterned floor). The centre colours (config.centre_ratio) may
+    be garment after all (a dark garment on a dark floor), or a brightly lit patch of floor:
+    find_object adds them only when that at least doubles the object; steps.colour_share_masks
+    counts both. Neither in the second look, which reads the centre as background.
     """
     if config.background_tolerance <= 0 or border_colours is None:
         return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
@@ -154,14 +154,6 @@ def stands_out(small: np.ndarray, object_mask, config: SegmentationConfig) -> bo
     if object_mask is None:
         return False
     return steps.edge_contrast(small, object_mask) >= config.min_edge_contrast
-
-
-def usable(small: np.ndarray, reading, config: SegmentationConfig) -> bool:
-    """True when a reading (closed mask, pieces, object mask) has an object that is not too
-    large and stands out from the background."""
-    _, pieces, object_mask = reading
-    return pieces is not None and 0 < object_area(object_mask) <= config.max_area \
-        and stands_out(small, object_mask, config)
 
 
 def larger_reading(small: np.ndarray, current, other, config: SegmentationConfig) -> bool:
@@ -228,8 +220,8 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     (the floor between two trouser legs): then the frame is also read with the centre as
     background. That reading wins when it finds an object at least twice as large whose box
     holds the centre, or when the first object does not stand out from the background and the
-    second does. When the first reading has no usable object, it is made again without the
-    colours common at the centre (see colour_mask). timer, when given, records the steps.
+    second does. Adding the colours common at the centre (see colour_mask) is such a reading
+    too. timer, when given, records the steps.
     """
     lap = timer.lap if timer is not None else (lambda name: None)
     garment_colour = border_colours = None
@@ -239,18 +231,17 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     mask, centre_colours = colour_mask(small, hsv, colour, config, garment_colour,
                                        border_colours)
     lap("mask")
-    closed = steps.close_mask(mask if centre_colours is None
-                              else cv2.bitwise_or(mask, centre_colours),
-                              config.close_kernel, config.close_iterations)
+    mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
     lap("close")
-    current = (closed, *select_object(closed, config))
+    current = (mask, *select_object(mask, config))
     lap("contour")
     if border_colours is None:
         return current
-    if centre_colours is not None and not usable(small, current, config):
-        # The colours common at the centre can be a brightly lit patch of wall, not garment.
-        current = closed_object(mask, config)
-        lap("without_centre_colours")
+    if centre_colours is not None and cv2.countNonZero(cv2.subtract(centre_colours, mask)):
+        other = closed_object(cv2.bitwise_or(mask, centre_colours), config)
+        lap("centre_colours")
+        if larger_reading(small, current, other, config):
+            current = other
     matching = steps.matches_border(garment_colour, border_colours)
     if config.second_look and 0 < matching <= len(border_colours) / 2:
         other = closed_object(colour_mask(small, hsv, colour, config, garment_colour,
