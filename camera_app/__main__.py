@@ -2,15 +2,17 @@
 
     python -m camera_app                       # default camera (plays the demo if there is none)
     python -m camera_app --source demo         # the demo clip that ships in assets/
-    python -m camera_app --source clip.mp4     # a video file; a folder of images plays as a slideshow
+    python -m camera_app --source clip.mp4     # a video file
+    python -m camera_app --source photos/      # a folder of images, as a slideshow
     python -m camera_app --source 1 --mirror   # another camera, shown as a mirror
     python -m camera_app --model my.tflite     # another LiteRT model
     python -m camera_app --taught DIR          # keep taught examples in DIR
 
 Keys: space pauses, s saves a snapshot, q quits, 0-9 teach the garment in view as that class
 (the "This is..." button does the same; the window lists the classes with their keys).
-Taught examples are kept in the app's data folder unless --taught says otherwise. Hold the garment so that it covers the
-small square in the middle of the view: the garment is cut out around that square.
+Taught examples are kept in the app's data folder unless --taught says otherwise.
+Hold the garment so that it covers the small square in the middle of the view and fills much
+of the larger one: the garment is cut out around the small square.
 """
 
 import time

@@ -23,6 +23,7 @@ affects all alike; the model must give embeddings. Goal: 500 taught examples cos
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import cv2
@@ -102,7 +103,7 @@ def run_worker(spec: str, count: int, predictor, settings: FrameSettings) -> Tal
     return tally
 
 
-def main(argv=None):
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m camera_app.benchmark", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=300, help="frames to time (default: 300)")
@@ -139,7 +140,7 @@ def main(argv=None):
             from camera_app.soak import soak
 
             soak(arguments.source, arguments.soak, predictor, settings)
-            return
+            return 0
         open_source(arguments.source).release()  # A source that cannot be opened is named now.
     except SourceError as error:
         parser.exit(2, f"{error}\n")
@@ -182,21 +183,24 @@ def main(argv=None):
     print(f"Garment found in {tally.found}/{tally.count} frames. Shown answers: "
           + ", ".join(f"{text} {count}" for text, count in
                       sorted(tally.answers.items(), key=lambda item: -item[1])))
+    return 0
 
 
 def compare_taught(arguments) -> int:
     """Per-frame cost of process_frame without taught examples and with each number of them."""
     from model.predictor import ModelLoadError
-    from segmentation.taught import NUM_CLASSES, TaughtExamples
+    from model.classes import NUM_CLASSES
+    from segmentation.taught import TaughtExamples
 
     try:
         predictor = load_predictor(arguments.model)
     except ModelLoadError as error:
-        print(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
         return 2
     if predictor.embedding_size is None:
         print(f"error: {predictor.path} gives no embedding, so nothing can be taught; export "
-              "it again with `python -m model.export MODEL.keras --out MODEL.tflite`.")
+              "it again with `python -m model.export MODEL.keras --out MODEL.tflite`.",
+              file=sys.stderr)
         return 2
     random = np.random.default_rng(0)
     cases = {"off": None}
@@ -208,7 +212,7 @@ def compare_taught(arguments) -> int:
     try:
         frames = read_frames(arguments.source, arguments.frames)
     except SourceError as error:
-        print(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"Read {len(frames)} frames of {arguments.source} at 640x480; flip averaging "
           f"{'off' if arguments.no_flip else 'on'}; taking turns frame by frame.")
@@ -242,4 +246,4 @@ def compare_taught(arguments) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -91,12 +91,26 @@ class FrameResult:
         """True when the shown answer is the class of the taught example that decided."""
         return answer_is_taught(self.answer, self.decision)
 
+    @property
+    def label(self) -> str:
+        """The answer as the overlay and the window show it."""
+        return answer_label(self.answer, self.decision)
+
 
 def answer_is_taught(answer: SteadyAnswer, decision: TaughtDecision | None) -> bool:
     """Whether a taught example decided this frame and the steady answer shows its class
     (then the label carries TAUGHT_MARK)."""
     return decision is not None and decision.taught and answer.class_index is not None \
         and decision.class_index == answer.class_index
+
+
+def answer_label(answer: SteadyAnswer, decision: TaughtDecision | None) -> str:
+    """The answer's text, with its confidence when a class is named and TAUGHT_MARK when a
+    taught example decided it."""
+    if answer.class_index is None:
+        return answer.text
+    label = f"{answer.text} {answer.confidence:.0%}"
+    return label + " " + TAUGHT_MARK if answer_is_taught(answer, decision) else label
 
 
 def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
@@ -140,11 +154,7 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         answer = SteadyAnswer(misses=answer.misses, text=NO_MODEL)
     classified = time.perf_counter()
 
-    label = answer.text
-    if answer.class_index is not None:
-        label = f"{answer.text} {answer.confidence:.0%}"
-        if answer_is_taught(answer, decision):
-            label += " " + TAUGHT_MARK
+    label = answer_label(answer, decision)
     colour = NAMED_COLOUR if answer.class_index is not None else UNNAMED_COLOUR
     shown = draw_overlay(frame, segmentation, label, settings.segmentation.sampling_windows(),
                          colour)

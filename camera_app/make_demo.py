@@ -20,10 +20,13 @@ import cv2
 import numpy as np
 
 from model.paths import DEMO_MATERIAL_DIR, DEMO_VIDEO
-from segmentation.images import IMAGE_SUFFIXES, ImageReadError, read_image
+from segmentation.images import ImageReadError, list_images, read_image
 
 FRAME_SIZE = (640, 480)  # Width, height: a common webcam resolution.
 FRAMES_PER_SECOND = 15
+SECONDS_PER_SCENE = 3.0  # How long each garment is shown, by default.
+EMPTY_EVERY = 3  # An empty wall after every n-th garment, by default.
+WALL = "wall"  # The name of an empty scene.
 
 
 def frame_the_photo(photo: np.ndarray) -> np.ndarray:
@@ -67,23 +70,33 @@ def camera_view(scene: np.ndarray, progress: float, phase: float,
     return np.clip(moved * gain * tint + noise, 0, 255).astype(np.uint8)
 
 
-def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empty_every: int,
-              seed: int = 0) -> int:
-    """Writes the clip; returns the number of frames. Unreadable photos are reported and skipped."""
-    random = np.random.default_rng(seed)
-    scenes = []
-    for index, path in enumerate(material):
+def demo_layout(material: list[Path], empty_every: int) -> list[tuple[str, np.ndarray | None]]:
+    """The clip's scenes in order: (name, photo) for each readable photo, named by its file
+    name without suffix, and (WALL, None) after every empty_every-th of them. Unreadable
+    photos are reported and left out."""
+    layout = []
+    for path in material:
         try:
             photo = read_image(path)
         except ImageReadError as error:
             print(f"Skipping {path}: {error}.", file=sys.stderr)
             continue
-        scenes.append(frame_the_photo(photo))
-        if empty_every and (index + 1) % empty_every == 0:
-            scenes.append(empty_wall(random))
+        layout.append((Path(path).stem, photo))
+        garments = sum(scene_photo is not None for _, scene_photo in layout)
+        if empty_every and garments % empty_every == 0:
+            layout.append((WALL, None))
+    return layout
+
+
+def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empty_every: int,
+              seed: int = 0) -> int:
+    """Writes the clip; returns the number of frames. Unreadable photos are reported and skipped."""
+    random = np.random.default_rng(seed)
+    scenes = [frame_the_photo(photo) if photo is not None else empty_wall(random)
+              for _, photo in demo_layout(material, empty_every)]
     if not scenes:
-        raise ValueError(f"No readable photos among {len(material)} files; "
-                         f"put garment photos (.jpg) in {DEMO_MATERIAL_DIR}.")
+        raise ValueError(f"No readable photos among {len(material)} files; give a folder of "
+                         f"garment photos (.jpg) with --material (default {DEMO_MATERIAL_DIR}).")
     output.parent.mkdir(parents=True, exist_ok=True)
     # Written next to the output and renamed at the end, so a broken run leaves the old clip.
     partial = output.with_name(f"partial-{output.name}")
@@ -104,7 +117,7 @@ def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empt
     return count
 
 
-def main(argv=None):
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m camera_app.make_demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--material", type=Path, default=DEMO_MATERIAL_DIR,
@@ -112,21 +125,28 @@ def main(argv=None):
                              f"(default: {DEMO_MATERIAL_DIR})")
     parser.add_argument("--output", type=Path, default=DEMO_VIDEO,
                         help=f"where to write the clip (default: {DEMO_VIDEO})")
-    parser.add_argument("--seconds-per-scene", type=float, default=3.0,
-                        help="how long each garment is shown (default: 3)")
-    parser.add_argument("--empty-every", type=int, default=3,
-                        help="an empty wall after every n-th garment; 0 for none (default: 3)")
+    parser.add_argument("--seconds-per-scene", type=float, default=SECONDS_PER_SCENE,
+                        help=f"how long each garment is shown (default: {SECONDS_PER_SCENE:g})")
+    parser.add_argument("--empty-every", type=int, default=EMPTY_EVERY,
+                        help="an empty wall after every n-th garment; 0 for none "
+                             f"(default: {EMPTY_EVERY})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     arguments = parser.parse_args(argv)
     if arguments.seconds_per_scene <= 0:
         parser.error("--seconds-per-scene must be positive.")
-    material = sorted(path for path in arguments.material.glob("*")
-                      if path.suffix.lower() in IMAGE_SUFFIXES)
-    count = make_demo(material, arguments.output, arguments.seconds_per_scene,
-                      arguments.empty_every, arguments.seed)
+    if not arguments.material.is_dir():
+        parser.error(f"--material {arguments.material} is not a folder; give a folder of "
+                     "garment photos.")
+    try:
+        count = make_demo(list_images(arguments.material), arguments.output,
+                          arguments.seconds_per_scene, arguments.empty_every, arguments.seed)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     size = arguments.output.stat().st_size / 1e6
     print(f"Wrote {arguments.output}: {count} frames at {FRAMES_PER_SECOND} FPS, {size:.2f} MB.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

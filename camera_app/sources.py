@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from model.paths import DEMO_VIDEO
-from segmentation.images import IMAGE_SUFFIXES, ImageReadError, read_image
+from segmentation.images import IMAGE_SUFFIXES, ImageReadError, list_images, read_image
 
 
 class SourceError(RuntimeError):
@@ -105,8 +105,7 @@ class FolderSource:
         self.loop = loop
         self.frame_interval = seconds_per_image
         if self.path.is_dir():
-            self.files = sorted(file for file in self.path.iterdir()
-                                if file.suffix.lower() in IMAGE_SUFFIXES)
+            self.files = list_images(self.path)
         else:
             self.files = [self.path]
         if not self.files:

@@ -29,12 +29,18 @@ import numpy as np
 
 from camera_app.answer import SteadyAnswer
 from camera_app.frame import FrameSettings, process_frame
-from camera_app.make_demo import FRAMES_PER_SECOND
+from camera_app.make_demo import (
+    EMPTY_EVERY,
+    FRAMES_PER_SECOND,
+    SECONDS_PER_SCENE,
+    WALL,
+    demo_layout,
+)
 from camera_app.sources import SourceError, open_source
 from model.classes import CLASS_NAMES
 from model.paths import DEMO_MATERIAL_DIR, DEMO_VIDEO
 from model.predictor import ModelLoadError, load_predictor
-from segmentation.images import IMAGE_SUFFIXES
+from segmentation.images import list_images
 from segmentation.taught import TaughtExamples
 
 GOAL_TAUGHT = 0.9  # Share of a taught scene's remaining frames that must show the taught class.
@@ -50,19 +56,13 @@ class Scene:
 
     @property
     def garment(self) -> bool:
-        return self.name != "wall"
+        return self.name != WALL
 
 
 def demo_scenes(material: Path, seconds_per_scene: float, empty_every: int) -> list[Scene]:
     """The clip's scenes, in order, as camera_app.make_demo lays them out."""
-    photos = sorted(path for path in Path(material).glob("*")
-                    if path.suffix.lower() in IMAGE_SUFFIXES)
     length = max(1, round(seconds_per_scene * FRAMES_PER_SECOND))
-    names = []
-    for index, path in enumerate(photos):
-        names.append(path.stem)
-        if empty_every and (index + 1) % empty_every == 0:
-            names.append("wall")
+    names = [name for name, _ in demo_layout(list_images(material), empty_every)]
     return [Scene(name, index * length, (index + 1) * length) for index, name in enumerate(names)]
 
 
@@ -92,10 +92,10 @@ def main(argv=None) -> int:
     parser.add_argument("--source", default=str(DEMO_VIDEO), help="the demo clip")
     parser.add_argument("--material", type=Path, default=DEMO_MATERIAL_DIR,
                         help="the photos the clip was made from (for its scenes)")
-    parser.add_argument("--seconds-per-scene", type=float, default=3.0,
-                        help="as given to camera_app.make_demo (default: 3)")
-    parser.add_argument("--empty-every", type=int, default=3,
-                        help="as given to camera_app.make_demo (default: 3)")
+    parser.add_argument("--seconds-per-scene", type=float, default=SECONDS_PER_SCENE,
+                        help=f"as given to camera_app.make_demo (default: {SECONDS_PER_SCENE:g})")
+    parser.add_argument("--empty-every", type=int, default=EMPTY_EVERY,
+                        help=f"as given to camera_app.make_demo (default: {EMPTY_EVERY})")
     parser.add_argument("--teach-frames", type=int, default=10,
                         help="frames taught at the start of each scene (default: 10)")
     parser.add_argument("--thresholds", type=float, nargs="+", default=None,

@@ -18,7 +18,7 @@ from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGr
                              QWidget)
 
 from camera_app.controls import CONTROLS, HSV_TOLERANCES, setting_of, with_settings
-from camera_app.frame import TAUGHT_MARK, FrameSettings, save_snapshot
+from camera_app.frame import FrameSettings, save_snapshot
 from camera_app.sources import SourceError, open_source
 from camera_app.teaching import class_label, forget, open_taught, teach
 from camera_app.worker import FrameWorker
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
 
     def source_failed(self, text: str):
         self.show_message(f"{text} Playing the demo instead; choose the source again to retry.")
-        if self.source_name != "demo.mp4":
+        if self.source_spec != "demo":
             QTimer.singleShot(0, lambda: self.set_source("demo"))
 
     def source_ended(self):
@@ -426,9 +426,7 @@ class MainWindow(QMainWindow):
         self.input_view.setPixmap(to_pixmap(result.segmentation.model_input).scaled(
             self.input_view.size(), Qt.KeepAspectRatio, Qt.FastTransformation))
         answer = result.answer
-        self.answer_label.setText(answer.text if answer.class_index is None
-                                  else f"{answer.text}  {answer.confidence:.0%}"
-                                  + (f" {TAUGHT_MARK}" if result.answer_is_taught else ""))
+        self.answer_label.setText(result.label)
         smoothed = answer.probabilities
         if smoothed is None:
             smoothed = np.zeros(len(CLASS_NAMES))

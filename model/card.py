@@ -11,13 +11,12 @@ import os
 import platform
 from pathlib import Path
 
-
-CARD_NAME = "model_card.json"
+from model.paths import CARD_FILE, KERAS_FILE, TFLITE_FILE
 
 
 def read_card(model_path) -> dict:
     """The card next to a model file, or {} when there is none."""
-    card_path = Path(model_path).parent / CARD_NAME
+    card_path = Path(model_path).parent / CARD_FILE
     return json.loads(card_path.read_text()) if card_path.is_file() else {}
 
 
@@ -32,7 +31,7 @@ def earlier_stages(init_from: str) -> list:
              "wall_time_seconds": card.get("wall_time_seconds"),
              "validation_accuracy": card.get("validation_accuracy"),
              "training": card.get("training")}
-    # Cards written before this field existed still name their own starting point.
+    # A card without earlier_stages still names its own starting point (init_from).
     before = card["earlier_stages"] if "earlier_stages" in card else \
         earlier_stages((card.get("training") or {}).get("init_from", ""))
     return before + [stage]
@@ -54,8 +53,8 @@ def write_model(model, architecture: dict, dataset, train_indices, validation_in
     from model.plots import plot_confusion_matrix
     from model.predictor import KerasPredictor, predict_in_batches
 
-    model.save(out / "fashion_cnn.keras")
-    export_tflite(model, out / "fashion_cnn.tflite")
+    model.save(out / KERAS_FILE)
+    export_tflite(model, out / TFLITE_FILE)
     validation_labels = dataset.train_labels[validation_indices]
     predictor = KerasPredictor.from_model(model)
     validation_report = classification_report(
@@ -84,5 +83,5 @@ def write_model(model, architecture: dict, dataset, train_indices, validation_in
                     "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
                     "keras": keras.__version__},
     }
-    (out / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     return card

@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import os
 import struct
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,18 +201,24 @@ def download_with_keras() -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m model.data", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="folder holding the four IDX files")
     parser.add_argument("--download", action="store_true",
                         help="let Keras download the dataset into its cache (needs internet)")
     arguments = parser.parse_args(argv)
     if arguments.download:
-        print(f"Downloaded to {download_with_keras()}")
+        try:
+            print(f"Downloaded to {download_with_keras()}")
+        except Exception as error:  # Keras raises many kinds when offline or blocked.
+            print(f"error: the download failed ({type(error).__name__}: {error}). Check the "
+                  "internet connection, or install Debian's dataset-fashion-mnist package "
+                  "and pass --data-dir.", file=sys.stderr)
+            return 1
     try:
         dataset = load_fashion_mnist(arguments.data_dir)
     except DatasetError as error:
-        print(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"Fashion-MNIST from {dataset.directory}")
     for key in FILES:

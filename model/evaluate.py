@@ -49,9 +49,9 @@ def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: 
             return 1
         report = photo_report(predict_in_batches(predictor, photo_set.images, flip=flip_tta),
                               photo_set)
-        print(format_photo_report(report, f"== {path}{suffix}: {len(photo_set.images)} photos "
-                                          f"of {directory} ({len(photo_set.left_out)} left "
-                                          "out: no garment found or unreadable)"))
+        print(format_photo_report(report, f"== {path}{suffix}: {report['photos']} photos of "
+                                          f"{directory} ({len(photo_set.left_out)} with no "
+                                          "garment found or unreadable, counted as wrong)"))
     return 0
 
 
@@ -70,10 +70,17 @@ def main(argv=None) -> int:
     parser.add_argument("--photos", metavar="DIR",
                         help="evaluate on labelled photos instead (one sub-folder per line of "
                              "the labels file, seen through the segmentation at the app's "
-                             "settings; photos where no garment is found are left out)")
+                             "settings; photos where no garment is found count as wrong)")
     parser.add_argument("--photo-labels", metavar="CSV",
                         help="labels file of --photos (default: DIR/labels.csv)")
     arguments = parser.parse_args(argv)
+    if arguments.out:
+        try:
+            Path(arguments.out).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            print(f"error: cannot write into {arguments.out} ({error.strerror or error}); "
+                  "choose a folder you can write to.", file=sys.stderr)
+            return 2
     if arguments.photos:
         return evaluate_photos(arguments.models, arguments.photos, arguments.photo_labels,
                                arguments.flip_tta)
@@ -117,7 +124,6 @@ def main(argv=None) -> int:
         from model.plots import plot_confusion_matrix
 
         out = Path(arguments.out)
-        out.mkdir(parents=True, exist_ok=True)
         for index, (name, report) in enumerate(reports.items()):
             png = out / f"confusion_matrix_{index}_{Path(name).stem}.png"
             plot_confusion_matrix(report["confusion_matrix"], png,

@@ -12,6 +12,7 @@ exported with the probabilities only.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,11 +102,24 @@ def main(argv=None) -> int:
     parser.add_argument("model", help="a .keras file")
     parser.add_argument("--out", help="the .tflite file to write (default: beside the model)")
     arguments = parser.parse_args(argv)
+    if not Path(arguments.model).is_file():
+        print(f"error: {arguments.model}: no such file. Pass the .keras file that model.train "
+              "wrote.", file=sys.stderr)
+        return 2
     import keras
 
-    model = keras.models.load_model(arguments.model, compile=False)
+    try:
+        model = keras.models.load_model(arguments.model, compile=False)
+    except Exception as error:  # Keras raises many kinds for a bad file.
+        print(f"error: {arguments.model}: cannot load it as a Keras model ({error}). Pass the "
+              ".keras file that model.train wrote.", file=sys.stderr)
+        return 2
     out = Path(arguments.out or Path(arguments.model).with_suffix(".tflite"))
-    print(f"wrote {export_tflite(model, out)}")
+    try:
+        print(f"wrote {export_tflite(model, out)}")
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

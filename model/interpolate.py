@@ -1,6 +1,6 @@
 """Mixes a fine-tuned model's weights with those of the model it started from (WiSE-FT).
 
-    python -m model.interpolate runs/cycle2/fashion_cnn.keras runs/pipeline20/fashion_cnn.keras \\
+    python -m model.interpolate START.keras FINETUNED.keras \\
         --pipeline-images runs/pipeline_images.npz --out runs/wise
     python -m model.interpolate START.keras FT1.keras FT2.keras --start-weights 0 \\
         --validation-photos photos/validation --out runs/soup        # a soup of two runs

@@ -102,18 +102,24 @@ def format_folder_confusion(confusion: dict) -> str:
 
 def photo_report(probabilities: np.ndarray, photo_set) -> dict:
     """Exact and group accuracy on a photo set (segmentation.photos.PhotoSet), overall and
-    per folder, with the folder confusion."""
+    per folder, with the folder confusion. Photos left out of the set (no garment found, or
+    unreadable) count as wrong, as segmentation.evaluate counts them."""
     predicted = probabilities.argmax(1)
     rows = np.arange(len(predicted))
     exact, group = photo_set.accepted[rows, predicted], photo_set.group[rows, predicted]
+    left_out_folders = [relative.split("/")[0] for relative in photo_set.left_out]
+    left_out = {folder: left_out_folders.count(folder) for folder in set(left_out_folders)}
     folders = {}
-    for folder in sorted(set(photo_set.folders.tolist())):
+    for folder in sorted(set(photo_set.folders.tolist()) | set(left_out)):
         chosen = photo_set.folders == folder
-        folders[folder] = {"photos": int(chosen.sum()), "exact": float(exact[chosen].mean()),
-                           "group": float(group[chosen].mean())}
-    return {"photos": len(predicted), "exact": float(exact.mean()), "group": float(group.mean()),
-            "folders": folders,
-            "confusion": folder_confusion(photo_set.folders, predicted.tolist())}
+        count = int(chosen.sum()) + left_out.get(folder, 0)
+        folders[folder] = {"photos": count, "exact": float(exact[chosen].sum() / count),
+                           "group": float(group[chosen].sum() / count)}
+    count = len(predicted) + sum(left_out.values())
+    return {"photos": count, "exact": float(exact.sum() / count) if count else 0.0,
+            "group": float(group.sum() / count) if count else 0.0, "folders": folders,
+            "confusion": folder_confusion(photo_set.folders.tolist() + left_out_folders,
+                                          predicted.tolist() + [None] * len(left_out_folders))}
 
 
 def format_photo_report(report: dict, title: str) -> str:

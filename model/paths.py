@@ -10,10 +10,15 @@ _MODEL_PACKAGE = Path(__file__).resolve().parent
 _IN_WHEEL, _IN_CLONE = _MODEL_PACKAGE / "assets", _MODEL_PACKAGE.parent / "assets"
 ASSETS_DIR = _IN_WHEEL if _IN_WHEEL.is_dir() else _IN_CLONE
 
+# The names of the files that training writes into its output folder (and assets/ holds).
+KERAS_FILE = "fashion_cnn.keras"
+TFLITE_FILE = "fashion_cnn.tflite"
+CARD_FILE = "model_card.json"
+
 # The trained classifier, as a LiteRT flatbuffer (used by the app) and as a Keras file.
-SHIPPED_TFLITE_MODEL = ASSETS_DIR / "fashion_cnn.tflite"
-SHIPPED_KERAS_MODEL = ASSETS_DIR / "fashion_cnn.keras"
-SHIPPED_MODEL_CARD = ASSETS_DIR / "model_card.json"
+SHIPPED_TFLITE_MODEL = ASSETS_DIR / TFLITE_FILE
+SHIPPED_KERAS_MODEL = ASSETS_DIR / KERAS_FILE
+SHIPPED_MODEL_CARD = ASSETS_DIR / CARD_FILE
 
 # The demo clip that the app plays when no camera is there, and the photos it is made from.
 DEMO_VIDEO = ASSETS_DIR / "demo.mp4"

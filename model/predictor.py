@@ -82,7 +82,7 @@ def check_images(images: np.ndarray) -> np.ndarray:
 
 
 class EmbeddingUnavailableError(ModelLoadError):
-    """The model gives probabilities only (a .tflite exported before embeddings existed)."""
+    """The model gives probabilities only (a .tflite without the embedding output)."""
 
 
 def find_outputs(output_details: list[dict]) -> tuple[dict, dict | None]:
@@ -168,8 +168,12 @@ class KerasPredictor:
 
     def __init__(self, path: str | os.PathLike):
         self.path = model_file(path)
-        import keras
-
+        try:
+            import keras
+        except ImportError as error:
+            raise ModelLoadError(f"Model file {self.path} is a Keras model, which needs "
+                                 "TensorFlow: install it with `pip install -e '.[train]'`, or "
+                                 "pass the model's .tflite export instead.") from error
         try:
             self.model = keras.models.load_model(self.path, compile=False)
         except Exception as error:  # Keras raises many kinds for a bad file.

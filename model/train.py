@@ -1,11 +1,14 @@
 """Trains the garment CNN on Fashion-MNIST and labelled photos, on the CPU.
 
-    python -m model.train --out runs/photos --photos ../shared/clothing-dataset/train \
-        --photo-labels ../shared/clothing-dataset/labels.csv --photo-share 0.2 \
-        --validation-photos ../shared/clothing-dataset/validation     # with real photos
+    python -m model.train --out runs/photos --photos PHOTOS/train \
+        --photo-labels PHOTOS/labels.csv --photo-share 0.2 \
+        --validation-photos PHOTOS/validation                          # with real photos
     python -m model.train --out runs/fashion-mnist                     # Fashion-MNIST alone
     python -m model.train --epochs 1 --train-limit 3000 --out /tmp/quick   # a smoke run
     python -m model.train --config runs/tune/best.json --epochs 40 --out runs/tuned
+
+PHOTOS stands for a folder of labelled photos laid out as the clothing collection:
+train/ and validation/ with one sub-folder per line of labels.csv.
 
 Every batch mixes both sources: --photo-share of it are photos (seen through the app's
 segmentation once, then cached; see segmentation.photos), the rest Fashion-MNIST images. A

@@ -1,9 +1,8 @@
 """Searches training hyperparameters with KerasTuner's Bayesian optimisation.
 
     python -m model.tune --out runs/tune --trials 12 --epochs 3 --train-limit 20000 \
-        --photos ../shared/clothing-dataset/train \
-        --photo-labels ../shared/clothing-dataset/labels.csv \
-        --validation-photos ../shared/clothing-dataset/validation
+        --photos PHOTOS/train --photo-labels PHOTOS/labels.csv \
+        --validation-photos PHOTOS/validation
     python -m model.tune --out runs/tune --trials 16 ...      # the same options: resumes, 4 more
     python -m model.train --config runs/tune/best.json --epochs 40 --train-limit 0 --out runs/tuned
 
@@ -44,6 +43,7 @@ from pathlib import Path
 from model.config import TrainConfig
 from model.data import DatasetError, load_fashion_mnist
 from model.options import config_from_dict
+from model.paths import CARD_FILE
 from model.train import add_train_arguments, train, train_config_from
 
 WIDTHS = [0.5, 0.75, 1.0, 1.5]
@@ -109,7 +109,7 @@ def trial_rows(tuner, out: Path) -> list[dict]:
     for trial_id, trial in sorted(tuner.oracle.trials.items(),
                                    key=lambda item: (len(item[0]), item[0])):
         row = {"trial": trial_id, "status": trial.status, **trial.hyperparameters.values}
-        card_path = out / "trials" / trial_id / "model_card.json"
+        card_path = out / "trials" / trial_id / CARD_FILE
         if card_path.is_file():
             card = json.loads(card_path.read_text())
             row.update(trial_score(card["history"]))
@@ -212,7 +212,7 @@ def main(argv=None) -> int:
         print(f"error: no trial finished; see the messages above and {out / 'search'}.",
               file=sys.stderr)
         return 1
-    card = json.loads((out / "trials" / best[0].trial_id / "model_card.json").read_text())
+    card = json.loads((out / "trials" / best[0].trial_id / CARD_FILE).read_text())
     (out / "best.json").write_text(json.dumps(card["training"], indent=2) + "\n")
     print(f"Best of {len(rows)} trials: trial {best[0].trial_id}, val_score "
           f"{best[0].score:.4f}. Wrote {out / 'trials.md'}, {out / 'trials.csv'} and "

@@ -127,7 +127,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import keras
 
-    from model.card import CARD_NAME, earlier_stages
+    from model.card import earlier_stages
+    from model.paths import CARD_FILE, KERAS_FILE
 
     try:
         model = keras.models.load_model(args.start, compile=False)
@@ -139,14 +140,14 @@ def main(argv=None) -> int:
           f"{largest_difference(model, wide_model):.1e}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    wide_model.save(out / "fashion_cnn.keras")
-    card = {"model": "fashion_cnn.keras", "parameters": wide_model.count_params(),
+    wide_model.save(out / KERAS_FILE)
+    card = {"model": KERAS_FILE, "parameters": wide_model.count_params(),
             "training": {"widened_from": args.start, "seed": args.seed,
                          "widths": {name: value for name, value
                                     in asdict(network_config_of(wide_model)).items()
                                     if name in ("stem_filters", "block_filters", "dense_units")}},
             "earlier_stages": earlier_stages(args.start), "epochs_run": 0}
-    (out / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     print(f"Wrote {out / 'fashion_cnn.keras'}: {wide_model.count_params():,} parameters "
           f"(the start has {model.count_params():,}).")
     return 0

@@ -1,6 +1,6 @@
 """Score the whole pipeline (segmentation + classifier) on labelled photos.
 
-    python -m segmentation.evaluate ../shared/real-photos --labels ../shared/real-photos/labels.csv
+    python -m segmentation.evaluate PHOTOS/validation --labels PHOTOS/labels.csv --flip-tta
     python -m segmentation.evaluate photos/ --labels labels.csv --variant naive --out report/
     python -m segmentation.evaluate photos/ --labels labels.csv --flip-tta --format json
     python -m segmentation.evaluate photos/ --flip-tta --taught taught/   # with taught examples
@@ -248,6 +248,12 @@ def main(argv=None) -> int:
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 2
+    if arguments.out is not None:
+        try:
+            image_files.make_output_folder(arguments.out)
+        except OSError as error:
+            print(error, file=sys.stderr)
+            return 2
     photos = load_photos(arguments.directory, labels)
     if not photos:
         print(f"No photos found under {arguments.directory} for the folders in the labels.",

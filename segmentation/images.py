@@ -43,6 +43,12 @@ def find_images(paths) -> list[Path]:
     return found
 
 
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files directly in a folder (not its sub-folders), in name order."""
+    return sorted(path for path in Path(folder).iterdir()
+                  if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Reads an image file as uint8 BGR; raises ImageReadError saying what was wrong.
 

@@ -35,13 +35,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model.classes import NUM_CLASSES
 from segmentation import images as image_files
 from segmentation import pipeline, steps
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
 from segmentation.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
 
-NUM_CLASSES = 10  # Fashion-MNIST class indices are 0-9.
 CACHE_FORMAT = 1  # Version of the cache file's layout.
 
 

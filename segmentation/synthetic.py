@@ -222,6 +222,13 @@ def main(argv=None) -> int:
                         help="also write original / photo / pipeline triples to look at")
     arguments = parser.parse_args(argv)
     try:
+        for path in (arguments.out, arguments.sheet):
+            if path is not None:
+                image_files.make_output_folder(path.parent)
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         dataset = load_fashion_mnist(arguments.data_dir)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)

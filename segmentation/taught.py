@@ -27,16 +27,12 @@ least THRESHOLD, its class decides: the probabilities become that class's one-ho
 the decision says a taught example decided. Otherwise the model's probabilities stand. So
 classes never taught, and garments unlike every taught one, keep the model's answer.
 
-THRESHOLD = 0.9 was chosen on data (docs/teach.md, `python -m segmentation.taught measure`):
-with the shipped model, teaching 5 photos per folder of clothing-dataset/train changed exact
-accuracy on all of validation/ by -0.7 to +0.7 points over four random choices (0.875 lost
-1.4 with one of them, 0.85 lost 2.8), while a taught input shifted by a pixel or mirrored still got the
-taught class (99.9%, 100%). Re-run the command when the model changes.
+THRESHOLD is the least cosine similarity at which a taught example decides; how it was
+measured, and how to measure it again for a new model, is in docs/teach.md.
 
-    python -m segmentation.taught measure --train ../shared/clothing-dataset/train \\
-        --validation ../shared/clothing-dataset/validation --model runs/two-outputs.tflite
-    python -m segmentation.taught cost --model runs/two-outputs.tflite   # ms per frame, 0 vs 500
-    python -m segmentation.taught count taught/                         # what a folder holds
+    python -m segmentation.taught measure --train PHOTOS/train --validation PHOTOS/validation
+    python -m segmentation.taught cost                                # ms per frame, 0 vs 500
+    python -m segmentation.taught count taught/                       # what a folder holds
 """
 
 from __future__ import annotations
@@ -53,11 +49,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model.classes import NUM_CLASSES
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
 
-NUM_CLASSES = 10  # Fashion-MNIST class indices are 0-9; one sub-folder each.
 THRESHOLD = 0.9  # Cosine similarity from which the nearest taught example decides.
 INPUT_SUFFIX = ".input.png"  # A saved example's 28x28 model input.
 CROP_SUFFIX = ".crop.jpg"  # A saved example's crop of the frame.
@@ -214,9 +210,9 @@ def save_example(folder, class_index: int, model_input: np.ndarray, crop=None,
     while (directory / (stem + INPUT_SUFFIX)).exists():
         stem += "-1"
     paths = [directory / (stem + INPUT_SUFFIX)]
-    cv2.imwrite(str(paths[0]), model_input)
+    image_files.write_image(paths[0], model_input)
     if crop is not None and np.asarray(crop).size:
-        cv2.imwrite(str(directory / (stem + CROP_SUFFIX)), np.asarray(crop))
+        image_files.write_image(directory / (stem + CROP_SUFFIX), np.asarray(crop))
     if embedding is not None and predictor is not None:
         np.savez(directory / (stem + EMBEDDING_SUFFIX),
                  embedding=np.asarray(embedding, np.float32).reshape(-1),
@@ -252,14 +248,15 @@ def saved_embedding(path: Path, expected_maker: str | None, size: int | None) ->
 
 
 def read_model_input(path: Path) -> np.ndarray:
-    """A saved 28x28 input; raises ImageReadError when it is not one."""
-    image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_GRAYSCALE) \
-        if path.stat().st_size else None
-    if image is None or image.shape != (28, 28):
-        raise image_files.ImageReadError(
-            f"{path} is not a 28x28 model input "
-            f"({'unreadable' if image is None else f'size {image.shape}'})")
-    return image
+    """A saved 28x28 input, greyscale; raises ImageReadError when it is not one."""
+    try:
+        image = image_files.read_image(path)
+    except image_files.ImageReadError as error:
+        raise image_files.ImageReadError(f"not a 28x28 model input: {error}") from error
+    if image.shape[:2] != (28, 28):
+        raise image_files.ImageReadError(f"{path} is not a 28x28 model input (size "
+                                         f"{image.shape[1]}x{image.shape[0]})")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def load_taught(folder, predictor, config: SegmentationConfig = SegmentationConfig(),

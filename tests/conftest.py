@@ -13,8 +13,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
+from PyQt5.QtCore import QStandardPaths
 
 from model.data import DatasetError, load_fashion_mnist
+
+QStandardPaths.setTestModeEnabled(True)  # No test reads or writes the user's own data folders.
 
 
 @pytest.fixture(scope="session")

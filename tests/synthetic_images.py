@@ -153,3 +153,28 @@ def write_video(path, frames, frames_per_second=30):
     for frame in frames:
         writer.write(frame)
     writer.release()
+
+
+# A labels file for make_photo_folder's two folders (segmentation.photos format).
+LABELS = "folder,accepted_classes,group_classes\nt-shirt,0,0 2 4 6\npants,1,1\n"
+
+
+def trouser_photo(seed: int):
+    """A 240x320 photo of a trouser on a plain background; seed varies its colours."""
+    image = plain_background(240, 320, (200, 200 - seed, 200))
+    draw_garment(image, polygon(TROUSER_OUTLINE, 110, 40, 100, 160), (120, 60, 20 + seed))
+    return image
+
+
+def make_photo_folder(root, count: int = 3):
+    """count T-shirts and count trousers, plus a blank photo (no garment) and a corrupt file."""
+    (root / "t-shirt").mkdir(parents=True)
+    (root / "pants").mkdir()
+    for index in range(count):
+        image, _ = tshirt_photo(240, 320, size=0.5 + 0.05 * index, colour=(60, 40 + index, 150))
+        cv2.imwrite(str(root / "t-shirt" / f"shirt{index}.png"), image)
+        cv2.imwrite(str(root / "pants" / f"pants{index}.png"), trouser_photo(index))
+    cv2.imwrite(str(root / "pants" / "blank.png"), plain_background(240, 320))
+    (root / "t-shirt" / "corrupt.jpg").write_bytes(b"not a jpeg at all")
+    (root / "labels.csv").write_text(LABELS)
+    return root

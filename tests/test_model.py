@@ -172,7 +172,9 @@ def test_shipped_model_predicts_without_tensorflow():
 
 
 def test_model_package_imports_nothing_from_the_app_or_qt():
-    code = ("import sys, model.predictor, model.data, model.classes, model.metrics\n"
+    """model.train and model.evaluate import segmentation.photos only when given photos."""
+    code = ("import sys, model.predictor, model.data, model.classes, model.metrics, "
+            "model.paths, model.train, model.evaluate, model.interpolate\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('PyQt5', 'segmentation', 'camera_app', 'tensorflow')]\n"
             "assert not bad, bad\n")
@@ -475,7 +477,7 @@ def test_a_tiny_run_with_generated_photos_logs_and_cards_both_sources(tmp_path, 
                                                                      monkeypatch):
     from model.config import AugmentConfig, NetworkConfig, PhotoConfig, TrainConfig
     from model.train import train
-    from tests.test_photos import make_photo_folder
+    from synthetic_images import make_photo_folder
 
     monkeypatch.chdir(tmp_path)  # The photo cache goes to runs/ below the working folder.
     photos = make_photo_folder(tmp_path / "photos", count=4)
@@ -578,3 +580,23 @@ def test_a_folder_or_another_input_shape_is_named_plainly(tmp_path, monkeypatch)
             as error_info:
         load_predictor(SHIPPED_TFLITE_MODEL)
     assert "np." not in str(error_info.value)
+
+
+def test_photo_accuracy_counts_photos_left_out_as_wrong():
+    from types import SimpleNamespace
+
+    from model.metrics import photo_report
+
+    accepted = np.zeros((3, 10), bool)
+    accepted[[0, 1, 2], [0, 0, 1]] = True  # Two T-shirts and one pair of trousers.
+    photo_set = SimpleNamespace(accepted=accepted, group=accepted.copy(),
+                                folders=np.array(["t-shirt", "t-shirt", "pants"]),
+                                left_out={"t-shirt/blank.jpg": "no garment found",
+                                          "dress/broken.jpg": "unreadable"})
+    probabilities = np.eye(10)[[0, 6, 1]]  # Right, wrong (Shirt), right.
+    report = photo_report(probabilities, photo_set)
+    assert report["photos"] == 5 and report["exact"] == pytest.approx(2 / 5)
+    assert report["folders"]["t-shirt"] == {"photos": 3, "exact": pytest.approx(1 / 3),
+                                            "group": pytest.approx(1 / 3)}
+    assert report["folders"]["dress"]["photos"] == 1 and report["folders"]["dress"]["exact"] == 0
+    assert report["confusion"]["t-shirt"][10] == 1 and report["confusion"]["dress"][10] == 1

@@ -9,31 +9,7 @@ from segmentation.config import SegmentationConfig
 from segmentation.photos import (build_photo_set, labels_for, load_photo_set, read_labels,
                                  read_photo_set, write_photo_set)
 from segmentation.taught import save_example
-from tests.synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon
-from tests.synthetic_images import tshirt_photo
-
-LABELS = "folder,accepted_classes,group_classes\nt-shirt,0,0 2 4 6\npants,1,1\n"
-
-
-def trouser_photo(seed: int):
-    image = plain_background(240, 320, (200, 200 - seed, 200))
-    draw_garment(image, polygon(TROUSER_OUTLINE, 110, 40, 100, 160), (120, 60, 20 + seed))
-    return image
-
-
-def make_photo_folder(root, count: int = 3):
-    """count T-shirts and count trousers, plus a blank photo (no garment) and a corrupt file."""
-    (root / "t-shirt").mkdir(parents=True)
-    (root / "pants").mkdir()
-    for index in range(count):
-        image, _ = tshirt_photo(240, 320, size=0.5 + 0.05 * index, colour=(60, 40 + index, 150))
-        cv2.imwrite(str(root / "t-shirt" / f"shirt{index}.png"), image)
-        cv2.imwrite(str(root / "pants" / f"pants{index}.png"), trouser_photo(index))
-    cv2.imwrite(str(root / "pants" / "blank.png"), plain_background(240, 320))
-    (root / "t-shirt" / "corrupt.jpg").write_bytes(b"not a jpeg at all")
-    (root / "labels.csv").write_text(LABELS)
-    return root
-
+from synthetic_images import LABELS, make_photo_folder, trouser_photo, tshirt_photo
 
 def test_a_photo_set_keeps_found_garments_with_their_accepted_classes(tmp_path, capsys):
     root = make_photo_folder(tmp_path / "photos")

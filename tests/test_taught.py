@@ -14,7 +14,7 @@ from segmentation.taught import (
     save_example,
     shifted,
 )
-from tests.synthetic_images import tshirt_photo
+from synthetic_images import tshirt_photo
 
 
 class FakePredictor:

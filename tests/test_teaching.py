@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import cv2
 import numpy as np
 import pytest
-from PyQt5.QtCore import QSettings, QStandardPaths, Qt
+from PyQt5.QtCore import QSettings, Qt
 from PyQt5.QtWidgets import QMessageBox
 
 from camera_app import window as window_module
@@ -29,7 +29,6 @@ from segmentation.taught import TaughtExamples, save_example
 from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon, \
     tshirt_photo
 
-QStandardPaths.setTestModeEnabled(True)  # Never the user's own data folder.
 TSHIRT, COAT, TROUSER = 0, 4, 1
 
 
