@@ -245,15 +245,11 @@ def main(argv=None) -> int:
         predictor = load_classifier(arguments.model, config.output_size)
         taught = None if arguments.taught is None else \
             load_taught_examples(predictor, arguments.taught, config, arguments.flip_tta)
-    except RuntimeError as error:
+        if arguments.out is not None:
+            image_files.make_output_folder(arguments.out)  # Checked before the work.
+    except (RuntimeError, OSError) as error:
         print(error, file=sys.stderr)
         return 2
-    if arguments.out is not None:
-        try:
-            image_files.make_output_folder(arguments.out)
-        except OSError as error:
-            print(error, file=sys.stderr)
-            return 2
     photos = load_photos(arguments.directory, labels)
     if not photos:
         print(f"No photos found under {arguments.directory} for the folders in the labels.",

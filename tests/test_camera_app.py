@@ -389,6 +389,17 @@ def test_shipped_demo_clip_is_small_and_playable():
     assert all(frame.shape == (480, 640, 3) for frame in frames)
 
 
+def test_make_demo_says_what_is_wrong_with_its_material(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        make_demo.main(["--material", str(tmp_path / "missing")])
+    assert stop.value.code == 2 and "is not a folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert make_demo.main(["--material", str(tmp_path / "empty"),
+                           "--output", str(tmp_path / "demo.mp4")]) == 2
+    assert "No readable photos" in capsys.readouterr().err
+    assert not (tmp_path / "demo.mp4").exists()
+
+
 def test_make_demo_writes_a_clip_from_photos(tmp_path):
     photos = []
     for index, colour in enumerate([(40, 40, 160), (160, 60, 40)]):

@@ -230,6 +230,18 @@ def test_evaluate_without_a_model_says_so(labelled_folder, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="no shipped model yet")
+def test_evaluate_refuses_an_output_it_cannot_write_before_the_work(labelled_folder, tmp_path,
+                                                                    capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    status = evaluate.main([str(labelled_folder), "--labels", str(labelled_folder / "labels.csv"),
+                            "--out", str(blocker)])
+    captured = capsys.readouterr()
+    assert status == 2 and "it is a file, not a folder" in captured.err
+    assert captured.out == ""  # No table: nothing was scored.
+
+
 # --- Help and the benchmark ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("module", ["segmentation.__main__", "segmentation.evaluate",
