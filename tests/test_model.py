@@ -32,9 +32,11 @@ def tiny_run(tmp_path_factory, fashion_mnist):
 
 @pytest.mark.slow
 def test_tiny_training_clearly_beats_chance(tiny_run):
+    """Chance is 10%. One epoch of this run gave 69.5-75.3% test accuracy in four runs of the
+    same seed (TensorFlow's threads do not add in a fixed order), so the bar is 60%."""
     out, card = tiny_run
-    assert card["test_accuracy"] >= 0.70, card["test_accuracy"]
-    assert card["validation_accuracy"] >= 0.70
+    assert card["test_accuracy"] >= 0.60, card["test_accuracy"]
+    assert card["validation_accuracy"] >= 0.60
     for name in ("fashion_cnn.keras", "fashion_cnn.tflite", "model_card.json",
                  "training_curves.png", "confusion_matrix.png", "history.csv"):
         assert (out / name).stat().st_size > 0, name
