@@ -74,7 +74,7 @@ def demo_layout(material: list[Path], empty_every: int) -> list[tuple[str, np.nd
     """The clip's scenes in order: (name, photo) for each readable photo, named by its file
     name without suffix, and (WALL, None) after every empty_every-th of them. Unreadable
     photos are reported and left out."""
-    layout = []
+    layout, garments = [], 0
     for path in material:
         try:
             photo = read_image(path)
@@ -82,7 +82,7 @@ def demo_layout(material: list[Path], empty_every: int) -> list[tuple[str, np.nd
             print(f"Skipping {path}: {error}.", file=sys.stderr)
             continue
         layout.append((Path(path).stem, photo))
-        garments = sum(scene_photo is not None for _, scene_photo in layout)
+        garments += 1
         if empty_every and garments % empty_every == 0:
             layout.append((WALL, None))
     return layout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from model.classes import CLASS_NAMES, NUM_CLASSES
@@ -108,7 +110,7 @@ def photo_report(probabilities: np.ndarray, photo_set) -> dict:
     rows = np.arange(len(predicted))
     exact, group = photo_set.accepted[rows, predicted], photo_set.group[rows, predicted]
     left_out_folders = [relative.split("/")[0] for relative in photo_set.left_out]
-    left_out = {folder: left_out_folders.count(folder) for folder in set(left_out_folders)}
+    left_out = Counter(left_out_folders)
     folders = {}
     for folder in sorted(set(photo_set.folders.tolist()) | set(left_out)):
         chosen = photo_set.folders == folder

@@ -148,7 +148,7 @@ def main(argv=None) -> int:
                                     if name in ("stem_filters", "block_filters", "dense_units")}},
             "earlier_stages": earlier_stages(args.start), "epochs_run": 0}
     (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-    print(f"Wrote {out / 'fashion_cnn.keras'}: {wide_model.count_params():,} parameters "
+    print(f"Wrote {out / KERAS_FILE}: {wide_model.count_params():,} parameters "
           f"(the start has {model.count_params():,}).")
     return 0
 
