@@ -260,8 +260,18 @@ def colour_distance(planes, colour) -> np.ndarray:
     colours can be measured against one split, which is much faster than whole images.
     """
     blue, green, red = planes
-    distance = cv2.add(cv2.absdiff(blue, float(colour[0])), cv2.absdiff(green, float(colour[1])))
-    return cv2.add(distance, cv2.absdiff(red, float(colour[2])))
+    distance = cv2.add(absolute_difference(blue, colour[0]), absolute_difference(green, colour[1]))
+    return cv2.add(distance, absolute_difference(red, colour[2]))
+
+
+def absolute_difference(plane: np.ndarray, value) -> np.ndarray:
+    """|plane - value| per pixel, uint8, for a uint8 plane and a number.
+
+    OpenCV reads an array of up to four values as a Scalar, so a plane that small (a 1x1 frame)
+    is compared with a plane of the value instead of the number itself.
+    """
+    other = float(value) if plane.size > 4 else np.full_like(plane, int(value))
+    return cv2.absdiff(plane, other)
 
 
 def median_colour(image: np.ndarray) -> tuple[int, int, int]:
