@@ -79,8 +79,6 @@ def training_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
     return load_pipeline_images(config.pipeline_images, dataset, "train")
 
 
-
-
 def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     """The optimizer of config.optimizer; for 'sam', the base optimizer that SAM steps with
     (the sharpness-aware part is the training model's, see training_model)."""
@@ -116,9 +114,6 @@ def training_model(network, config: TrainConfig):
     from model.sam import sharpness_aware
 
     return sharpness_aware(network, config.sam_rho)
-
-
-
 
 
 def make_dataset(images, masks, config: TrainConfig, training: bool, batch_size=None,
