@@ -78,8 +78,8 @@ benchmark: install-test intel-env
 
 # The shipped model (assets/): one run from scratch at 48-96-144 filters, 60 epochs, with 20% of
 # every batch labelled photos (and 8 random views of each photo). PHOTOS holds train/,
-# validation/ and labels.csv. It took 124 min on 2 cores here (docs/experiments.md); the
-# result is in $(MODEL_OUT), to be copied to assets/ when it is chosen.
+# validation/ and labels.csv. It took 124 min on 2 cores here (docs/experiments.md). It writes
+# runs/shipped/ (MODEL_OUT); copy its files to assets/ once validation has chosen it.
 PHOTOS ?= ../shared/clothing-dataset
 MODEL_OUT ?= runs/shipped
 

@@ -267,8 +267,8 @@ def colour_distance(planes, colour) -> np.ndarray:
 def absolute_difference(plane: np.ndarray, value) -> np.ndarray:
     """|plane - value| per pixel, uint8, for a uint8 plane and a number.
 
-    OpenCV reads an array of up to four values as a Scalar, so a plane that small (a 1x1 frame)
-    is compared with a plane of the value instead of the number itself.
+    OpenCV 5 reads a 1x1 or 4x1 array beside a number as a Scalar and returns a 4x1 float64
+    array, so planes of four pixels or fewer are compared with a plane of the value instead.
     """
     other = float(value) if plane.size > 4 else np.full_like(plane, int(value))
     return cv2.absdiff(plane, other)
