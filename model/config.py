@@ -71,6 +71,9 @@ class TrainConfig:
     schedule: str = option("cosine", "'cosine' (with warm-up) or 'constant'")
     warmup_epochs: int = option(2, "linear warm-up before the cosine decay")
     label_smoothing: float = option(0.1, "label smoothing of the cross-entropy")
+    set_loss: str = option("sum", "loss of a photo that accepts several classes: 'sum' "
+                                  "(their summed probability) or 'pick' (the model's own most "
+                                  "likely accepted class; model.partial_labels)")
     pipeline_images: str = option("", ".npz from segmentation.synthetic: Fashion-MNIST images "
                                       "seen as photos through the segmentation")
     pipeline_probability: float = option(0.0, "chance to train on an image's pipeline version")

@@ -21,23 +21,40 @@ def one_class_masks(labels: np.ndarray) -> np.ndarray:
     return np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels, dtype=np.int64)]
 
 
-def partial_label_loss(label_smoothing: float = 0.0):
-    """A Keras loss of (accepted mask, probabilities): -log(sum of accepted probabilities)."""
+SET_LOSSES = ("sum", "pick")  # The rules for a target with several accepted classes.
+
+
+def partial_label_loss(label_smoothing: float = 0.0, set_loss: str = "sum"):
+    """A Keras loss of (accepted mask, probabilities).
+
+    set_loss "sum": -log(sum of accepted probabilities); its gradient is that of a
+    cross-entropy whose target is the model's current belief restricted to the accepted set
+    (PRODEN's weighting, Lv et al. 2020, with weights of the current step), so the belief may
+    stay spread over the set. "pick": cross-entropy on the model's own most likely accepted
+    class (self-training on its pick), so the model commits to one class of the set. With one
+    accepted class both are the usual cross-entropy.
+    """
     import tensorflow as tf  # Not keras.ops: the Intel environment runs Keras 2.15.
 
     if not 0 <= label_smoothing < 1:
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}.")
+    if set_loss not in SET_LOSSES:
+        raise ValueError(f"set_loss must be one of {SET_LOSSES}, got {set_loss!r}.")
 
     def loss(accepted, probabilities):
         probabilities = tf.cast(probabilities, tf.float32)
         accepted = tf.cast(accepted, tf.float32)
+        if set_loss == "pick":
+            # accepted * EPSILON breaks ties toward an accepted class when all underflow.
+            picked = tf.argmax(probabilities * accepted + accepted * EPSILON, axis=-1)
+            accepted = tf.stop_gradient(tf.one_hot(picked, NUM_CLASSES, dtype=tf.float32))
         accepted_probability = tf.reduce_sum(probabilities * accepted, axis=-1)
-        set_loss = -tf.math.log(tf.clip_by_value(accepted_probability, EPSILON, 1.0))
+        set_loss_value = -tf.math.log(tf.clip_by_value(accepted_probability, EPSILON, 1.0))
         if label_smoothing == 0:
-            return set_loss
+            return set_loss_value
         uniform_loss = -tf.reduce_mean(
             tf.math.log(tf.clip_by_value(probabilities, EPSILON, 1.0)), axis=-1)
-        return (1 - label_smoothing) * set_loss + label_smoothing * uniform_loss
+        return (1 - label_smoothing) * set_loss_value + label_smoothing * uniform_loss
 
     loss.__name__ = "partial_label_loss"
     return loss

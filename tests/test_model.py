@@ -174,7 +174,7 @@ def test_shipped_model_predicts_without_tensorflow():
 
 
 def test_model_package_imports_nothing_from_the_app_or_qt():
-    """model.train and model.evaluate import segmentation.photos only when given photos."""
+    """model.train and model.evaluate import model.photos only when given photos."""
     code = ("import sys, model.predictor, model.data, model.classes, model.metrics, "
             "model.paths, model.train, model.evaluate, model.interpolate\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in "
@@ -447,6 +447,28 @@ def test_the_partial_label_loss_is_minus_log_of_the_accepted_probability():
     np.testing.assert_allclose(smoothed, np.asarray(expected), rtol=1e-5)
     with pytest.raises(ValueError, match="label_smoothing"):
         partial_label_loss(1.0)
+
+
+@pytest.mark.slow
+def test_the_pick_loss_is_the_cross_entropy_of_the_most_likely_accepted_class():
+    import tensorflow as tf
+
+    from model.partial_labels import partial_label_loss
+
+    probabilities = np.array([[0.05, 0, 0.4, 0, 0, 0, 0.5, 0, 0, 0.05],
+                              [0, 0.3, 0, 0, 0, 0, 0, 0, 0, 0.7]], np.float32)
+    accepted = np.zeros((2, 10), np.float32)
+    accepted[0, [2, 6]] = 1  # Pullover or Shirt: the model leans to Shirt (0.5).
+    accepted[1, [3, 4]] = 1  # Neither accepted class has any probability: ties go to one.
+    pick = np.asarray(partial_label_loss(0, "pick")(tf.constant(accepted),
+                                                    tf.constant(probabilities)))
+    total = np.asarray(partial_label_loss(0, "sum")(tf.constant(accepted),
+                                                    tf.constant(probabilities)))
+    np.testing.assert_allclose(pick[0], -np.log(0.5), rtol=1e-6)
+    np.testing.assert_allclose(total[0], -np.log(0.9), rtol=1e-6)
+    assert np.isfinite(pick[1]) and pick[1] > 10  # The clipped log of an accepted class's 0.
+    with pytest.raises(ValueError, match="set_loss"):
+        partial_label_loss(0, "mean")
 
 
 def test_the_accepted_rate_counts_an_answer_in_the_set_as_right():
