@@ -190,7 +190,7 @@ def compare_taught(arguments) -> int:
     """Per-frame cost of process_frame without taught examples and with each number of them."""
     from model.predictor import ModelLoadError
     from model.classes import NUM_CLASSES
-    from segmentation.taught import TaughtExamples
+    from model.taught import TaughtExamples
 
     try:
         predictor = load_predictor(arguments.model)

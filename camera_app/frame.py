@@ -8,7 +8,7 @@
 
 process_frame segments the garment, classifies its 28x28 image (with flip test-time
 augmentation), folds the probabilities into the steady answer (camera_app.answer) and draws
-the overlay. Given taught examples (segmentation.taught.TaughtExamples), the same single
+the overlay. Given taught examples (model.taught.TaughtExamples), the same single
 inference also gives the embedding, the nearest taught example may decide the frame's
 probabilities, and the overlay marks an answer so decided with TAUGHT_MARK.
 """
@@ -28,7 +28,7 @@ from model.classes import CLASS_NAMES
 from model.predictor import predict_with_flip
 from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
 from segmentation.images import draw_overlay
-from segmentation.taught import TaughtDecision, embed
+from model.taught import TaughtDecision, embed
 
 NAMED_COLOUR = (80, 220, 80)  # BGR of the outline and label when a class is named.
 UNNAMED_COLOUR = (0, 200, 255)  # ... when the app says "not sure", "no garment" or "no model".

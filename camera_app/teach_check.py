@@ -41,7 +41,7 @@ from model.classes import CLASS_NAMES
 from model.paths import DEMO_MATERIAL_DIR, DEMO_VIDEO
 from model.predictor import ModelLoadError, load_predictor
 from segmentation.images import list_images
-from segmentation.taught import TaughtExamples
+from model.taught import TaughtExamples
 
 GOAL_TAUGHT = 0.9  # Share of a taught scene's remaining frames that must show the taught class.
 

@@ -4,7 +4,7 @@
     taught, note = teach(folder, taught, result, 4, predictor, settings)   # "this is a Coat"
     taught, note = forget(folder, taught)
 
-The examples live in a folder laid out as segmentation.taught describes (sub-folders 0-9).
+The examples live in a folder laid out as model.taught describes (sub-folders 0-9).
 Each function returns a new TaughtExamples (never changes one), so the window can hand it to
 the frame worker in one assignment, and a message for the user.
 """
@@ -12,7 +12,7 @@ the frame worker in one assignment, and a message for the user.
 from __future__ import annotations
 
 from model.classes import CLASS_NAMES
-from segmentation.taught import TaughtExamples, forget_all, load_taught, save_example
+from model.taught import TaughtExamples, forget_all, load_taught, save_example
 
 MAX_SKIPPED_SHOWN = 3  # Skipped files named in the window's message; the rest are counted.
 

@@ -2,6 +2,6 @@
 
 This package never imports Qt or `camera_app`. TensorFlow is imported only by the modules
 that train, evaluate or export; `model.predictor` runs without it. `model.train`,
-`model.evaluate` and `model.interpolate` import `segmentation.photos` only when given
+`model.evaluate` and `model.interpolate` import `model.photos` only when given
 labelled photos, which they see through the app's segmentation.
 """

@@ -33,7 +33,7 @@ from model.predictor import ModelLoadError, load_predictor, predict_in_batches
 def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: bool) -> int:
     """Exact and group accuracy, per folder, and the folder confusion of each model."""
     from model.metrics import format_photo_report, photo_report
-    from segmentation.photos import load_photo_set  # The segmentation sees the photos.
+    from model.photos import load_photo_set  # The segmentation sees the photos.
 
     try:
         photo_set = load_photo_set(directory, labels)

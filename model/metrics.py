@@ -103,7 +103,7 @@ def format_folder_confusion(confusion: dict) -> str:
 
 
 def photo_report(probabilities: np.ndarray, photo_set) -> dict:
-    """Exact and group accuracy on a photo set (segmentation.photos.PhotoSet), overall and
+    """Exact and group accuracy on a photo set (model.photos.PhotoSet), overall and
     per folder, with the folder confusion. Photos left out of the set (no garment found, or
     unreadable) count as wrong, as segmentation.evaluate counts them."""
     predicted = probabilities.argmax(1)

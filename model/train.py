@@ -11,7 +11,7 @@ PHOTOS stands for a folder of labelled photos laid out as the clothing collectio
 train/ and validation/ with one sub-folder per line of labels.csv.
 
 Every batch mixes both sources: --photo-share of it are photos (seen through the app's
-segmentation once, then cached; see segmentation.photos), the rest Fashion-MNIST images. A
+segmentation once, then cached; see model.photos), the rest Fashion-MNIST images. A
 photo's label is the set of classes accepted for its folder, and its loss the negative log
 of their summed probability (model.partial_labels). Validation accuracy on Fashion-MNIST's
 validation split and on --validation-photos (with flip averaging, as the app runs) is logged
@@ -45,7 +45,7 @@ def load_photos(directory: str, labels: str, view_count: int = 0):
 
     Imported here: the segmentation is needed only when training on photos.
     """
-    from segmentation.photos import load_photo_set
+    from model.photos import load_photo_set
 
     return load_photo_set(directory, labels or None, view_count=view_count)
 

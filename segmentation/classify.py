@@ -37,13 +37,13 @@ def classify(predictor, model_inputs: np.ndarray, flip: bool = False) -> np.ndar
 
 
 def load_taught_examples(predictor, folder, config, flip: bool = False):
-    """The taught examples of a folder (segmentation.taught) for --taught DIR; skipped files
+    """The taught examples of a folder (model.taught) for --taught DIR; skipped files
     are reported on stderr. Raises RuntimeError when the model gives no embedding or the
     folder does not exist."""
     import sys
     from pathlib import Path
 
-    from segmentation.taught import load_taught
+    from model.taught import load_taught
 
     if getattr(predictor, "embedding_size", None) is None:
         raise RuntimeError(f"Cannot use --taught: the model {predictor.path} gives no "
@@ -63,7 +63,7 @@ def classify_with_taught(predictor, model_inputs: np.ndarray, taught,
                          flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities (N, 10) after the taught examples' rule, and which inputs a taught
     example decided (N,) bool: one inference for probabilities and embeddings."""
-    from segmentation.taught import embed
+    from model.taught import embed
 
     probabilities, embeddings = embed(predictor, model_inputs, flip)
     return taught.decide_batch(embeddings, probabilities)

@@ -11,7 +11,7 @@ exact when the predicted class is accepted and right in group when it is in grou
 photos where nothing is found count as wrong. Prints found rate, exact and group accuracy per
 folder and overall; --out DIR writes failures.png (photo, mask, 28x28 input, prediction).
 With --taught DIR (laid out as the app saves it: sub-folders 0-9) the nearest taught example
-decides an answer as in the app (segmentation.taught), and the photos so decided are counted.
+decides an answer as in the app (model.taught), and the photos so decided are counted.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.options import add_config_arguments, config_from_arguments
-from segmentation.photos import FolderLabels, labelled_files, labels_for, read_labels
+from model.photos import FolderLabels, labelled_files, labels_for, read_labels
 from segmentation.pipeline import segment
 
 

@@ -155,7 +155,7 @@ def write_video(path, frames, frames_per_second=30):
     writer.release()
 
 
-# A labels file for make_photo_folder's two folders (segmentation.photos format).
+# A labels file for make_photo_folder's two folders (model.photos format).
 LABELS = "folder,accepted_classes,group_classes\nt-shirt,0,0 2 4 6\npants,1,1\n"
 
 

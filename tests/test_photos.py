@@ -1,14 +1,14 @@
-"""Labelled photo folders and their cache (segmentation.photos), on generated photos."""
+"""Labelled photo folders and their cache (model.photos), on generated photos."""
 
 import cv2
 import numpy as np
 import pytest
 
-from segmentation import photos
+from model import photos
 from segmentation.config import SegmentationConfig
-from segmentation.photos import (build_photo_set, labels_for, load_photo_set, read_labels,
+from model.photos import (build_photo_set, labels_for, load_photo_set, read_labels,
                                  read_photo_set, write_photo_set)
-from segmentation.taught import save_example
+from model.taught import save_example
 from synthetic_images import LABELS, make_photo_folder, trouser_photo, tshirt_photo
 
 def test_a_photo_set_keeps_found_garments_with_their_accepted_classes(tmp_path, capsys):

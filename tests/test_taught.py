@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from segmentation.taught import (
+from model.taught import (
     THRESHOLD,
     TaughtExamples,
     embed,

@@ -25,7 +25,7 @@ from camera_app.window import MainWindow
 from segmentation import __main__ as segmentation_command
 from segmentation import evaluate
 from segmentation import segment
-from segmentation.taught import TaughtExamples, save_example
+from model.taught import TaughtExamples, save_example
 from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, polygon, \
     tshirt_photo
 

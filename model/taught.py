@@ -1,6 +1,6 @@
 """Taught examples: garments a user named, and the rule by which they decide the answer.
 
-    from segmentation.taught import load_taught, save_example, forget_all, embed
+    from model.taught import load_taught, save_example, forget_all, embed
     taught = load_taught("taught/", predictor)          # DIR/0 .. DIR/9, see below
     probabilities, embeddings = embed(predictor, model_inputs)  # one invoke, flip TTA
     decision = taught.decide(embeddings[0], probabilities[0])
@@ -30,9 +30,9 @@ classes never taught, and garments unlike every taught one, keep the model's ans
 THRESHOLD is the least cosine similarity at which a taught example decides; how it was
 measured, and how to measure it again for a new model, is in docs/teach.md.
 
-    python -m segmentation.taught measure --train PHOTOS/train --validation PHOTOS/validation
-    python -m segmentation.taught cost                                # ms per frame, 0 vs 500
-    python -m segmentation.taught count taught/                       # what a folder holds
+    python -m model.taught measure --train PHOTOS/train --validation PHOTOS/validation
+    python -m model.taught cost                                # ms per frame, 0 vs 500
+    python -m model.taught count taught/                       # what a folder holds
 """
 
 from __future__ import annotations
@@ -335,7 +335,7 @@ def measure(arguments) -> int:
     (a taught photo's near copies get the taught class), for each threshold."""
     from model.classes import CLASS_NAMES
     from model.predictor import ModelLoadError, load_predictor
-    from segmentation.photos import load_photo_set, random_view, read_labels
+    from model.photos import load_photo_set, random_view, read_labels
 
     try:
         predictor = load_predictor(arguments.model)
@@ -495,7 +495,7 @@ def count(arguments) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segmentation.taught", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m model.taught", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     measuring = commands.add_parser("measure", help="choose the threshold: no harm and same "

@@ -1,6 +1,6 @@
 """Labelled photo folders, seen as the app sees them, and their cache file.
 
-    from segmentation.photos import load_photo_set
+    from model.photos import load_photo_set
     photo_set = load_photo_set("photos/train", cache="runs/photo-cache/train.npz")
     photo_set.images      # uint8 (N, 28, 28): the model inputs at the app's settings
     photo_set.accepted    # bool (N, 10): the classes that count as the right answer
@@ -13,7 +13,7 @@ cache is used again only when the files, the labels and the settings are all the
 otherwise it is rebuilt. This module is the one that writes and reads that file.
 
 A folder of taught examples as the app saves it (sub-folders named by class index 0-9, see
-segmentation.taught) needs no labels file: without labels.csv, each sub-folder 0-9 accepts its
+model.taught) needs no labels file: without labels.csv, each sub-folder 0-9 accepts its
 class, and its group (model.classes.GROUPS) is the right group. Saved examples' 28x28 inputs
 (`STEM.input.png`) are used as they are, without segmenting again and without random views;
 their crops (`STEM.crop.jpg`) are left out, since the input already stands for the example.
@@ -40,7 +40,7 @@ from segmentation import images as image_files
 from segmentation import pipeline, steps
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
-from segmentation.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
+from model.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
 
 CACHE_FORMAT = 1  # Version of the cache file's layout.
 
