@@ -18,27 +18,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from model.classes import NUM_CLASSES
-from model.network import EMBEDDING_LAYER
-
-
-def with_embedding(model):
-    """The model with a second output, its embedding; the model itself when it has none.
-
-    Raises ValueError when the embedding is as wide as the probabilities (then the two
-    outputs of the flatbuffer could not be told apart).
-    """
-    import keras
-
-    names = {layer.name for layer in model.layers}
-    if EMBEDDING_LAYER not in names:
-        return model
-    embedding = model.get_layer(EMBEDDING_LAYER).output
-    if embedding.shape[-1] == NUM_CLASSES:
-        raise ValueError(f"The embedding layer {EMBEDDING_LAYER} has {NUM_CLASSES} units, as "
-                         "many as the classes, so the exported outputs could not be told "
-                         "apart; use another dense_units.")
-    return keras.Model(model.input, [model.output, embedding], name=model.name)
+from model.network import with_embedding
+from model.predictor import ModelLoadError, find_outputs
 
 
 def export_tflite(model, path: Path) -> Path:
@@ -66,8 +47,6 @@ def check_export(model, flatbuffer: bytes, tolerance: float = 1e-4) -> None:
     """Raises ValueError unless LiteRT and Keras give the same probabilities, and the same
     embedding when the model has one, on sample inputs."""
     from ai_edge_litert.interpreter import Interpreter
-
-    from model.predictor import ModelLoadError, find_outputs
 
     samples = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1)).astype(np.float32)
     interpreter = Interpreter(model_content=flatbuffer, num_threads=1)

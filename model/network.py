@@ -65,3 +65,20 @@ def count_flops(model: keras.Model) -> int:
         elif isinstance(layer, layers.Dense):
             total += layer.kernel.shape[0] * layer.kernel.shape[1]
     return 2 * int(total)
+
+
+def with_embedding(model):
+    """The model with a second output, its embedding; the model itself when it has none.
+
+    Raises ValueError when the embedding is as wide as the probabilities (then the two
+    outputs of the flatbuffer could not be told apart).
+    """
+    names = {layer.name for layer in model.layers}
+    if EMBEDDING_LAYER not in names:
+        return model
+    embedding = model.get_layer(EMBEDDING_LAYER).output
+    if embedding.shape[-1] == NUM_CLASSES:
+        raise ValueError(f"The embedding layer {EMBEDDING_LAYER} has {NUM_CLASSES} units, as "
+                         "many as the classes, so the exported outputs could not be told "
+                         "apart; use another dense_units.")
+    return keras.Model(model.input, [model.output, embedding], name=model.name)

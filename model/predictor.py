@@ -214,7 +214,7 @@ class KerasPredictor:
             raise EmbeddingUnavailableError(f"Model {self.path or self.model.name} has no "
                                             "embedding layer.")
         if getattr(self, "two_outputs", None) is None:
-            from model.export import with_embedding  # needs TensorFlow, as this class does
+            from model.network import with_embedding  # needs TensorFlow, as this class does
 
             self.two_outputs = with_embedding(self.model)
         batch = check_images(images)
