@@ -40,6 +40,27 @@ def parse_arguments(argv=None):
     return parser.parse_args(argv)
 
 
+def stop_on_ctrl_c(application, window) -> None:
+    """Ctrl-C in the terminal closes the window (settings are saved) and ends the app with
+    status 130 and one line, as every command ends (segmentation.command). Qt's event loop
+    runs in C++, so a timer lets Python see the signal."""
+    import signal
+
+    from PyQt5.QtCore import QTimer
+
+    from segmentation.command import INTERRUPTED
+
+    def interrupted(*_):
+        print("Interrupted (Ctrl-C).", file=sys.stderr, flush=True)
+        window.close()
+        application.exit(INTERRUPTED)
+
+    signal.signal(signal.SIGINT, interrupted)
+    window.ctrl_c_timer = QTimer(window)
+    window.ctrl_c_timer.timeout.connect(lambda: None)
+    window.ctrl_c_timer.start(200)
+
+
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     from PyQt5.QtWidgets import QApplication
@@ -53,6 +74,7 @@ def main(argv=None) -> int:
                         mirror=arguments.mirror, launched=LAUNCHED,
                         taught_folder=arguments.taught)
     window.show()
+    stop_on_ctrl_c(application, window)
     if arguments.startup_time:
         def report():
             print(f"Window shown after {window.shown_seconds:.3f} s, first frame shown after "
@@ -63,4 +85,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from segmentation.command import run_command
+
+    raise SystemExit(run_command(main))

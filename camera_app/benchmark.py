@@ -246,4 +246,6 @@ def compare_taught(arguments) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from segmentation.command import run_command
+
+    raise SystemExit(run_command(main))

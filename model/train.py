@@ -386,4 +386,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from segmentation.command import run_command
+
+    raise SystemExit(run_command(main))

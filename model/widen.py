@@ -154,4 +154,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from segmentation.command import run_command
+
+    raise SystemExit(run_command(main))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from segmentation import images as image_files
+from segmentation.command import run_command
 from segmentation.options import add_config_arguments, config_from_arguments
 from segmentation.pipeline import segment
 
@@ -95,7 +96,8 @@ def text_line(record: dict) -> str:
 
 
 def write_outputs(out_dir: Path, index: int, path: Path, frame, result, label, config):
-    """Writes the per-image pictures; returns the contact-sheet row for this image."""
+    """Writes the per-image pictures; returns the contact-sheet row for this image: four
+    uint8 BGR (TILE_SIZE, TILE_SIZE, 3) tiles and a caption."""
     stem = f"{index:04d}_{path.stem}"
     overlay = image_files.draw_overlay(frame, result, label, config.sampling_windows())
     enlarged = image_files.enlarge(result.model_input, 10)
@@ -106,7 +108,18 @@ def write_outputs(out_dir: Path, index: int, path: Path, frame, result, label, c
     image_files.write_image(out_dir / f"{stem}_input.png", result.model_input)
     image_files.write_image(out_dir / f"{stem}_input_x10.png", enlarged)
     caption = f"{path.name}: {label or result.reason or 'found'}"
-    return [overlay, result.mask, result.crop, result.model_input], caption
+    # Small tiles only, so that a batch of large photos does not pile up in memory.
+    tiles = [image_files.fit_tile(image) for image in
+             (overlay, result.mask, result.crop, result.model_input)]
+    return tiles, caption
+
+
+def write_failed(out_dir: Path, error: OSError) -> int:
+    """Says that --out could not be written (a full disk, a folder gone) and gives the exit
+    status 2; the files written before are whole (segmentation.files)."""
+    print(f"error: cannot write into {out_dir}: {error.strerror or error}. Free some space or "
+          "choose another --out; the files written so far are complete.", file=sys.stderr)
+    return 2
 
 
 def main(argv=None) -> int:
@@ -166,14 +179,20 @@ def main(argv=None) -> int:
             if arguments.out is not None:
                 label = (f"{record['label']} {record['confidence']:.2f}"
                          if record["label"] else None)
-                sheet_rows.append(write_outputs(arguments.out, index, path, frame, result,
-                                                label, config))
+                try:
+                    sheet_rows.append(write_outputs(arguments.out, index, path, frame, result,
+                                                    label, config))
+                except OSError as error:
+                    return write_failed(arguments.out, error)
         print(json.dumps(record) if arguments.format == "json" else text_line(record),
               flush=True)
     if arguments.out is not None:
         sheet_path = arguments.out / "contact_sheet.png"
         sheet = image_files.contact_sheet(sheet_rows, entries_per_row=2)
-        image_files.write_image(sheet_path, sheet)
+        try:
+            image_files.write_image(sheet_path, sheet)
+        except OSError as error:
+            return write_failed(arguments.out, error)
         print(f"Wrote pictures for {read_count} images and {sheet_path}", file=sys.stderr)
     if read_count == 0:
         print("No input could be read.", file=sys.stderr)
@@ -182,4 +201,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

@@ -11,6 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segmentation import files
+
 # Suffixes of the image files that folders are searched for (the app's slideshows too).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 TILE_SIZE = 160  # Side in pixels of one picture in a contact sheet.
@@ -270,10 +272,11 @@ def make_output_folder(path: str | os.PathLike) -> Path:
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray):
-    """Writes an image file (PNG by extension); raises OSError when it cannot."""
+    """Writes an image file (format by extension, PNG without one) whole or not at all;
+    raises OSError when it cannot."""
     path = Path(path)
     ok, encoded = cv2.imencode(path.suffix or ".png", image)
     if not ok:
         raise OSError(f"could not encode {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    encoded.tofile(path)
+    files.write_bytes(path, encoded)
