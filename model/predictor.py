@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.calibration import apply_temperature, stored_temperature
 from model.classes import NUM_CLASSES
 from model.paths import SHIPPED_TFLITE_MODEL
 
@@ -106,10 +107,14 @@ def find_outputs(output_details: list[dict]) -> tuple[dict, dict | None]:
 class LiteRtPredictor:
     """Runs a `.tflite` model with the LiteRT interpreter."""
 
-    def __init__(self, path: str | os.PathLike = SHIPPED_TFLITE_MODEL, threads: int = 1):
+    def __init__(self, path: str | os.PathLike = SHIPPED_TFLITE_MODEL, threads: int = 1,
+                 temperature: float | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
         self.path = model_file(path)
+        # Calibration of the probabilities (model.calibration): the one stored for this file
+        # in the card beside it, unless given; 1.0 gives the network's own probabilities.
+        self.temperature = stored_temperature(self.path) if temperature is None else temperature
         try:
             self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
         except (ValueError, RuntimeError) as error:
@@ -146,8 +151,10 @@ class LiteRtPredictor:
         self.interpreter.invoke()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities: uint8 (N, 28, 28) -> float32 (N, 10)."""
         self._invoke(images)
-        return self.interpreter.get_tensor(self.output_index).copy()
+        return apply_temperature(self.interpreter.get_tensor(self.output_index),
+                                 self.temperature)
 
     def predict_with_embedding(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (N, 10) and embeddings (N, D) from one invoke.
@@ -159,7 +166,8 @@ class LiteRtPredictor:
                 f"Model file {self.path} gives probabilities only, no embedding; export it "
                 "again with `python -m model.export MODEL.keras --out MODEL.tflite`.")
         self._invoke(images)
-        return (self.interpreter.get_tensor(self.output_index).copy(),
+        return (apply_temperature(self.interpreter.get_tensor(self.output_index),
+                                  self.temperature),
                 self.interpreter.get_tensor(self.embedding_index).copy())
 
 

@@ -1,0 +1,167 @@
+"""The answer hierarchy, its rule, the calibration and the outcome measures (numpy only)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from model.calibration import (apply_temperature, calibration_entry, fit_temperature,
+                               set_log_loss, stored_temperature)
+from model.classes import CLASS_NAMES, NODES, is_inside, most_specific_node, node_probabilities
+from model.outcomes import (choose_threshold, expected_calibration_error, outcome,
+                            outcome_report, risk_coverage)
+
+
+def vector(**named) -> np.ndarray:
+    """A probability vector from class names given as keyword arguments (spaces as _)."""
+    probabilities = np.zeros(10, np.float32)
+    for name, value in named.items():
+        probabilities[[n.replace("/", "_").replace("-", "_").replace(" ", "_") for n in CLASS_NAMES].index(
+            name)] = value
+    return probabilities
+
+
+def node_named(name: str) -> int:
+    return next(index for index, node in enumerate(NODES) if node.name == name)
+
+
+def test_every_class_is_a_leaf_and_any_two_nodes_are_nested_or_disjoint():
+    assert [node.classes for node in NODES[:10]] == [(index,) for index in range(10)]
+    for first in range(len(NODES)):
+        for second in range(len(NODES)):
+            a, b = set(NODES[first].classes), set(NODES[second].classes)
+            assert a <= b or b <= a or not a & b, (NODES[first], NODES[second])
+    assert is_inside(node_named("Sneaker"), node_named("Footwear"))
+    assert not is_inside(node_named("Footwear"), node_named("Sneaker"))
+
+
+def test_a_group_is_answered_when_its_belief_is_spread_over_its_leaves():
+    shoes = vector(Sandal=0.34, Ankle_boot=0.33, Sneaker=0.25, Bag=0.08)
+    assert NODES[most_specific_node(shoes, 0.5)].name == "Footwear"
+    assert node_probabilities(shoes)[node_named("Footwear")] == pytest.approx(0.92)
+    long_sleeves = vector(Shirt=0.46, Pullover=0.45, T_shirt_top=0.09)
+    assert NODES[most_specific_node(long_sleeves, 0.5)].name == "Long-sleeved top"
+    # Long-sleeved top has 0.91 only, so at 0.95 the wider Top (1.0) answers.
+    assert NODES[most_specific_node(long_sleeves, 0.95)].name == "Top"
+
+
+def test_a_leaf_is_answered_when_it_alone_reaches_the_threshold():
+    sneaker = vector(Sneaker=0.88, Sandal=0.07, Ankle_boot=0.05)
+    assert NODES[most_specific_node(sneaker, 0.5)].name == "Sneaker"
+    assert NODES[most_specific_node(sneaker, 0.9)].name == "Footwear"
+
+
+def test_not_sure_when_no_node_reaches_the_threshold():
+    torn = vector(Trouser=0.4, Dress=0.35, Bag=0.25)
+    assert most_specific_node(torn, 0.5) is None
+    with pytest.raises(ValueError, match="threshold"):
+        most_specific_node(torn, 0)
+
+
+def test_a_temperature_below_one_sharpens_and_keeps_the_order():
+    probabilities = np.array([[0.5, 0.3, 0.2] + [0] * 7])
+    sharper = apply_temperature(probabilities, 0.5)
+    assert sharper[0, 0] == pytest.approx(0.25 / (0.25 + 0.09 + 0.04), rel=1e-4)
+    assert np.argsort(sharper[0])[::-1][:3].tolist() == [0, 1, 2]
+    assert apply_temperature(probabilities, 1.0) == pytest.approx(probabilities)
+    with pytest.raises(ValueError, match="temperature"):
+        apply_temperature(probabilities, 0)
+
+
+def synthetic_set(true_temperature: float, count: int = 4000, seed: int = 0):
+    """Probabilities of a model whose calibrated form is exact at temperature 1/true: labels
+    are drawn from softmax(logits) while the model reports softmax(logits * true)."""
+    random = np.random.default_rng(seed)
+    logits = random.normal(0, 2.0, (count, 10))
+    honest = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = np.array([random.choice(10, p=row) for row in honest])
+    reported = np.exp(logits * true_temperature)
+    reported /= reported.sum(1, keepdims=True)
+    return reported, np.eye(10, dtype=bool)[labels]
+
+
+@pytest.mark.parametrize("distortion", [2.0, 0.5])  # Over-confident, under-confident.
+def test_the_fitted_temperature_undoes_a_known_distortion(distortion):
+    reported, accepted = synthetic_set(distortion)
+    temperature = fit_temperature([(reported, accepted)])
+    assert temperature == pytest.approx(distortion, rel=0.1)
+    assert set_log_loss(apply_temperature(reported, temperature), accepted) < \
+        set_log_loss(reported, accepted)
+
+
+def test_the_fit_averages_calibrated_views_and_weighs_each_set_alike():
+    reported, accepted = synthetic_set(2.0)
+    views = np.stack([reported, reported])  # An image and an identical mirror image.
+    assert fit_temperature([(views, accepted)]) == pytest.approx(
+        fit_temperature([(reported, accepted)]), rel=1e-3)
+    small, small_accepted = synthetic_set(0.5, count=500, seed=1)
+    joint = fit_temperature([(reported, accepted), (small, small_accepted)])
+    assert 0.5 < joint < 2.0  # Neither set decides alone, though one is 8 times larger.
+    with pytest.raises(ValueError):
+        fit_temperature([])
+
+
+def test_a_stored_temperature_counts_only_for_the_file_it_was_fitted_on(tmp_path):
+    model = tmp_path / "fashion_cnn.tflite"
+    model.write_bytes(b"model one")
+    card = {"calibration": {model.name: calibration_entry(model, 0.7)}}
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    assert stored_temperature(model) == pytest.approx(0.7)
+    model.write_bytes(b"another model under the same name")
+    assert stored_temperature(model) == 1.0
+    (tmp_path / "model_card.json").write_text("{not json")
+    assert stored_temperature(model) == 1.0
+    assert stored_temperature(tmp_path / "other.tflite") == 1.0
+
+
+def masks(*classes) -> np.ndarray:
+    mask = np.zeros(10, bool)
+    mask[list(classes)] = True
+    return mask
+
+
+TOPS = masks(0, 2, 4, 6)
+
+
+def test_the_four_outcomes_of_a_shown_answer():
+    long_sleeve = masks(2, 6)
+    assert outcome(node_named("Shirt"), long_sleeve, TOPS) == "right"
+    assert outcome(node_named("Long-sleeved top"), long_sleeve, TOPS) == "right"
+    assert outcome(node_named("Top"), long_sleeve, TOPS) == "coarser"
+    assert outcome(node_named("Long-sleeved top"), masks(6), TOPS) == "coarser"
+    assert outcome(node_named("T-shirt/top"), long_sleeve, TOPS) == "wrong"
+    assert outcome(node_named("Top"), masks(3), masks(3)) == "wrong"  # A dress is no top.
+    assert outcome(node_named("Footwear"), masks(5, 7, 9), masks(5, 7, 9)) == "right"
+    assert outcome(None, masks(1), masks(1)) == "not sure"
+
+
+def test_the_report_counts_outcomes_per_folder_and_missing_photos_as_not_sure():
+    probabilities = np.stack([vector(Sandal=0.5, Sneaker=0.45, Bag=0.05),  # Footwear: right
+                              vector(Shirt=0.9, T_shirt_top=0.1),  # T-shirt named Shirt: wrong
+                              vector(T_shirt_top=0.55, Shirt=0.45)])  # right
+    accepted = np.stack([masks(5, 7, 9), masks(0), masks(0)])
+    group = np.stack([masks(5, 7, 9), TOPS, TOPS])
+    report = outcome_report(probabilities, accepted, group, ["shoes", "t-shirt", "t-shirt"],
+                            0.6, missing_folders=["shoes"])
+    assert report["folders"]["shoes"]["right"] == 1
+    assert report["folders"]["shoes"]["not sure"] == 1
+    # At 0.6 the third photo is "Top" (1.0): coarser.
+    assert report["folders"]["t-shirt"] == pytest.approx(
+        {"photos": 2, "right": 0, "coarser": 1, "not sure": 0, "wrong": 1,
+         "right_rate": 0, "coarser_rate": 0.5, "not sure_rate": 0, "wrong_rate": 0.5})
+    assert report["overall"]["photos"] == 4
+
+
+def test_the_chosen_threshold_has_the_most_right_answers_within_the_wrong_budget():
+    reported, accepted = synthetic_set(1.0, count=600)
+    curve = risk_coverage(reported, accepted, accepted)
+    chosen = choose_threshold(curve, most_wrong=0.05)
+    assert chosen["wrong_rate"] <= 0.05
+    assert all(row["right"] <= chosen["right"] for row in curve if row["wrong_rate"] <= 0.05)
+    assert choose_threshold(curve, most_wrong=-1) is None
+
+
+def test_the_calibration_error_is_the_weighted_gap_between_confidence_and_truth():
+    assert expected_calibration_error([0.9, 0.9, 0.9, 0.9], [1, 1, 1, 0]) == pytest.approx(0.15)
+    assert expected_calibration_error([0.55, 0.95], [1, 1]) == pytest.approx(0.25)
+    assert expected_calibration_error([], []) is None
