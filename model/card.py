@@ -1,7 +1,7 @@
 """Writing a trained model: the float32 .keras, its checked LiteRT export, the confusion
 matrix and the model card (model_card.json), and reading cards back.
 
-One module writes and reads model cards; model.train and model.interpolate both call it.
+One module writes and reads model cards; model.train calls it (and experiments/).
 """
 
 from __future__ import annotations
@@ -18,23 +18,6 @@ def read_card(model_path) -> dict:
     """The card next to a model file, or {} when there is none."""
     card_path = Path(model_path).parent / CARD_FILE
     return json.loads(card_path.read_text()) if card_path.is_file() else {}
-
-
-def earlier_stages(init_from: str) -> list:
-    """The training stages behind a fine-tuned model, read from the card next to its file."""
-    if not init_from:
-        return []
-    card = read_card(init_from)
-    if not card:
-        return [{"model": init_from, "note": "no model card found next to it"}]
-    stage = {"model": init_from, "epochs_run": card.get("epochs_run"),
-             "wall_time_seconds": card.get("wall_time_seconds"),
-             "validation_accuracy": card.get("validation_accuracy"),
-             "training": card.get("training")}
-    # A card without earlier_stages still names its own starting point (init_from).
-    before = card["earlier_stages"] if "earlier_stages" in card else \
-        earlier_stages((card.get("training") or {}).get("init_from", ""))
-    return before + [stage]
 
 
 def write_model(model, architecture: dict, dataset, train_indices, validation_indices,

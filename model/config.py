@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 from model.options import option
 
+# TrainConfig fields removed on 2026-12-05 with the value that made them do nothing: a saved
+# configuration (a model card's "training", model.tune's best.json) that holds one at that
+# value still reads; experiments/synthetic.py says what the field did.
+RETIRED_FIELDS = {"pipeline_images": "", "pipeline_probability": 0.0}
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -74,9 +79,6 @@ class TrainConfig:
     set_loss: str = option("sum", "loss of a photo that accepts several classes: 'sum' "
                                   "(their summed probability) or 'pick' (the model's own most "
                                   "likely accepted class; model.partial_labels)")
-    pipeline_images: str = option("", ".npz from segmentation.synthetic: Fashion-MNIST images "
-                                      "seen as photos through the segmentation")
-    pipeline_probability: float = option(0.0, "chance to train on an image's pipeline version")
     precision: str = option("fp32", "'fp32' or 'bf16' (mixed bfloat16 on AMX)")
     validation_size: int = option(5000, "images held out of the training set for validation")
     train_limit: int = option(0, "use only this many training images (0: all); for smoke runs")
@@ -92,3 +94,20 @@ class TrainConfig:
     network: NetworkConfig = option(NetworkConfig(), "the network")
     augment: AugmentConfig = option(AugmentConfig(), "Fashion-MNIST augmentation")
     photos: PhotoConfig = option(PhotoConfig(), "photos as training data")
+
+
+def upgraded_fields(values: dict) -> dict:
+    """A saved TrainConfig dict (as dataclasses.asdict gives) in today's field names: retired
+    fields at their do-nothing value dropped. Raises ValueError for a retired field that did
+    something, since today's code cannot do it."""
+    if not isinstance(values, dict):
+        return values
+    values = dict(values)
+    for name, inactive in RETIRED_FIELDS.items():
+        if name in values:
+            if values[name] != inactive:
+                raise ValueError(f"field {name!r} was removed on 2026-12-05 (an experiment, "
+                                 "see experiments/synthetic.py); a configuration that uses it "
+                                 "cannot be trained by model.train.")
+            del values[name]
+    return values

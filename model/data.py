@@ -159,39 +159,6 @@ def split_indices(count: int, validation_size: int, split_seed: int, train_limit
     return train, validation
 
 
-def save_pipeline_images(path, images: np.ndarray, found: np.ndarray, split: str,
-                         dataset: FashionMnist, how_made: dict) -> None:
-    """Writes the images of one split seen through the segmentation pipeline (the file that
-    load_pipeline_images reads); how_made (seed and settings) is kept as text beside them."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, images=images, found=found, split=split,
-                        dataset_checksum=dataset.checksum,
-                        **{key: str(value) for key, value in how_made.items()})
-
-
-def load_pipeline_images(path: str | os.PathLike, dataset: FashionMnist,
-                         split: str = "train") -> np.ndarray:
-    """Images of one split seen through the segmentation pipeline, aligned with the dataset.
-
-    The file comes from `python -m segmentation.synthetic --split SPLIT`. Raises ValueError
-    when it cannot be read or was made from other images.
-    """
-    expected = getattr(dataset, f"{split}_images")
-    remake = f"make it with `python -m segmentation.synthetic --split {split} --out FILE.npz`"
-    try:
-        with np.load(path) as archive:
-            images, checksum = archive["images"], str(archive["dataset_checksum"])
-            file_split = str(archive["split"])
-    except (OSError, KeyError, ValueError) as error:
-        raise ValueError(f"{path}: not readable as the output of segmentation.synthetic "
-                         f"({error}); {remake}.") from error
-    if file_split != split or images.shape != expected.shape or checksum != dataset.checksum:
-        raise ValueError(f"{path}: made from other data ({file_split} split, shape "
-                         f"{images.shape}), not from all {split} images of this dataset; "
-                         f"{remake} (no --limit).")
-    return images
-
-
 def download_with_keras() -> Path:
     """Fetches the dataset through Keras into its cache; only called when asked for."""
     from keras.datasets import fashion_mnist  # Imported here: TensorFlow is slow to import.

@@ -3,14 +3,11 @@
     python -m model.evaluate                                   # the shipped model (LiteRT)
     python -m model.evaluate assets/fashion_cnn.keras assets/fashion_cnn.tflite
     python -m model.evaluate runs/a/fashion_cnn.keras runs/b/fashion_cnn.keras --flip-tta --out eval/
-    python -m model.evaluate --pipeline-images runs/pipeline_test.npz  # test images as photos
     python -m model.evaluate --photos photos/validation --flip-tta    # labelled photos
 
 Prints accuracy, per-class precision, recall, F1 and one-vs-rest ROC AUC, and the confusion
 matrix for each model, for their ensemble (averaged probabilities) when there are several,
 and the agreement of each pair. Works on `.keras` (needs TensorFlow) and `.tflite` (LiteRT).
---pipeline-images uses the test images rendered as photos and segmented back
-(`python -m segmentation.synthetic --split test`) instead, with the same labels.
 With --out, writes the confusion matrices as PNG and the reports as JSON.
 """
 
@@ -24,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.data import DatasetError, load_fashion_mnist, load_pipeline_images
+from model.data import DatasetError, load_fashion_mnist
 from model.metrics import classification_report, format_report
 from model.paths import SHIPPED_TFLITE_MODEL
 from model.predictor import ModelLoadError, load_predictor, predict_in_batches
@@ -64,9 +61,6 @@ def main(argv=None) -> int:
                         help="average each image's probabilities with its mirror image's")
     parser.add_argument("--data-dir", help="folder of the Fashion-MNIST IDX files")
     parser.add_argument("--out", help="folder for confusion-matrix PNGs and a JSON report")
-    parser.add_argument("--pipeline-images", metavar="FILE.npz",
-                        help="evaluate on the test images seen through the segmentation "
-                             "pipeline (from segmentation.synthetic --split test)")
     parser.add_argument("--photos", metavar="DIR",
                         help="evaluate on labelled photos instead (one sub-folder per line of "
                              "the labels file, seen through the segmentation at the app's "
@@ -87,9 +81,7 @@ def main(argv=None) -> int:
     try:
         dataset = load_fashion_mnist(arguments.data_dir)
         images, labels = dataset.test_images, dataset.test_labels
-        if arguments.pipeline_images:
-            images = load_pipeline_images(arguments.pipeline_images, dataset, "test")
-    except (DatasetError, ValueError) as error:
+    except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     probabilities = {}
@@ -107,8 +99,6 @@ def main(argv=None) -> int:
         reports["ensemble"] = classification_report(
             labels, np.mean(list(probabilities.values()), axis=0))
     suffix = " with flip TTA" if arguments.flip_tta else ""
-    if arguments.pipeline_images:
-        suffix += " (test images seen through the pipeline)"
     for name, report in reports.items():
         print(format_report(report, f"== {name}{suffix}"))
         print()

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.config import TrainConfig
-from model.data import DatasetError, load_fashion_mnist, load_pipeline_images, split_indices
+from model.config import TrainConfig, upgraded_fields
+from model.data import DatasetError, load_fashion_mnist, split_indices
 from model.options import (add_config_arguments, argument_values, config_from_arguments,
                            config_from_dict)
 
@@ -61,22 +61,6 @@ def licence_of(directory: str) -> str:
                 first = next((line.strip() for line in text.splitlines() if line.strip()), "")
                 return f"{first or 'empty'} ({folder / name})"
     return "not stated (no LICENSE file next to the photos)"
-
-
-def training_pipeline_images(config: TrainConfig, dataset) -> np.ndarray | None:
-    """The training images seen through the pipeline (aligned with the training set), or None.
-
-    Raises ValueError when the file is missing or was made from other data.
-    """
-    if config.pipeline_images and config.pipeline_probability <= 0:
-        raise ValueError("--pipeline-images is used only with --pipeline-probability above 0 "
-                         "(e.g. 0.2).")
-    if config.pipeline_probability <= 0:
-        return None
-    if not config.pipeline_images:
-        raise ValueError("--pipeline-probability needs --pipeline-images FILE.npz; make one "
-                         "with `python -m segmentation.synthetic --out FILE.npz`.")
-    return load_pipeline_images(config.pipeline_images, dataset, "train")
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int):
@@ -116,28 +100,16 @@ def training_model(network, config: TrainConfig):
     return sharpness_aware(network, config.sam_rho)
 
 
-def make_dataset(images, masks, config: TrainConfig, training: bool, batch_size=None,
-                 pipeline_images=None):
+def make_dataset(images, masks, config: TrainConfig, training: bool, batch_size=None):
     """Batches of (image, accepted-class mask) of Fashion-MNIST images; training ones
-    shuffled and augmented.
-
-    With pipeline_images (aligned with images), a training image is replaced by its pipeline
-    version with probability config.pipeline_probability, before augmentation.
-    """
+    shuffled and augmented."""
     import tensorflow as tf
 
     from model.augment import augment
 
     batch_size = batch_size or config.batch_size
     images = images[..., np.newaxis].astype(np.float32)
-    if training and pipeline_images is not None:
-        probability = config.pipeline_probability
-        dataset = tf.data.Dataset.from_tensor_slices(
-            (images, pipeline_images[..., np.newaxis].astype(np.float32), masks))
-        dataset = dataset.map(lambda image, seen, mask: (
-            tf.where(tf.random.uniform([]) < probability, seen, image), mask))
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices((images, masks))
+    dataset = tf.data.Dataset.from_tensor_slices((images, masks))
     if training:
         dataset = dataset.shuffle(len(masks), seed=config.seed, reshuffle_each_iteration=True)
         dataset = dataset.map(lambda image, mask: augment(image, mask, config.augment),
@@ -230,7 +202,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     import keras
     import tensorflow as tf
 
-    from model.card import earlier_stages, write_model
+    from model.card import write_model
     from model.network import build_network
     from model.partial_labels import accepted_accuracy, one_class_masks, partial_label_loss
     from model.plots import plot_training_curves
@@ -246,9 +218,6 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     train_images = dataset.train_images[train_indices]
     train_masks = one_class_masks(dataset.train_labels[train_indices])
     validation_masks = one_class_masks(dataset.train_labels[validation_indices])
-    pipeline_images = training_pipeline_images(config, dataset)
-    if pipeline_images is not None:
-        pipeline_images = pipeline_images[train_indices]
     photo_set = load_photos(config.photos.photos, config.photos.photo_labels,
                             config.photos.photo_views) if photo_count else None
     validation_photos = load_photos(config.photos.validation_photos,
@@ -257,7 +226,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
 
     fashion_per_batch = config.batch_size - photo_count
     train_data = make_dataset(train_images, train_masks, config, training=True,
-                              batch_size=fashion_per_batch, pipeline_images=pipeline_images)
+                              batch_size=fashion_per_batch)
     if photo_set is not None:
         train_data = mixed_batches(train_data, photo_batches(photo_set, config, photo_count))
     train_data = train_data.prefetch(tf.data.AUTOTUNE)
@@ -305,7 +274,6 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     card_fields = {"data_sources": data_sources(dataset, len(train_indices), photo_set,
                                                 validation_photos, config),
                    "training": dataclasses.asdict(config),
-                   "earlier_stages": earlier_stages(config.init_from),
                    "wall_time_seconds": round(wall_seconds, 1),
                    "epochs_run": len(history.history["loss"]),
                    "history": history_values}
@@ -334,7 +302,7 @@ def read_config_file(path: str) -> TrainConfig:
         raise ValueError(f"cannot read it ({error.strerror or error}).") from error
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"not JSON ({error}).") from error
-    return config_from_dict(TrainConfig, values)
+    return config_from_dict(TrainConfig, upgraded_fields(values))
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -372,11 +340,9 @@ def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:
 
 def main(argv=None) -> int:
     config, out, verbose = parse_config(argv)
-    for option, path in (("--init-from", config.init_from),
-                         ("--pipeline-images", config.pipeline_images)):
-        if path and not Path(path).is_file():
-            print(f"error: {option} {path}: no such file.", file=sys.stderr)
-            return 2
+    if config.init_from and not Path(config.init_from).is_file():
+        print(f"error: --init-from {config.init_from}: no such file.", file=sys.stderr)
+        return 2
     try:
         train(config, out, verbose)
     except (DatasetError, ValueError) as error:

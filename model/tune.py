@@ -40,7 +40,7 @@ import json
 import sys
 from pathlib import Path
 
-from model.config import TrainConfig
+from model.config import TrainConfig, upgraded_fields
 from model.data import DatasetError, load_fashion_mnist
 from model.options import config_from_dict
 from model.paths import CARD_FILE
@@ -170,7 +170,7 @@ def check_base(base: TrainConfig, out: Path) -> None:
             raise ValueError(f"{option} {folder}: no such folder.")
     saved = out / "base_config.json"
     if saved.is_file():
-        earlier = config_from_dict(TrainConfig, json.loads(saved.read_text()))
+        earlier = config_from_dict(TrainConfig, upgraded_fields(json.loads(saved.read_text())))
         if earlier != base:
             raise ValueError(f"{out} holds a search of other training options (see {saved}); "
                              "give the same options to resume it, or a new --out.")

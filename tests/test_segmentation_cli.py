@@ -245,7 +245,7 @@ def test_evaluate_refuses_an_output_it_cannot_write_before_the_work(labelled_fol
 # --- Help and the benchmark ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("module", ["segmentation.__main__", "segmentation.evaluate",
-                                    "segmentation.benchmark", "segmentation.synthetic"])
+                                    "segmentation.benchmark"])
 def test_entry_points_have_help(module, capsys):
     import importlib
 

@@ -1,8 +1,8 @@
 """Mixes a fine-tuned model's weights with those of the model it started from (WiSE-FT).
 
-    python -m model.interpolate START.keras FINETUNED.keras \\
+    python -m experiments.interpolate START.keras FINETUNED.keras \\
         --pipeline-images runs/pipeline_images.npz --out runs/wise
-    python -m model.interpolate START.keras FT1.keras FT2.keras --start-weights 0 \\
+    python -m experiments.interpolate START.keras FT1.keras FT2.keras --start-weights 0 \\
         --validation-photos photos/validation --out runs/soup        # a soup of two runs
 
 Several fine-tuned models of the same start are first averaged uniformly (a "model soup",
@@ -30,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.data import DatasetError, load_fashion_mnist, load_pipeline_images
+from experiments.lineage import earlier_stages
+from experiments.synthetic import load_pipeline_images
+from model.data import DatasetError, load_fashion_mnist
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
     """Chooses the weight on validation, writes the mixed model and returns its card."""
     import keras
 
-    from model.card import earlier_stages, read_card, write_model
+    from model.card import read_card, write_model
     from model.config import TrainConfig
     from model.data import split_indices
     from model.metrics import photo_report
@@ -156,7 +158,7 @@ def interpolate(config: InterpolationConfig, out: Path) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.interpolate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m experiments.interpolate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = InterpolationConfig("", ())
     parser.add_argument("start", help="the .keras model that fine-tuning started from")
@@ -173,7 +175,7 @@ def main(argv=None) -> int:
                              f"(default {defaults.target_accuracy})")
     parser.add_argument("--pipeline-images", default="", metavar="FILE.npz",
                         help="training images seen through the pipeline "
-                             "(segmentation.synthetic), to show robustness per weight")
+                             "(experiments.synthetic), to show robustness per weight")
     parser.add_argument("--validation-photos", default="", metavar="DIR",
                         help="labelled photos (one sub-folder per labels line) to show exact "
                              "and group accuracy per weight, with flip averaging")

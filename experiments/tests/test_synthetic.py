@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from segmentation.synthetic import (PhotoConfig, contact_sheet, pipeline_images, render_photo,
-                                    silhouette)
+from experiments.synthetic import (PhotoRenderConfig, contact_sheet, pipeline_images,
+                                   render_photo, silhouette)
 
 
 def intersection_over_union(first, second):
@@ -17,7 +17,7 @@ def test_a_rendered_photo_has_the_garment_at_the_centre_on_a_background(fashion_
     photo = render_photo(image, np.random.default_rng(0))
     assert photo.dtype == np.uint8 and photo.ndim == 3 and photo.shape[2] == 3
     height, width = photo.shape[:2]
-    assert min(height, width) > PhotoConfig().garment_side[0]
+    assert min(height, width) > PhotoRenderConfig().garment_side[0]
     # Background along the border, the garment at the centre: they differ in colour.
     border = np.concatenate([photo[0], photo[-1], photo[:, 0], photo[:, -1]]).astype(float)
     centre = photo[height // 2 - 3:height // 2 + 3, width // 2 - 3:width // 2 + 3].reshape(-1, 3)
@@ -36,7 +36,7 @@ def test_pipeline_images_keep_the_garment_and_do_not_depend_on_processes(fashion
     assert np.array_equal(seen, again) and np.array_equal(found, found_again)
     other, _ = pipeline_images(images[:10], seed=6, processes=1)
     assert not np.array_equal(other, seen[:10])
-    sheet = contact_sheet(images, seen, 5, PhotoConfig(), range(4))
+    sheet = contact_sheet(images, seen, 5, PhotoRenderConfig(), range(4))
     assert sheet.ndim == 3 and sheet.shape[1] == 3 * 3 * 112  # Three triples to a row.
 
 

@@ -1,10 +1,10 @@
 """Fashion-MNIST training images seen through the segmentation pipeline, for training.
 
-    python -m segmentation.synthetic --out runs/pipeline_images.npz       # 13 min on 2 cores
-    python -m segmentation.synthetic --split test --out runs/pipeline_test.npz
-    python -m segmentation.synthetic --out /tmp/check.npz --limit 2000 --sheet /tmp/check.png
-    python -m model.train --pipeline-images runs/pipeline_images.npz --pipeline-probability 0.2
-    python -m model.evaluate --pipeline-images runs/pipeline_test.npz    # accuracy on those
+    python -m experiments.synthetic --out runs/pipeline_images.npz       # 13 min on 2 cores
+    python -m experiments.synthetic --split test --out runs/pipeline_test.npz
+    python -m experiments.synthetic --out /tmp/check.npz --limit 2000 --sheet /tmp/check.png
+    python -m experiments.interpolate START.keras FINETUNED.keras \\
+        --pipeline-images runs/pipeline_images.npz --out runs/wise    # robustness per weight
 
 Each training image is rendered as a photo (the garment tinted in a random colour, placed
 near the centre of a plain, blotchy or striped background with uneven light, noise and
@@ -13,6 +13,10 @@ trains on the pipeline's real artefacts: ragged or spilled masks, background bet
 trouser legs, gaps in prints, resampling and contrast changes. Writes an .npz with `images`
 (uint8, aligned with the split's images; an image the pipeline did not find stays as it
 was), `found`, the split and the dataset's checksum, which the readers check.
+
+Until 2026-12-05 model.train (--pipeline-images, --pipeline-probability) and model.evaluate
+(--pipeline-images) read these files; no shipped recipe used them, and the options were
+removed (docs/experiments.md says what training on pipeline images gave).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -28,6 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model.data import FashionMnist
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
@@ -37,7 +43,7 @@ GREY_WEIGHTS = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 
 
 @dataclass(frozen=True)
-class PhotoConfig:
+class PhotoRenderConfig:
     # Smallest and largest side of the garment's square in the photo, in pixels.
     garment_side: tuple = (56, 150)
     # Share of the photo's height that the garment's square takes (the rest is background).
@@ -76,7 +82,7 @@ def silhouette(image: np.ndarray) -> np.ndarray:
     return solid
 
 
-def background(random: np.random.Generator, height: int, width: int, config: PhotoConfig):
+def background(random: np.random.Generator, height: int, width: int, config: PhotoRenderConfig):
     """A float32 BGR background: one colour, plain, blotchy or striped."""
     colour = random.uniform(20, 240) / 255.0 * random_colour(random, config.max_saturation)
     image = np.empty((height, width, 3), np.float32)
@@ -96,7 +102,7 @@ def background(random: np.random.Generator, height: int, width: int, config: Pho
 
 
 def render_photo(image: np.ndarray, random: np.random.Generator,
-                 config: PhotoConfig = PhotoConfig()) -> np.ndarray:
+                 config: PhotoRenderConfig = PhotoRenderConfig()) -> np.ndarray:
     """A uint8 BGR photo of the Fashion-MNIST garment (28x28 uint8) near the centre."""
     side = int(random.integers(config.garment_side[0], config.garment_side[1] + 1))
     height = int(side / random.uniform(*config.fill))
@@ -134,7 +140,7 @@ def render_photo(image: np.ndarray, random: np.random.Generator,
     return cv2.GaussianBlur(photo, (0, 0), blur) if blur > 0.3 else photo
 
 
-def through_pipeline(image: np.ndarray, random: np.random.Generator, photo_config: PhotoConfig,
+def through_pipeline(image: np.ndarray, random: np.random.Generator, photo_config: PhotoRenderConfig,
                      segmentation_config: SegmentationConfig):
     """(model input, found): the image rendered as a photo and segmented to 28x28."""
     result = segment(render_photo(image, random, photo_config), segmentation_config)
@@ -154,7 +160,7 @@ def _work(job):
 
 
 def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
-                    photo_config: PhotoConfig = PhotoConfig(),
+                    photo_config: PhotoRenderConfig = PhotoRenderConfig(),
                     segmentation_config: SegmentationConfig = SegmentationConfig(),
                     progress: bool = False):
     """(images seen through the pipeline, found flags) for uint8 (N, 28, 28) images.
@@ -192,7 +198,7 @@ def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
 
 
 def contact_sheet(originals: np.ndarray, outputs: np.ndarray, seed: int,
-                  photo_config: PhotoConfig, indices) -> np.ndarray:
+                  photo_config: PhotoRenderConfig, indices) -> np.ndarray:
     """Original, photo and pipeline output of each index, three to a row, to look at."""
     entries = []
     for index in indices:
@@ -201,10 +207,43 @@ def contact_sheet(originals: np.ndarray, outputs: np.ndarray, seed: int,
     return image_files.contact_sheet(entries, tile_size=112, entries_per_row=3)
 
 
-def main(argv=None) -> int:
-    from model.data import DatasetError, load_fashion_mnist, save_pipeline_images
+def save_pipeline_images(path, images: np.ndarray, found: np.ndarray, split: str,
+                         dataset: FashionMnist, how_made: dict) -> None:
+    """Writes the images of one split seen through the segmentation pipeline (the file that
+    load_pipeline_images reads); how_made (seed and settings) is kept as text beside them."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, images=images, found=found, split=split,
+                        dataset_checksum=dataset.checksum,
+                        **{key: str(value) for key, value in how_made.items()})
 
-    parser = argparse.ArgumentParser(prog="python -m segmentation.synthetic", description=__doc__,
+
+def load_pipeline_images(path: str | os.PathLike, dataset: FashionMnist,
+                         split: str = "train") -> np.ndarray:
+    """Images of one split seen through the segmentation pipeline, aligned with the dataset.
+
+    The file comes from `python -m experiments.synthetic --split SPLIT`. Raises ValueError
+    when it cannot be read or was made from other images.
+    """
+    expected = getattr(dataset, f"{split}_images")
+    remake = f"make it with `python -m experiments.synthetic --split {split} --out FILE.npz`"
+    try:
+        with np.load(path) as archive:
+            images, checksum = archive["images"], str(archive["dataset_checksum"])
+            file_split = str(archive["split"])
+    except (OSError, KeyError, ValueError) as error:
+        raise ValueError(f"{path}: not readable as the output of experiments.synthetic "
+                         f"({error}); {remake}.") from error
+    if file_split != split or images.shape != expected.shape or checksum != dataset.checksum:
+        raise ValueError(f"{path}: made from other data ({file_split} split, shape "
+                         f"{images.shape}), not from all {split} images of this dataset; "
+                         f"{remake} (no --limit).")
+    return images
+
+
+def main(argv=None) -> int:
+    from model.data import DatasetError, load_fashion_mnist
+
+    parser = argparse.ArgumentParser(prog="python -m experiments.synthetic", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.npz",
                         help="where to write the images")
@@ -234,7 +273,7 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     images = getattr(dataset, f"{arguments.split}_images")[:arguments.limit or None]
-    photo_config = PhotoConfig()
+    photo_config = PhotoRenderConfig()
     segmentation_config = SegmentationConfig()
     outputs, found = pipeline_images(images, arguments.seed, arguments.processes, photo_config,
                                      segmentation_config, progress=True)

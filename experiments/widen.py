@@ -1,6 +1,6 @@
 """Widens a trained garment CNN without changing what it computes (Net2WiderNet).
 
-    python -m model.widen assets/fashion-mnist/fashion_cnn.keras --stem-filters 48 \\
+    python -m experiments.widen assets/fashion-mnist/fashion_cnn.keras --stem-filters 48 \\
         --block-filters 96 144 --out runs/recipe/wide-start
     python -m model.train --init-from runs/recipe/wide-start/fashion_cnn.keras \\
         --stem-filters 48 --block-filters 96 144 ...     # then fine-tune it like any start
@@ -109,7 +109,7 @@ def largest_difference(model, wide_model, count: int = 64, seed: int = 0) -> flo
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m model.widen", description=__doc__,
+        prog="python -m experiments.widen", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("start", help="the trained .keras model to widen")
     parser.add_argument("--stem-filters", type=int, required=True,
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import keras
 
-    from model.card import earlier_stages
+    from experiments.lineage import earlier_stages
     from model.paths import CARD_FILE, KERAS_FILE
 
     try:
