@@ -200,10 +200,9 @@ def centre_garment_colour(small: np.ndarray, border_colours, config: Segmentatio
     pixels = steps.centre_pixels(small, config.garment_window)
     wide = steps.median_colour(pixels)
 
-    def to_border(colour):
-        return min(steps.colour_difference(colour, border) for border in border_colours)
-
-    if to_border(wide) >= to_border(centre):
+    to_border = steps.colour_differences(border_colours, wide).min(), \
+        steps.colour_differences(border_colours, centre).min()
+    if to_border[0] >= to_border[1]:
         return wide
     matching = steps.matches_border(wide, border_colours)
     shown = np.abs(pixels.astype(np.int32) - np.asarray(wide, np.int32)).sum(axis=1) <= near

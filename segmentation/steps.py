@@ -50,6 +50,10 @@ def downscale(frame: np.ndarray, work_size: int) -> tuple[np.ndarray, float]:
     height = max(1, round(frame.shape[0] * scale))
     width = max(1, round(frame.shape[1] * scale))
     source = frame
+    if frame.shape[:2] == (2 * height, 2 * width):
+        # Halving exactly: bilinear sampling between each 2x2 block's pixels is their rounded
+        # mean, as area averaging gives, and faster.
+        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR), 0.5
     if scale < 0.5:
         # Area averaging of a large frame is slow; a bilinear step to twice the size first
         # keeps most of its smoothing at a fraction of the cost.
@@ -86,10 +90,19 @@ def circular_median_hue(hues: np.ndarray) -> int:
 def sample_centre_colour(hsv: np.ndarray, window_fraction: float) -> tuple[int, int, int]:
     """Median HSV colour of the centre square, so a small logo at the centre does not decide it."""
     window = centre_pixels(hsv, window_fraction)
-    hue = circular_median_hue(window[:, 0])
-    saturation = int(np.median(window[:, 1]))
-    value = int(np.median(window[:, 2]))
-    return hue, saturation, value
+    saturation, value = integer_median(window[:, 1:])
+    return circular_median_hue(window[:, 0]), int(saturation), int(value)
+
+
+def integer_median(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """int(np.median(values, axis)) of non-negative integers, as int64, without np.median's
+    overhead: the middle value, or the two middle values' mean rounded down."""
+    middle, odd = divmod(values.shape[axis], 2)
+    if odd:
+        return np.partition(values, middle, axis=axis).take(middle, axis=axis).astype(np.int64)
+    both = np.partition(values, (middle - 1, middle), axis=axis)
+    return (both.take(middle - 1, axis=axis).astype(np.int64)
+            + both.take(middle, axis=axis)) // 2
 
 
 def hsv_range_mask(hsv: np.ndarray, colour, hue_tolerance: int, saturation_tolerance: int,
@@ -275,14 +288,15 @@ def absolute_difference(plane: np.ndarray, value) -> np.ndarray:
 
 
 def median_colour(image: np.ndarray) -> tuple[int, int, int]:
-    """Per-channel median of a 3-channel image region."""
-    pixels = image.reshape(-1, 3)
-    return tuple(int(value) for value in np.median(pixels, axis=0))
+    """Per-channel median of a 3-channel image region (rounded down, as int)."""
+    return tuple(int(value) for value in integer_median(image.reshape(-1, 3)))
 
 
-def colour_difference(colour_a, colour_b) -> int:
-    """L1 distance between two BGR colours."""
-    return sum(abs(int(a) - int(b)) for a, b in zip(colour_a, colour_b))
+def colour_differences(colours, colour) -> np.ndarray:
+    """L1 distances, int64 (N,), between N BGR colours (a list of triples or (N, 3) array)
+    and one colour."""
+    colours = np.asarray(colours, np.int64).reshape(-1, 3)
+    return np.abs(colours - np.asarray(colour, np.int64)).sum(axis=1)
 
 
 def sample_border_colours(image_bgr: np.ndarray, strip_fraction: float = 0.04,
@@ -302,29 +316,30 @@ def sample_border_colours(image_bgr: np.ndarray, strip_fraction: float = 0.04,
     sides = [image_bgr[:strip, :across], image_bgr[height - strip:, :across],
              image_bgr[:down, :strip].transpose(1, 0, 2),
              image_bgr[:down, width - strip:].transpose(1, 0, 2)]
-    colours = []
-    for side in sides:
-        # (rows, segments * length, 3) -> (segments, rows * length, 3): one median per piece.
-        rows, columns = side.shape[:2]
-        pieces = side.reshape(rows, segments, columns // segments, 3).transpose(1, 0, 2, 3)
-        medians = np.median(pieces.reshape(segments, -1, 3), axis=1)
-        colours.extend(tuple(int(value) for value in colour) for colour in medians)
-    return colours
+    medians = []
+    for pair in (sides[:2], sides[2:]):
+        # (rows, segments * length, 3) -> (segments, rows * length, 3): one median per piece;
+        # the top and bottom (then left and right) pieces are as long, so one median call.
+        pieces = [side.reshape(side.shape[0], segments, -1, 3).transpose(1, 0, 2, 3)
+                  .reshape(segments, -1, 3) for side in pair]
+        medians.append(integer_median(np.concatenate(pieces), axis=1))
+    return [tuple(colour) for colour in np.concatenate(medians).tolist()]
 
 
 def distinct_colours(colours, min_difference: int = 12) -> list[tuple[int, int, int]]:
     """The colours without near-duplicates (L1 difference below min_difference)."""
+    points = np.asarray(colours, np.int64).reshape(-1, 3)
+    near = (np.abs(points[:, None] - points[None]).sum(axis=2) < min_difference).tolist()
     kept = []
-    for colour in colours:
-        if all(colour_difference(colour, other) >= min_difference for other in kept):
-            kept.append(colour)
-    return kept
+    for index, row in enumerate(near):
+        if not any(row[other] for other in kept):
+            kept.append(index)
+    return [colours[index] for index in kept]
 
 
 def matches_border(garment_colour, border_colours, same_colour: int = 24) -> int:
     """How many border colours are within same_colour (L1) of the garment's colour."""
-    return sum(colour_difference(colour, garment_colour) < same_colour
-               for colour in border_colours)
+    return int((colour_differences(border_colours, garment_colour) < same_colour).sum())
 
 
 def background_colours(border_colours, centre_colour, tolerance: int) -> list:
@@ -354,15 +369,14 @@ def background_mask(image_bgr: np.ndarray, garment_colour, border_colours,
     border colours that are the garment reaching the edge (see background_colours).
     centre_is_background overrides that majority vote when given.
     """
-    matching = [colour for colour in border_colours
-                if colour_difference(colour, garment_colour) < same_colour]
+    matching = (colour_differences(border_colours, garment_colour) < same_colour).tolist()
     if centre_is_background is None:
-        centre_is_background = len(matching) > len(border_colours) / 2
+        centre_is_background = sum(matching) > len(border_colours) / 2
     if centre_is_background:
         candidates, limit = background_colours(border_colours, garment_colour, tolerance), \
             tolerance // 2
     else:
-        candidates = [colour for colour in border_colours if colour not in matching]
+        candidates = [colour for colour, match in zip(border_colours, matching) if not match]
         limit = tolerance
     planes = cv2.split(image_bgr)
     nearest = None
