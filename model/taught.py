@@ -17,8 +17,9 @@ flip setting it was made with), and/or photos of any size, which are segmented a
 settings as usual. An example's embedding is used as saved when it was made by the same
 model file with the same flip setting; otherwise it is made again from its 28x28 input, so
 taught examples follow a new model. A file that is neither, a corrupt image, a photo with no
-garment and a folder not named 0-9 are skipped with a message naming them (in
-TaughtExamples.skipped); the rest load.
+garment, a folder not named 0-9 and a folder that cannot be read are skipped with a message
+naming them (in TaughtExamples.skipped); the rest load. A damaged embedding file (an empty or
+truncated .npz) is made again from its input.
 
 The rule (TaughtExamples.decide): the embeddings (outputs of the network's hidden dense
 layer, flip-averaged as the app classifies) are L2-normalised; the taught example with the
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -49,6 +51,7 @@ import cv2
 import numpy as np
 
 from model.classes import NUM_CLASSES
+from segmentation import files
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
@@ -57,6 +60,8 @@ THRESHOLD = 0.9  # Cosine similarity from which the nearest taught example decid
 INPUT_SUFFIX = ".input.png"  # A saved example's 28x28 model input.
 CROP_SUFFIX = ".crop.jpg"  # A saved example's crop of the frame.
 EMBEDDING_SUFFIX = ".embedding.npz"  # A saved example's embedding and what made it.
+CLASS_FOLDERS = tuple(str(index) for index in range(NUM_CLASSES))  # Sub-folder names, 0-9.
+PROGRESS_STEP = 50  # load_taught reports its progress every this many files.
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,10 @@ class TaughtExamples:
         if len(self) == 0:
             count = embeddings.shape[0]
             return np.full(count, -1.0, np.float32), np.full(count, -1, np.int64)
-        similarities = normalise(embeddings) @ self.embeddings.T
+        # einsum, not @: numpy's own loop on one thread. A BLAS matrix product spreads over
+        # threads that, on a machine whose other core is busy, wait for each other: 8.6 ms
+        # against 0.29 ms per frame with 3,000 examples (docs/experiments.md, 2026-12-05).
+        similarities = np.einsum("nd,md->nm", normalise(embeddings), self.embeddings)
         best = similarities.argmax(axis=1)
         return similarities[np.arange(len(best)), best], self.classes[best]
 
@@ -208,15 +216,16 @@ def save_example(folder, class_index: int, model_input: np.ndarray, crop=None,
     stem = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     while (directory / (stem + INPUT_SUFFIX)).exists():
         stem += "-1"
-    paths = [directory / (stem + INPUT_SUFFIX)]
-    image_files.write_image(paths[0], model_input)
+    # Each file is written whole or not at all, the input last: an example exists only once
+    # its input does, so an interrupted save leaves at most a stray crop or embedding.
     if crop is not None and np.asarray(crop).size:
         image_files.write_image(directory / (stem + CROP_SUFFIX), np.asarray(crop))
     if embedding is not None and predictor is not None:
-        np.savez(directory / (stem + EMBEDDING_SUFFIX),
-                 embedding=np.asarray(embedding, np.float32).reshape(-1),
-                 made_by=str(made_by(predictor, flip)))
-    return paths[0]
+        with files.atomic_path(directory / (stem + EMBEDDING_SUFFIX)) as temporary:
+            np.savez(temporary, embedding=np.asarray(embedding, np.float32).reshape(-1),
+                     made_by=str(made_by(predictor, flip)))
+    image_files.write_image(directory / (stem + INPUT_SUFFIX), model_input)
+    return directory / (stem + INPUT_SUFFIX)
 
 
 def forget_all(folder) -> int:
@@ -238,7 +247,7 @@ def saved_embedding(path: Path, expected_maker: str | None, size: int | None) ->
         with np.load(path) as archive:
             embedding = archive["embedding"]
             maker = str(archive["made_by"])
-    except (OSError, KeyError, ValueError):
+    except Exception:  # Empty, truncated or foreign (zipfile, EOFError...): made again.
         return None
     if maker != expected_maker or embedding.ndim != 1 or not np.isfinite(embedding).all() \
             or (size is not None and embedding.shape[0] != size):
@@ -258,60 +267,94 @@ def read_model_input(path: Path) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
+def shown(path) -> str:
+    """A path as text that any widget can show: bytes that are not UTF-8 as \\x escapes."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def taught_files(folder: Path, skipped: list) -> list[tuple[int, Path]]:
+    """(class index, path) of every file under the class folders 0-9 of folder, in order.
+
+    Appends to skipped a message for every entry that is not a class folder and for every
+    folder that cannot be read (the taught folder itself, a class folder, a sub-folder).
+    """
+    try:
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError as error:
+        skipped.append(f"{shown(folder)}: cannot be read ({error.strerror or error}); no "
+                       "taught examples loaded. Check the folder's permissions.")
+        return []
+    found = []
+    for entry in entries:
+        if entry.name not in CLASS_FOLDERS or not entry.is_dir():
+            skipped.append(f"{shown(entry)}: not a class folder (named 0-9); skipped")
+            continue
+
+        def unreadable(error: OSError):
+            skipped.append(f"{shown(error.filename)}: cannot be read "
+                           f"({error.strerror or error}); its examples are skipped. Check "
+                           "its permissions.")
+
+        for root, directories, names in os.walk(entry, onerror=unreadable):
+            directories.sort()
+            found += [(int(entry.name), Path(root) / name) for name in sorted(names)]
+    return found
+
+
 def load_taught(folder, predictor, config: SegmentationConfig = SegmentationConfig(),
-                flip: bool = True, threshold: float = THRESHOLD) -> TaughtExamples:
+                flip: bool = True, threshold: float = THRESHOLD,
+                progress=None) -> TaughtExamples:
     """Loads a taught folder (see the module docstring); never raises for a bad file.
 
     A folder that does not exist holds no examples. The predictor must give embeddings
-    (predict_with_embedding); config is the segmentation used for photos.
+    (predict_with_embedding); config is the segmentation used for photos. progress, when
+    given, is called as progress(files_done, files) every PROGRESS_STEP files and at the end.
     """
     folder = Path(folder)
     size = getattr(predictor, "embedding_size", None)
     maker = made_by(predictor, flip)
     skipped, inputs, input_classes, input_sources = [], [], [], []
     embeddings, classes, sources = [], [], []
-    entries = sorted(folder.iterdir()) if folder.is_dir() else []
-    for entry in entries:
-        if not (entry.is_dir() and entry.name.isdigit() and int(entry.name) < NUM_CLASSES
-                and entry.name == str(int(entry.name))):
-            skipped.append(f"{entry}: not a class folder (named 0-9); skipped")
-            continue
-        class_index = int(entry.name)
-        for path in sorted(entry.rglob("*")):
-            name = path.name
-            if path.is_dir() or name.endswith((CROP_SUFFIX, EMBEDDING_SUFFIX)):
-                continue  # Crops are for people; embeddings are read with their input.
-            try:
-                if name.endswith(INPUT_SUFFIX):
-                    stem = path.with_name(name[:-len(INPUT_SUFFIX)])
-                    embedding = saved_embedding(stem.with_name(stem.name + EMBEDDING_SUFFIX),
-                                                maker, size)
-                    if embedding is not None:
-                        embeddings.append(embedding)
-                        classes.append(class_index)
-                        sources.append(str(path))
-                        continue
-                    model_input = read_model_input(path)
-                elif path.suffix.lower() in image_files.IMAGE_SUFFIXES:
-                    result = segment(image_files.read_image(path), config)
-                    if not result.found:
-                        skipped.append(f"{path}: no garment found ({result.reason}); skipped")
-                        continue
-                    model_input = result.model_input
-                else:
-                    skipped.append(f"{path}: not an image or a saved example; skipped")
+    listed = taught_files(folder, skipped)
+    for done, (class_index, path) in enumerate(listed):
+        if progress is not None and done % PROGRESS_STEP == 0:
+            progress(done, len(listed))
+        name = path.name
+        if name.endswith((CROP_SUFFIX, EMBEDDING_SUFFIX)):
+            continue  # Crops are for people; embeddings are read with their input.
+        try:
+            if name.endswith(INPUT_SUFFIX):
+                stem = path.with_name(name[:-len(INPUT_SUFFIX)])
+                embedding = saved_embedding(stem.with_name(stem.name + EMBEDDING_SUFFIX),
+                                            maker, size)
+                if embedding is not None:
+                    embeddings.append(embedding)
+                    classes.append(class_index)
+                    sources.append(str(path))
                     continue
-            except (OSError, image_files.ImageReadError) as error:
-                named = str(error) if str(path) in str(error) else f"{path}: {error}"
-                skipped.append(f"{named}; skipped")
+                model_input = read_model_input(path)
+            elif path.suffix.lower() in image_files.IMAGE_SUFFIXES:
+                result = segment(image_files.read_image(path), config)
+                if not result.found:
+                    skipped.append(f"{shown(path)}: no garment found ({result.reason}); skipped")
+                    continue
+                model_input = result.model_input
+            else:
+                skipped.append(f"{shown(path)}: not an image or a saved example; skipped")
                 continue
-            inputs.append(model_input)
-            input_classes.append(class_index)
-            input_sources.append(str(path))
+        except (OSError, image_files.ImageReadError) as error:
+            named = str(error) if str(path) in str(error) else f"{path}: {error}"
+            skipped.append(f"{shown(named)}; skipped")
+            continue
+        inputs.append(model_input)
+        input_classes.append(class_index)
+        input_sources.append(str(path))
     if inputs:
         embeddings += list(embed(predictor, np.stack(inputs), flip)[1])
         classes += input_classes
         sources += input_sources
+    if progress is not None:
+        progress(len(listed), len(listed))
     if not embeddings:
         if size is None:
             size = embed(predictor, np.zeros((1, 28, 28), np.uint8), flip)[1].shape[1]

@@ -138,3 +138,125 @@ def test_the_contact_sheet_keeps_small_tiles_only(tmp_path):
                                                 "T-shirt/top 0.90", SegmentationConfig())
     assert [tile.shape for tile in tiles] == [(TILE_SIZE, TILE_SIZE, 3)] * 4
     assert caption == "big.jpg: T-shirt/top 0.90"
+
+
+# ----- Taught folders: damaged files, odd names, folders that cannot be read -----
+
+class EmbeddingPredictor:
+    """A fake model with a file: embeds an image as its 4x4 block means."""
+
+    embedding_size = 16
+
+    def __init__(self, path):
+        self.path = path
+
+    def predict_with_embedding(self, images):
+        images = np.asarray(images, np.float32)
+        blocks = images.reshape(len(images), 4, 7, 4, 7).mean(axis=(2, 4)).reshape(-1, 16)
+        return np.tile(np.float32([0.7] + [0.3 / 9] * 9), (len(images), 1)), blocks + 1
+
+
+@pytest.fixture
+def taught_predictor(tmp_path):
+    model = tmp_path / "model.tflite"
+    model.write_bytes(b"a model")
+    return EmbeddingPredictor(model)
+
+
+def teach_examples(folder, predictor, count=3, class_index=4) -> list[Path]:
+    from model.taught import embed, save_example
+
+    paths = []
+    for seed in range(count):
+        image = np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8)
+        paths.append(save_example(folder, class_index, image, None,
+                                  embed(predictor, image)[1][0], predictor))
+    return paths
+
+
+def test_empty_and_truncated_embedding_files_are_made_again(tmp_path, taught_predictor):
+    from model.taught import EMBEDDING_SUFFIX, INPUT_SUFFIX, load_taught
+
+    folder = tmp_path / "taught"
+    inputs = teach_examples(folder, taught_predictor)
+    embeddings = [Path(str(path)[:-len(INPUT_SUFFIX)] + EMBEDDING_SUFFIX) for path in inputs]
+    embeddings[0].write_bytes(b"")  # A save cut short by a full disk, as before the fix.
+    embeddings[1].write_bytes(embeddings[1].read_bytes()[:100])
+    taught = load_taught(folder, taught_predictor)
+    assert taught.counts()[4] == 3 and taught.skipped == ()
+
+
+def test_a_save_writes_no_temporary_files_and_the_input_last(tmp_path, taught_predictor,
+                                                            monkeypatch):
+    from model.taught import load_taught
+
+    folder = tmp_path / "taught"
+    fail_on_fsync(monkeypatch)  # The disk fills up during the save.
+    with pytest.raises(OSError):
+        teach_examples(folder, taught_predictor, count=1)
+    monkeypatch.undo()
+    assert [path.name for path in (folder / "4").iterdir()] == []
+    assert len(load_taught(folder, taught_predictor)) == 0
+
+
+def test_odd_folder_names_are_skipped_with_a_message(tmp_path, taught_predictor):
+    from model.taught import load_taught
+
+    folder = tmp_path / "taught"
+    teach_examples(folder, taught_predictor, count=2)
+    for name in ("²", "٣", "04", "10"):
+        (folder / name).mkdir()
+    os.mkdir(os.fsencode(folder) + b"/\xff-not-utf8")
+    taught = load_taught(folder, taught_predictor)
+    assert len(taught) == 2 and len(taught.skipped) == 5
+    "\n".join(taught.skipped).encode("utf-8")  # Every message can be shown in a widget.
+
+
+def refuse_to_list(monkeypatch, refused: Path):
+    """Listing the refused folder fails as it does without read permission (tests may run as
+    root, for whom chmod does not refuse)."""
+    for name in ("scandir", "listdir"):
+        real = getattr(os, name)
+
+        def refusing(path=".", real=real):
+            if Path(os.fsdecode(path)) == refused:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)
+        monkeypatch.setattr(os, name, refusing)
+
+
+def test_an_unreadable_class_folder_is_named(tmp_path, taught_predictor, monkeypatch):
+    from model.taught import load_taught
+
+    folder = tmp_path / "taught"
+    teach_examples(folder, taught_predictor, count=2, class_index=4)
+    teach_examples(folder, taught_predictor, count=1, class_index=7)
+    refuse_to_list(monkeypatch, folder / "7")
+    taught = load_taught(folder, taught_predictor)
+    assert taught.counts().tolist() == [0, 0, 0, 0, 2, 0, 0, 0, 0, 0]
+    assert len(taught.skipped) == 1 and "Permission denied" in taught.skipped[0]
+    assert str(folder / "7") in taught.skipped[0]
+
+
+def test_an_unreadable_taught_folder_is_named(tmp_path, taught_predictor, monkeypatch):
+    from model.taught import load_taught
+
+    folder = tmp_path / "taught"
+    teach_examples(folder, taught_predictor, count=2)
+    refuse_to_list(monkeypatch, folder)
+    taught = load_taught(folder, taught_predictor)
+    assert len(taught) == 0
+    assert len(taught.skipped) == 1 and "cannot be read" in taught.skipped[0]
+
+
+def test_the_nearest_example_is_the_one_of_highest_cosine_similarity():
+    from model.taught import TaughtExamples
+
+    random = np.random.default_rng(0)
+    taught = TaughtExamples.from_embeddings(random.standard_normal((3000, 64)),
+                                            random.integers(0, 10, 3000))
+    frames = random.standard_normal((5, 64)).astype(np.float32)
+    similarity, classes = taught.nearest(frames)
+    expected = (frames / np.linalg.norm(frames, axis=1, keepdims=True)) @ taught.embeddings.T
+    assert np.allclose(similarity, expected.max(axis=1), atol=1e-5)
+    assert (classes == taught.classes[expected.argmax(axis=1)]).all()
