@@ -3,9 +3,11 @@
     answer = SteadyAnswer()
     answer = carried_over(answer, source.new_scene)   # afresh for a new image or a video jump
     answer = update_answer(answer, probabilities, settings)   # None when no garment was found
-    answer.text, answer.confidence
+    answer.text, answer.confidence      # e.g. "Footwear", 0.92; answer.classes (5, 7, 9)
 
-Smoothing over frames and hysteresis keep the label from flickering between close classes.
+The answer is a node of model.classes.NODES: a class, or a group such as Footwear when the
+belief is spread over its classes. Smoothing over frames and hysteresis keep the label from
+flickering between close classes, and between a class and its group.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.classes import CLASS_NAMES
+from model.classes import NODES, is_inside, most_specific_node, node_probabilities
 
 NO_GARMENT = "no garment"
 NOT_SURE = "not sure"
@@ -23,21 +25,32 @@ NO_MODEL = "no model"
 
 @dataclass(frozen=True)
 class SteadyAnswer:
-    # Exponential average of recent probabilities, or None before the first garment.
+    # Exponential average of recent probabilities (10,), or None before the first garment.
     probabilities: np.ndarray | None = None
-    # Index of the class shown, or None when the app shows "no garment" or "not sure".
-    class_index: int | None = None
+    # Index into model.classes.NODES of the answer shown (a class or a group of classes), or
+    # None when the app shows "no garment", "not sure" or "no model".
+    node: int | None = None
     # Frames in a row without a garment.
     misses: int = 0
-    # What the app shows: a class name, "no garment", "not sure" or "no model".
+    # What the app shows: a class or group name, "no garment", "not sure" or "no model".
     text: str = NO_GARMENT
 
     @property
     def confidence(self) -> float:
-        """Smoothed probability of the shown class (0 when no class is shown)."""
-        if self.class_index is None or self.probabilities is None:
+        """Smoothed summed probability of the shown node (0 when nothing is named)."""
+        if self.node is None or self.probabilities is None:
             return 0.0
-        return float(self.probabilities[self.class_index])
+        return float(node_probabilities(self.probabilities)[self.node])
+
+    @property
+    def classes(self) -> tuple[int, ...]:
+        """The class indices of the shown node; empty when nothing is named."""
+        return () if self.node is None else NODES[self.node].classes
+
+    @property
+    def class_index(self) -> int | None:
+        """The class shown when the answer is a single class, else None."""
+        return self.classes[0] if len(self.classes) == 1 else None
 
 
 def carried_over(previous: SteadyAnswer, new_scene: bool) -> SteadyAnswer:
@@ -45,6 +58,29 @@ def carried_over(previous: SteadyAnswer, new_scene: bool) -> SteadyAnswer:
     (another image of a slideshow, a video back at its start), so no earlier picture leaks in.
     """
     return SteadyAnswer() if new_scene else previous
+
+
+def steady_node(previous: int | None, smoothed: np.ndarray, threshold: float,
+                margin: float) -> int | None:
+    """The node to show for smoothed probabilities (10,), given the node shown before.
+
+    The answer is the most specific node that reaches the threshold (model.classes). Against
+    flicker, the node shown before stays while it keeps at least threshold - margin, unless a
+    node inside it reaches the threshold (the answer becomes more specific), or a node
+    outside it reaches the threshold and leads it by more than margin. So a leaf hovering
+    about the threshold does not alternate with its group.
+    """
+    candidate = most_specific_node(smoothed, threshold)
+    if previous is None or candidate == previous:
+        return candidate
+    sums = node_probabilities(smoothed)
+    if sums[previous] < threshold - margin:
+        return candidate
+    if candidate is None or is_inside(previous, candidate):
+        return previous  # Nothing reaches the threshold, or only a wider node: hold.
+    if is_inside(candidate, previous) or sums[candidate] > sums[previous] + margin:
+        return candidate
+    return previous
 
 
 def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
@@ -59,20 +95,14 @@ def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
         if misses >= settings.frames_before_no_garment:
             return SteadyAnswer(misses=misses, text=NO_GARMENT)
         # A garment missed for a frame or two keeps its answer, so the label does not blink.
-        return SteadyAnswer(previous.probabilities, previous.class_index, misses, previous.text)
+        return SteadyAnswer(previous.probabilities, previous.node, misses, previous.text)
     if previous.probabilities is None:
         smoothed = probabilities.astype(np.float32)
     else:
         smoothed = (settings.smoothing * probabilities
                     + (1 - settings.smoothing) * previous.probabilities).astype(np.float32)
-    # Hysteresis: the shown class stays until another leads it by switch_margin, and until it
-    # falls switch_margin below the threshold; a new class must reach the threshold itself.
-    leader = int(np.argmax(smoothed))
-    class_index, threshold = previous.class_index, settings.confidence_threshold
-    if class_index is None or smoothed[leader] > smoothed[class_index] + settings.switch_margin:
-        class_index = leader
-    if class_index == previous.class_index:
-        threshold -= settings.switch_margin
-    if smoothed[class_index] < threshold:
+    node = steady_node(previous.node, smoothed, settings.confidence_threshold,
+                       settings.switch_margin)
+    if node is None:
         return SteadyAnswer(smoothed, None, 0, NOT_SURE)
-    return SteadyAnswer(smoothed, class_index, 0, CLASS_NAMES[class_index])
+    return SteadyAnswer(smoothed, node, 0, NODES[node].name)

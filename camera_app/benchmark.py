@@ -134,7 +134,7 @@ def main(argv=None) -> int:
     except ModelLoadError as error:
         parser.exit(2, f"{error}\n")
     print(f"Model loaded in {(time.perf_counter() - started) * 1000:.0f} ms.")
-    settings = FrameSettings(flip_augmentation=not arguments.no_flip)
+    settings = FrameSettings(flip_averaging=not arguments.no_flip)
     try:
         if arguments.soak is not None:
             from camera_app.soak import soak
@@ -208,7 +208,7 @@ def compare_taught(arguments) -> int:
         cases[str(count)] = TaughtExamples.from_embeddings(
             random.random((count, predictor.embedding_size)),
             random.integers(0, NUM_CLASSES, count))
-    settings = FrameSettings(flip_augmentation=not arguments.no_flip)
+    settings = FrameSettings(flip_averaging=not arguments.no_flip)
     try:
         frames = read_frames(arguments.source, arguments.frames)
     except SourceError as error:

@@ -47,9 +47,9 @@ CONTROLS = (
                     "background model); 0 uses the sampling window alone."),
     Control("close_iterations", "Closing iterations", "spin", 0, 10),
     Control("variant", "Variant", "choice", choices=VARIANTS),
-    Control("confidence_threshold", "Not-sure threshold %", "slider", 0, 100, scale=100),
+    Control("confidence_threshold", "Not-sure threshold %", "slider", 1, 100, scale=100),
     Control("mirror", "Mirror", "check"),
-    Control("flip_augmentation", "Flip averaging", "check",
+    Control("flip_averaging", "Flip averaging", "check",
             tooltip="Average the answers for the image and its mirror image."),
 )
 SEGMENTATION_FIELDS = {field.name for field in dataclasses.fields(SegmentationConfig)}
@@ -68,3 +68,28 @@ def with_settings(settings: FrameSettings, values: dict) -> FrameSettings:
     return dataclasses.replace(
         settings, segmentation=dataclasses.replace(settings.segmentation, **segmentation),
         **others)
+
+
+def stored_setting(control: Control, stored):
+    """The setting a stored value stands for, as the control shows it; None when the value is
+    missing, of the wrong kind or outside the control's range (it then keeps its default).
+
+    stored is what QSettings gives back: a str from an INI file, or a bool, int, float, list
+    or anything else from a file Qt did not write. A number between two steps of a slider is
+    taken at the step the slider shows (0.255 -> 0.26 for a percentage).
+    """
+    if control.kind == "check":
+        if isinstance(stored, str) and stored.lower() in ("true", "false"):
+            return stored.lower() == "true"
+        return stored if isinstance(stored, bool) else None
+    if control.kind == "choice":
+        return stored if isinstance(stored, str) and stored in control.choices else None
+    if isinstance(stored, bool) or not isinstance(stored, (int, float, str)):
+        return None
+    try:
+        shown = round(float(stored) * control.scale)
+    except (ValueError, OverflowError):  # Not a number, nan or infinite.
+        return None
+    if not control.low <= shown <= control.high:
+        return None
+    return shown if control.scale == 1 else shown / control.scale

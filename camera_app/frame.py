@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from camera_app.answer import NO_MODEL, SteadyAnswer, update_answer
-from model.classes import CLASS_NAMES
+from model.classes import ANSWER_THRESHOLD, CLASS_NAMES
 from model.predictor import predict_with_flip
 from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
 from segmentation.images import draw_overlay
@@ -41,12 +41,13 @@ class FrameSettings:
     segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
     # Flip the frame left to right first, so the view behaves like a mirror.
     mirror: bool = False
-    # Average the model's answers for the image and its mirror image (two inferences).
-    flip_augmentation: bool = True
+    # Average the model's answers for the image and its mirror image (one batch of two).
+    flip_averaging: bool = True
     # Weight of the newest frame in the exponential average of probabilities (1 = no smoothing).
     smoothing: float = 0.3
-    # Below this smoothed probability the app says "not sure" instead of naming a class.
-    confidence_threshold: float = 0.5
+    # The smoothed summed probability from which a class or group is named; below it for
+    # every node the app says "not sure" (model.classes.most_specific_node).
+    confidence_threshold: float = ANSWER_THRESHOLD
     # Hysteresis against flicker: another class must lead the shown one by this much to replace
     # it, and the shown one stays until it falls this much below the threshold.
     switch_margin: float = 0.1
@@ -56,8 +57,8 @@ class FrameSettings:
     def __post_init__(self):
         if not 0 < self.smoothing <= 1:
             raise ValueError(f"smoothing must be in (0, 1], got {self.smoothing}.")
-        if not 0 <= self.confidence_threshold <= 1:
-            raise ValueError("confidence_threshold must be in [0, 1], "
+        if not 0 < self.confidence_threshold <= 1:
+            raise ValueError("confidence_threshold must be in (0, 1], "
                              f"got {self.confidence_threshold}.")
 
 
@@ -105,9 +106,9 @@ def answer_is_taught(answer: SteadyAnswer, decision: TaughtDecision | None) -> b
 
 
 def answer_label(answer: SteadyAnswer, decision: TaughtDecision | None) -> str:
-    """The answer's text, with its confidence when a class is named and TAUGHT_MARK when a
-    taught example decided it."""
-    if answer.class_index is None:
+    """The answer's text, with its confidence when a class or group is named ("Footwear
+    92%") and TAUGHT_MARK when a taught example decided it."""
+    if answer.node is None:
         return answer.text
     label = f"{answer.text} {answer.confidence:.0%}"
     return label + " " + TAUGHT_MARK if answer_is_taught(answer, decision) else label
@@ -141,11 +142,11 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         images = segmentation.model_input[np.newaxis]
         if taught is not None:
             model_probabilities, embeddings = embed(predictor, images,
-                                                    settings.flip_augmentation)
+                                                    settings.flip_averaging)
             embedding = embeddings[0]
             decision = taught.decide(embedding, model_probabilities[0])
             probabilities = decision.probabilities
-        elif settings.flip_augmentation:
+        elif settings.flip_averaging:
             probabilities = predict_with_flip(predictor, images)[0]
         else:
             probabilities = predictor.predict(images)[0]
@@ -155,7 +156,7 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
     classified = time.perf_counter()
 
     label = answer_label(answer, decision)
-    colour = NAMED_COLOUR if answer.class_index is not None else UNNAMED_COLOUR
+    colour = NAMED_COLOUR if answer.node is not None else UNNAMED_COLOUR
     shown = draw_overlay(frame, segmentation, label, settings.segmentation.sampling_windows(),
                          colour)
     finished = time.perf_counter()
@@ -192,6 +193,7 @@ def save_snapshot(result: FrameResult, folder: str | Path) -> list[Path]:
     prediction = {
         "label": result.answer.text,
         "class_index": result.answer.class_index,
+        "answer_classes": list(result.answer.classes),
         "confidence": result.answer.confidence,
         "garment_found": bool(result.segmentation.found),
         "reason": result.segmentation.reason,

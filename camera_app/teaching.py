@@ -35,12 +35,14 @@ def skipped_message(skipped) -> str:
             + ". Remove them, or put photos and saved examples in sub-folders named 0-9.")
 
 
-def open_taught(folder, predictor, settings) -> tuple[TaughtExamples | None, str]:
+def open_taught(folder, predictor, settings,
+                progress=None) -> tuple[TaughtExamples | None, str]:
     """The taught examples of the folder, or None when teaching is off; and a message.
 
     Teaching is off without a model or with a model that gives no embedding (the message says
     what to do). settings (FrameSettings) gives the segmentation used for photos in the folder
-    and the flip setting the embeddings are made with.
+    and the flip setting the embeddings are made with; progress(files_done, files), when
+    given, is called as the folder is read (model.taught.load_taught).
     """
     if predictor is None:
         return None, "Teaching is off: no model is loaded."
@@ -48,7 +50,8 @@ def open_taught(folder, predictor, settings) -> tuple[TaughtExamples | None, str
         return None, (f"Teaching is off: the model {getattr(predictor, 'path', '')} gives no "
                       "embedding. Export it again with `python -m model.export MODEL.keras "
                       "--out MODEL.tflite` and start the app with --model MODEL.tflite.")
-    taught = load_taught(folder, predictor, settings.segmentation, settings.flip_augmentation)
+    taught = load_taught(folder, predictor, settings.segmentation, progress=progress,
+                         flip=settings.flip_averaging)
     return taught, skipped_message(taught.skipped)
 
 
@@ -62,7 +65,7 @@ def teach(folder, taught: TaughtExamples, result, class_index: int, predictor,
                          "middle and press the key again.")
     path = save_example(folder, class_index, result.segmentation.model_input,
                         result.segmentation.crop, result.embedding, predictor,
-                        settings.flip_augmentation)
+                        settings.flip_averaging)
     taught = taught.with_example(result.embedding, class_index, str(path))
     return taught, (f"Taught: this is a {CLASS_NAMES[class_index]} "
                     f"({int(taught.counts()[class_index])} example(s), saved in {folder}).")

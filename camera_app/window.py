@@ -10,23 +10,23 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QSettings, QStandardPaths, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QFont, QImage, QKeySequence, QPixmap
 from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
                              QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
                              QPushButton, QShortcut, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
                              QWidget)
 
-from camera_app.controls import CONTROLS, HSV_TOLERANCES, setting_of, with_settings
+from camera_app.controls import (CONTROLS, HSV_TOLERANCES, setting_of, stored_setting,
+                                 with_settings)
 from camera_app.frame import FrameSettings, save_snapshot
-from camera_app.sources import SourceError, open_source
+from camera_app.sources import SourceError, list_cameras, open_source
 from camera_app.teaching import class_label, forget, open_taught, teach
-from camera_app.worker import FrameWorker
+from camera_app.worker import FrameWorker, TaughtLoader
 from model.classes import CLASS_NAMES
 from model.predictor import ModelLoadError, load_predictor
 from segmentation.images import IMAGE_SUFFIXES
 
-CAMERA_CHOICES = 4  # Camera indices 0..3 are offered in the source list.
 DEFAULT_SNAPSHOT_FOLDER = Path.home() / "Pictures" / "FashionCam"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")  # Offered by "Open file...".
 
@@ -54,6 +54,15 @@ def default_taught_folder() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / "taught"
 
 
+def fault_text(error: Exception, opened: str = "") -> str:
+    """A fault for the user, one sentence: the text of the app's own errors (SourceError,
+    ModelLoadError) as it is; any other error with its kind and what was being opened."""
+    if isinstance(error, (SourceError, ModelLoadError)):
+        return str(error)
+    where = f"{opened} could not be opened: " if opened else ""
+    return f"{where}{type(error).__name__}: {str(error).rstrip('.')}."
+
+
 def to_pixmap(image: np.ndarray) -> QPixmap:
     """Converts a uint8 BGR or grey numpy image to a QPixmap (copied, so the array may change)."""
     image = np.ascontiguousarray(image)
@@ -73,7 +82,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, source: str = "0", model_path=None, mirror: bool | None = None,
                  settings_store: QSettings | None = None, launched: float | None = None,
-                 taught_folder=None):
+                 taught_folder=None, cameras=None):
+        """cameras: (device name, description) pairs to offer in the source list (tests give
+        a fake list); None lists the cameras the system has (camera_app.sources)."""
         super().__init__()
         self.setWindowTitle("FashionCam")
         self.store = settings_store if settings_store is not None else QSettings("FashionCam",
@@ -88,6 +99,8 @@ class MainWindow(QMainWindow):
         # whole when a garment is taught so that the worker never sees a half-updated one.
         self.taught_folder = Path(taught_folder) if taught_folder else default_taught_folder()
         self.taught = None
+        self.taught_loader = None  # The TaughtLoader at work, while taught examples load.
+        self.cameras = cameras
         self.worker = None
         self.source_name = ""
         self.source_spec = None  # What the playing source was opened from ("0", "demo", a path).
@@ -97,13 +110,16 @@ class MainWindow(QMainWindow):
         self.settings = self.load_settings()
         if mirror is not None:
             self.settings = dataclasses.replace(self.settings, mirror=mirror)
-        self.snapshot_folder = Path(self.store.value("snapshot_folder", str(DEFAULT_SNAPSHOT_FOLDER)))
+        folder = self.store.value("snapshot_folder")
+        # A value Qt did not write (not a text) falls back to the default.
+        self.snapshot_folder = Path(folder) if isinstance(folder, str) and folder.strip() \
+            else DEFAULT_SNAPSHOT_FOLDER
         self.showing_settings = False
         self.build_widgets()
         self.show_settings(self.settings)
         self.resize(1180, 720)
         geometry = self.store.value("geometry")
-        if geometry is not None:
+        if isinstance(geometry, QByteArray):  # Anything else was not written by Qt.
             self.restoreGeometry(geometry)
         # The model and the source are opened once the window is on screen, for a fast start.
         QTimer.singleShot(0, self.start)
@@ -175,9 +191,10 @@ class MainWindow(QMainWindow):
         controls = QFormLayout(controls_box)
         controls.setVerticalSpacing(4)
         self.source_choice = QComboBox()
-        for index in range(CAMERA_CHOICES):
-            self.source_choice.addItem(f"Camera {index}", str(index))
+        for name, spec in list_cameras(self.cameras):
+            self.source_choice.addItem(name, spec)
         self.source_choice.addItem("Demo clip", "demo")
+        self.fixed_sources = self.source_choice.count()  # The cameras and the demo.
         self.source_choice.activated.connect(self.choose_source)
         open_file = QPushButton("Open file...")
         open_file.clicked.connect(self.open_file)
@@ -303,28 +320,26 @@ class MainWindow(QMainWindow):
         if self.showing_settings:
             return
         self.enable_hsv_sliders()
-        flip_changed = self.settings_from_controls().flip_augmentation != \
-            self.settings.flip_augmentation
+        flip_changed = self.settings_from_controls().flip_averaging != \
+            self.settings.flip_averaging
         self.settings = self.settings_from_controls()
         if self.worker is not None:
             self.worker.settings = self.settings
-        if flip_changed and self.taught is not None:
+        if flip_changed and (self.taught is not None or self.taught_loader is not None):
             self.open_teaching()  # Embeddings are made with the flip setting: make them again.
 
     def load_settings(self) -> FrameSettings:
-        """The settings saved by the last run; defaults for anything missing or invalid."""
-        defaults = FrameSettings()
-        values = {}
-        try:
-            for control in CONTROLS:
-                default = setting_of(defaults, control.name)
-                if isinstance(default, bool):
-                    values[control.name] = self.store.value(control.name, default, type=bool)
-                else:
-                    values[control.name] = type(default)(self.store.value(control.name, default))
-            return with_settings(defaults, values)
-        except (TypeError, ValueError):
-            return defaults  # A damaged settings file must not stop the app.
+        """The settings saved by the last run, read value by value through the controls'
+        ranges: a value missing, of the wrong kind or out of range keeps its default alone."""
+        settings = FrameSettings()
+        for control in CONTROLS:
+            try:
+                value = stored_setting(control, self.store.value(control.name))
+                if value is not None:
+                    settings = with_settings(settings, {control.name: value})
+            except Exception:  # A value the configuration refuses, or a store Qt cannot read.
+                continue
+        return settings
 
     def save_settings(self):
         for control in CONTROLS:
@@ -339,8 +354,8 @@ class MainWindow(QMainWindow):
         self.shown_seconds = time.perf_counter() - self.launched
         try:
             self.predictor = load_predictor(self.model_path)
-        except ModelLoadError as error:
-            self.show_message(f"The model could not be loaded: {error} "
+        except Exception as error:  # Whatever a model file makes LiteRT or Keras raise.
+            self.show_message(f"The model could not be loaded: {fault_text(error)} "
                               "Frames are still segmented, but not named.", "model")
         self.open_teaching()
         self.set_source(self.requested_source, fall_back_to_demo=True)
@@ -349,11 +364,11 @@ class MainWindow(QMainWindow):
         """Switches to another source; on failure keeps the current one (or plays the demo)."""
         try:
             source = open_source(spec, loop=spec == "demo")
-        except SourceError as error:
+        except Exception as error:  # Whatever a camera or file makes OpenCV raise.
             if fall_back_to_demo and spec != "demo":
-                self.show_message(f"{error} Playing the demo instead.")
+                self.show_message(f"{fault_text(error, spec)} Playing the demo instead.")
                 return self.set_source("demo")
-            self.show_message(str(error))
+            self.show_message(fault_text(error, spec))
             self.show_current_source()
             return False
         self.stop_worker()
@@ -374,7 +389,7 @@ class MainWindow(QMainWindow):
 
     def show_current_source(self):
         """Selects the playing source in the source list; a file or folder gets its own entry."""
-        fixed = CAMERA_CHOICES + 1  # The cameras and the demo.
+        fixed = self.fixed_sources
         while self.source_choice.count() > fixed:
             self.source_choice.removeItem(fixed)
         index = self.source_choice.findData(self.source_spec)
@@ -481,8 +496,40 @@ class MainWindow(QMainWindow):
     # ----- Teaching -----
 
     def open_teaching(self):
-        """Loads the taught examples (or turns teaching off, saying why) and shows them."""
-        taught, note = open_taught(self.taught_folder, self.predictor, self.settings)
+        """Starts loading the taught examples on a TaughtLoader thread, with progress shown;
+        teaching waits meanwhile. Without a model, or with one that gives no embedding,
+        teaching is off at once, saying why."""
+        self.stop_taught_loader()
+        if getattr(self.predictor, "embedding_size", None) is None:
+            self.show_taught(*open_taught(self.taught_folder, self.predictor, self.settings))
+            return
+        self.set_taught(None, "Loading the taught examples...")
+        self.taught_loader = TaughtLoader(self.taught_folder,
+                                          lambda: load_predictor(self.model_path), self.settings)
+        self.taught_loader.progress.connect(self.show_taught_progress)
+        self.taught_loader.loaded.connect(self.taught_loaded)
+        self.taught_loader.start()
+
+    def stop_taught_loader(self):
+        if self.taught_loader is not None:
+            self.taught_loader.stop()
+            self.taught_loader = None
+
+    def show_taught_progress(self, done: int, total: int):
+        if self.sender() is self.taught_loader:
+            self.teach_status.setText(f"Loading the taught examples: {done} of {total} "
+                                      "files read...")
+
+    def taught_loaded(self, taught, note: str):
+        """The TaughtLoader's result (ignored when a newer loader replaced it)."""
+        if self.sender() is not self.taught_loader:
+            return
+        self.taught_loader = None
+        self.show_taught(taught, note)
+
+    def show_taught(self, taught, note: str):
+        """Uses loaded taught examples (None: teaching off) and shows the note: the files
+        skipped above the view, or why teaching is off beside the classes."""
         if taught is not None and note:
             self.show_message(note, "teaching")  # Files skipped.
         self.set_taught(taught, note if taught is None else "")
@@ -546,6 +593,7 @@ class MainWindow(QMainWindow):
             self.snapshot_folder = Path(path)
 
     def closeEvent(self, event):
+        self.stop_taught_loader()
         self.stop_worker()
         self.save_settings()
         super().closeEvent(event)

@@ -63,6 +63,11 @@ NODES = tuple(Node(name, (index,)) for index, name in enumerate(CLASS_NAMES)) + 
     Node("Footwear", (5, 7, 9)),  # Sandal, Sneaker or Ankle boot.
     Node("Top", (0, 2, 4, 6)),  # T-shirt/top, Pullover, Coat or Shirt.
 )
+# The summed probability from which a node is the answer, below which the app and the
+# command line say "not sure": chosen on the validation photos for the shipped model, as the
+# threshold with the most right answers among those with at most 5% wrong ones
+# (`python -m model.calibrate`, docs/experiments.md).
+ANSWER_THRESHOLD = 0.8
 # float32 (nodes, 10): row k is 1 on the classes of NODES[k]; probabilities @ NODE_MATRIX.T
 # gives each node's summed probability.
 NODE_MATRIX = np.array([[index in node.classes for index in range(NUM_CLASSES)]

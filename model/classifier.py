@@ -1,12 +1,58 @@
-"""Classifying model inputs with the shipped model, for the command lines (never for `segment`).
+"""Classifying 28x28 model inputs as the app does, for the command lines and evaluation.
 
-The model package is imported only when a predictor is loaded, so `import segmentation`
-stays free of it.
+    predictor = load_classifier(arguments.model)          # calibrated, see model.calibration
+    probabilities = classify(predictor, inputs, flip_averaging=True)   # float32 (N, 10)
+    record = answer_fields(probabilities[0], arguments.threshold)
+
+add_classifier_arguments gives every command line the same options with the app's
+defaults: flip averaging on (an input and its mirror image, averaged) and the not-sure
+threshold model.classes.ANSWER_THRESHOLD, so a command line answers as the window does.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
+
 import numpy as np
+
+from model.classes import (ANSWER_THRESHOLD, NODES, most_specific_node,
+                           node_probabilities)
+from model.predictor import (INPUT_SHAPE, ModelLoadError, load_predictor, predict_with_flip)
+from model.taught import embed, load_taught
+
+
+def add_classifier_arguments(parser: argparse.ArgumentParser, model_help: str) -> None:
+    """--model, --flip-averaging / --no-flip-averaging (alias --flip-tta) and --threshold."""
+    parser.add_argument("--model", type=Path, metavar="FILE", help=model_help)
+    parser.add_argument("--flip-averaging", "--flip-tta", dest="flip_averaging",
+                        action=argparse.BooleanOptionalAction, default=True,
+                        help="average the answers for each input and its mirror image, as the "
+                             "app does (default: on)")
+    parser.add_argument("--threshold", type=float, default=ANSWER_THRESHOLD,
+                        help="summed probability from which a class or group (e.g. Footwear) "
+                             "is the answer; below it for all, 'not sure' (default: "
+                             f"{ANSWER_THRESHOLD}, as the app)")
+
+
+def check_threshold(threshold: float) -> None:
+    """Raises ValueError unless 0 < threshold <= 1."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"--threshold must be above 0 and at most 1, got {threshold}.")
+
+
+def answer_fields(probabilities: np.ndarray | None, threshold: float) -> dict:
+    """The shown answer for one probability vector (10,) (None: nothing classified):
+    {"answer": node name or None, "answer_classes": class indices ([] when not sure),
+    "answer_confidence": the node's summed probability, or None}."""
+    if probabilities is None:
+        return {"answer": None, "answer_classes": [], "answer_confidence": None}
+    node = most_specific_node(probabilities, threshold)
+    if node is None:
+        return {"answer": None, "answer_classes": [], "answer_confidence": None}
+    return {"answer": NODES[node].name, "answer_classes": list(NODES[node].classes),
+            "answer_confidence": round(float(node_probabilities(probabilities)[node]), 5)}
 
 
 def load_classifier(model_path=None, output_size: int = 28):
@@ -14,8 +60,6 @@ def load_classifier(model_path=None, output_size: int = 28):
 
     output_size is the side of the inputs the segmentation makes; the model reads 28x28.
     """
-    from model.predictor import INPUT_SHAPE, ModelLoadError, load_predictor
-
     if (output_size, output_size) != INPUT_SHAPE:
         raise RuntimeError(f"Cannot classify {output_size}x{output_size} inputs: the model "
                            f"reads {INPUT_SHAPE[0]}x{INPUT_SHAPE[1]} images. Leave --output-size "
@@ -26,25 +70,19 @@ def load_classifier(model_path=None, output_size: int = 28):
         raise RuntimeError(f"Cannot classify: {error}") from error
 
 
-def classify(predictor, model_inputs: np.ndarray, flip: bool = False) -> np.ndarray:
-    """Class probabilities (N, 10) for uint8 (N, 28, 28) inputs; flip adds mirror images."""
-    from model.predictor import predict_with_flip
-
+def classify(predictor, model_inputs: np.ndarray, flip_averaging: bool = True) -> np.ndarray:
+    """Class probabilities float32 (N, 10) for uint8 (N, 28, 28) inputs; flip_averaging
+    averages each input with its mirror image in one batch."""
     model_inputs = np.ascontiguousarray(model_inputs, dtype=np.uint8)
-    if flip:
+    if flip_averaging:
         return predict_with_flip(predictor, model_inputs)
     return predictor.predict(model_inputs)
 
 
-def load_taught_examples(predictor, folder, config, flip: bool = False):
+def load_taught_examples(predictor, folder, config, flip_averaging: bool = True):
     """The taught examples of a folder (model.taught) for --taught DIR; skipped files
     are reported on stderr. Raises RuntimeError when the model gives no embedding or the
     folder does not exist."""
-    import sys
-    from pathlib import Path
-
-    from model.taught import load_taught
-
     if getattr(predictor, "embedding_size", None) is None:
         raise RuntimeError(f"Cannot use --taught: the model {predictor.path} gives no "
                            "embedding; export it again with `python -m model.export "
@@ -52,7 +90,7 @@ def load_taught_examples(predictor, folder, config, flip: bool = False):
     if not Path(folder).is_dir():
         raise RuntimeError(f"Cannot use --taught: {folder} is not a folder (it should hold "
                            "sub-folders named 0-9, as the app saves them).")
-    taught = load_taught(folder, predictor, config, flip)
+    taught = load_taught(folder, predictor, config, flip_averaging)
     for message in taught.skipped:
         print(message, file=sys.stderr)
     print(f"{len(taught)} taught example(s) from {folder}", file=sys.stderr)
@@ -60,12 +98,10 @@ def load_taught_examples(predictor, folder, config, flip: bool = False):
 
 
 def classify_with_taught(predictor, model_inputs: np.ndarray, taught,
-                         flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                         flip_averaging: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities (N, 10) after the taught examples' rule, and which inputs a taught
     example decided (N,) bool: one inference for probabilities and embeddings."""
-    from model.taught import embed
-
-    probabilities, embeddings = embed(predictor, model_inputs, flip)
+    probabilities, embeddings = embed(predictor, model_inputs, flip_averaging)
     return taught.decide_batch(embeddings, probabilities)
 
 

@@ -24,8 +24,10 @@ import numpy as np
 from model.classes import NODES, NUM_CLASSES, most_specific_node, node_probabilities
 
 OUTCOMES = ("right", "coarser", "not sure", "wrong")
+# The index into NODES of each node name.
+NODE_BY_NAME = {node.name: index for index, node in enumerate(NODES)}
 # Thresholds a risk-coverage curve is drawn over, and among which one is chosen.
-THRESHOLDS = tuple(round(value, 2) for value in np.arange(0.40, 1.0, 0.01))
+THRESHOLDS = tuple(round(value, 2) for value in np.arange(0.50, 1.0, 0.01))
 
 
 def outcome(node: int | None, accepted: np.ndarray, group: np.ndarray) -> str:

@@ -52,3 +52,48 @@ def plot_confusion_matrix(matrix, path: Path, title: str = "Confusion matrix") -
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def plot_risk_coverage(curve: list[dict], path: Path, chosen: float | None = None,
+                       title: str = "The shown answer against the threshold") -> None:
+    """The shares of right, coarser, not-sure and wrong answers at every threshold
+    (model.outcomes.risk_coverage), with the chosen threshold marked."""
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    thresholds = [row["threshold"] for row in curve]
+    for name, colour in (("right", "tab:green"), ("coarser", "tab:olive"),
+                         ("not sure", "tab:grey"), ("wrong", "tab:red")):
+        axis.plot(thresholds, [row[f"{name}_rate"] for row in curve], label=name, color=colour)
+    if chosen is not None:
+        axis.axvline(chosen, color="black", linestyle=":", label=f"chosen {chosen:.2f}")
+    axis.axhline(0.05, color="tab:red", linestyle="--", linewidth=0.8, alpha=0.6)
+    axis.set(xlabel="threshold (summed probability of the answer)", ylabel="share of photos",
+             title=title, ylim=(0, 1))
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_reliability(diagrams: dict, path: Path) -> None:
+    """Reliability diagrams side by side: for each name, the calibration bins of
+    model.outcomes.calibration_bins (share borne out against mean confidence) and its
+    expected calibration error, given as {name: (bins, error)}."""
+    figure, axes = plt.subplots(1, len(diagrams), figsize=(4.5 * len(diagrams), 4.5),
+                                squeeze=False)
+    for axis, (name, (bins, error)) in zip(axes[0], diagrams.items()):
+        centres = [(row["low"] + row["high"]) / 2 for row in bins]
+        axis.bar(centres, [row["borne_out"] for row in bins], width=0.09, alpha=0.7,
+                 label="share borne out")
+        axis.plot([row["confidence"] for row in bins], [row["borne_out"] for row in bins], "o",
+                  color="black", markersize=3, label="bin means")
+        axis.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+        for centre, row in zip(centres, bins):
+            axis.text(centre, 0.02, str(row["count"]), ha="center", fontsize=7)
+        error_text = "n/a" if error is None else f"{error:.3f}"
+        axis.set(xlabel="confidence of the shown answer", ylabel="share borne out",
+                 title=f"{name}\nECE {error_text}", xlim=(0, 1), ylim=(0, 1))
+        axis.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -5,7 +5,9 @@
     python -m segmentation folder/ --preset classic   # the original tutorial's settings
     python -m segmentation folder/ --classify --taught taught/   # with taught examples
 
-Folders are searched recursively for image files. With --out DIR each image gets a mask,
+--classify answers as the app does, with its defaults: flip averaging, the calibrated
+model, and the answer a class or group (e.g. Footwear) whose summed probability reaches
+--threshold, else "not sure". Folders are searched recursively for image files. With --out DIR each image gets a mask,
 an overlay (contour and box), a crop, the 28x28 input and a 10x copy of it, and the batch
 gets one contact sheet. A file that cannot be read is reported on its own line and the rest
 go on; the exit status is 1 only when no input could be read.
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model import classifier
+from model.classes import CLASS_NAMES
 from segmentation import images as image_files
 from segmentation.command import run_command
 from segmentation.options import add_config_arguments, config_from_arguments
@@ -34,10 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write masks, overlays, crops, inputs and a contact sheet here")
     parser.add_argument("--classify", action="store_true",
                         help="classify each 28x28 input with the shipped model")
-    parser.add_argument("--model", type=Path, metavar="FILE",
-                        help="model file for --classify (default: the shipped .tflite)")
-    parser.add_argument("--flip-tta", action="store_true",
-                        help="with --classify, average the input and its mirror image")
+    classifier.add_classifier_arguments(
+        parser, "model file for --classify (default: the shipped .tflite)")
     parser.add_argument("--taught", type=Path, metavar="DIR",
                         help="with --classify, let taught examples decide as the app does "
                              "(DIR holds sub-folders 0-9 of photos or saved examples)")
@@ -47,32 +49,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def record_for(path, result=None, error=None, probabilities=None, taught=None) -> dict:
+def record_for(path, result=None, error=None, probabilities=None, taught=None,
+               threshold: float = classifier.ANSWER_THRESHOLD) -> dict:
     """The JSON record of one image; nulls where not found, not classified or unreadable.
 
-    "taught" says whether a taught example decided the label (null without --taught)."""
-    from model.classes import CLASS_NAMES  # Small module without dependencies.
-
+    "label" is the most likely class; "answer" what the app shows (a class or group whose
+    summed probability reaches threshold, null when not sure), with "answer_classes" and
+    "answer_confidence". "taught" says whether a taught example decided the label (null
+    without --taught)."""
     record = {"path": str(path), "found": None, "reason": None, "bbox": None,
               "area_fraction": None, "label": None, "label_index": None,
-              "confidence": None, "top3": None, "error": error, "taught": None}
+              "confidence": None, "top3": None, "error": error, "taught": None,
+              **classifier.answer_fields(None, threshold)}
     if result is None:
         return record
     record.update(found=result.found, reason=result.reason,
                   area_fraction=round(result.area_fraction, 5),
                   bbox=list(result.box) if result.box is not None else None)
     if probabilities is not None and result.found:
-        from segmentation.classify import top_classes
-
         if not np.all(np.isfinite(probabilities)):
             record["error"] = "the model returned invalid (NaN) probabilities; check the model file"
             return record
 
-        top3 = top_classes(probabilities, 3)
+        top3 = classifier.top_classes(probabilities, 3)
         record.update(label=CLASS_NAMES[top3[0][0]], label_index=top3[0][0],
                       confidence=round(top3[0][1], 5),
                       top3=[[CLASS_NAMES[index], round(probability, 5)]
-                            for index, probability in top3])
+                            for index, probability in top3],
+                      **classifier.answer_fields(probabilities, threshold))
         if taught is not None:
             record["taught"] = bool(taught)
     return record
@@ -88,8 +92,10 @@ def text_line(record: dict) -> str:
     line = (f"{record['path']}: found box={tuple(record['bbox'])} "
             f"area={record['area_fraction']:.3f}")
     if record["label"] is not None:
-        others = ", ".join(f"{name} {probability:.2f}" for name, probability in record["top3"][1:])
-        line += f" -> {record['label']} {record['confidence']:.2f} ({others})"
+        answer = (f"{record['answer']} {record['answer_confidence']:.2f}" if record["answer"]
+                  else "not sure")
+        top3 = ", ".join(f"{name} {probability:.2f}" for name, probability in record["top3"])
+        line += f" -> {answer} ({top3})"
         if record.get("taught"):
             line += " (taught)"
     return line
@@ -132,14 +138,16 @@ def main(argv=None) -> int:
     predictor = taught = None
     if arguments.taught is not None and not arguments.classify:
         parser.error("--taught needs --classify.")
+    try:
+        classifier.check_threshold(arguments.threshold)
+    except ValueError as error:
+        parser.error(str(error))
     if arguments.classify:
-        from segmentation.classify import load_classifier, load_taught_examples
-
         try:
-            predictor = load_classifier(arguments.model, config.output_size)
+            predictor = classifier.load_classifier(arguments.model, config.output_size)
             if arguments.taught is not None:
-                taught = load_taught_examples(predictor, arguments.taught, config,
-                                              arguments.flip_tta)
+                taught = classifier.load_taught_examples(predictor, arguments.taught, config,
+                                                         arguments.flip_averaging)
         except RuntimeError as error:
             print(error, file=sys.stderr)
             return 2
@@ -165,20 +173,17 @@ def main(argv=None) -> int:
             result = segment(frame, config)
             probabilities = decided = None
             if predictor is not None and result.found and taught is not None:
-                from segmentation.classify import classify_with_taught
-
-                probabilities, decided = classify_with_taught(
-                    predictor, result.model_input[None], taught, arguments.flip_tta)
+                probabilities, decided = classifier.classify_with_taught(
+                    predictor, result.model_input[None], taught, arguments.flip_averaging)
                 probabilities, decided = probabilities[0], decided[0]
             elif predictor is not None and result.found:
-                from segmentation.classify import classify
-
-                probabilities = classify(predictor, result.model_input[None],
-                                         arguments.flip_tta)[0]
-            record = record_for(path, result, probabilities=probabilities, taught=decided)
+                probabilities = classifier.classify(predictor, result.model_input[None],
+                                                    arguments.flip_averaging)[0]
+            record = record_for(path, result, probabilities=probabilities, taught=decided,
+                                threshold=arguments.threshold)
             if arguments.out is not None:
-                label = (f"{record['label']} {record['confidence']:.2f}"
-                         if record["label"] else None)
+                label = (f"{record['answer'] or 'not sure'} "
+                         f"{record['answer_confidence'] or 0:.2f}" if record["label"] else None)
                 try:
                     sheet_rows.append(write_outputs(arguments.out, index, path, frame, result,
                                                     label, config))

@@ -1,15 +1,19 @@
 """Score the whole pipeline (segmentation + classifier) on labelled photos.
 
-    python -m segmentation.evaluate PHOTOS/validation --labels PHOTOS/labels.csv --flip-tta
+    python -m segmentation.evaluate PHOTOS/validation --labels PHOTOS/labels.csv
     python -m segmentation.evaluate photos/ --labels labels.csv --variant naive --out report/
-    python -m segmentation.evaluate photos/ --labels labels.csv --flip-tta --format json
-    python -m segmentation.evaluate photos/ --flip-tta --taught taught/   # with taught examples
+    python -m segmentation.evaluate photos/ --labels labels.csv --format json
+    python -m segmentation.evaluate photos/ --taught taught/   # with taught examples
 
 labels.csv has a header and one line per folder: folder,accepted_classes,group_classes, where
 the classes are Fashion-MNIST indices separated by spaces (e.g. `shirt,6,0 2 4 6`). A photo is
 exact when the predicted class is accepted and right in group when it is in group_classes;
-photos where nothing is found count as wrong. Prints found rate, exact and group accuracy per
-folder and overall; --out DIR writes failures.png (photo, mask, 28x28 input, prediction).
+photos where nothing is found count as wrong. Prints found rate, exact and group accuracy of
+the most likely class per folder and overall, then what the app would show, with its
+defaults (flip averaging, the calibrated model, --threshold): the four outcomes of the shown
+answer per folder (right, coarser, not sure, wrong; model.outcomes) and its calibration
+error. --out DIR writes failures.png (photo, mask, 28x28 input, prediction), and, where
+matplotlib is installed, risk_coverage.png and reliability.png.
 With --taught DIR (laid out as the app saves it: sub-folders 0-9) the nearest taught example
 decides an answer as in the app (model.taught), and the photos so decided are counted.
 """
@@ -24,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model import classifier, outcomes
+from model.classes import NUM_CLASSES
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.options import add_config_arguments, config_from_arguments
@@ -51,6 +57,8 @@ class PhotoScore:
     error: str | None = None
     # True when a taught example decided the answer.
     taught: bool = False
+    # The probabilities (10,) the answer was made from, or None when nothing was classified.
+    probabilities: np.ndarray | None = None
 
 
 def load_photos(directory, labels: list[FolderLabels]):
@@ -64,12 +72,10 @@ def load_photos(directory, labels: list[FolderLabels]):
     return photos
 
 
-def score_photos(photos, predictor, config: SegmentationConfig, flip: bool = False,
+def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: bool = True,
                  progress: bool = False, taught=None) -> list[PhotoScore]:
     """Segments and classifies each loaded photo and scores the answer; taught
     (TaughtExamples), when given, decides answers as in the app."""
-    from segmentation.classify import classify, classify_with_taught
-
     scores = []
     for number, (folder_labels, path, image, error) in enumerate(photos, start=1):
         if progress:
@@ -81,64 +87,58 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip: bool = Fal
         result = segment(image, config)
         predicted, confidence, decided = None, None, False
         if result.found and taught is not None:
-            probabilities, decided = classify_with_taught(predictor, result.model_input[None],
-                                                          taught, flip)
+            probabilities, decided = classifier.classify_with_taught(
+                predictor, result.model_input[None], taught, flip_averaging)
             probabilities, decided = probabilities[0], bool(decided[0])
         elif result.found:
-            probabilities = classify(predictor, result.model_input[None], flip)[0]
+            probabilities = classifier.classify(predictor, result.model_input[None],
+                                                flip_averaging)[0]
         if result.found:
             predicted = int(np.argmax(probabilities))
             confidence = float(probabilities[predicted])
         scores.append(PhotoScore(folder_labels.folder, path, result, predicted, confidence,
                                  predicted in folder_labels.accepted_classes,
-                                 predicted in folder_labels.group_classes, taught=decided))
+                                 predicted in folder_labels.group_classes, taught=decided,
+                                 probabilities=probabilities if result.found else None))
     if progress:
         print(file=sys.stderr)
     return scores
 
 
-def calibration_error(confidences, correct, bins: int = 5) -> float | None:
-    """Expected calibration error: the gap between confidence and accuracy, over equal bins."""
-    if not confidences:
-        return None
-    confidences, correct = np.asarray(confidences), np.asarray(correct, dtype=float)
-    edges = np.linspace(0, 1, bins + 1)
-    bin_of = np.clip(np.digitize(confidences, edges[1:-1]), 0, bins - 1)
-    gaps = [abs(confidences[bin_of == index].mean() - correct[bin_of == index].mean())
-            * (bin_of == index).mean() for index in range(bins) if (bin_of == index).any()]
-    return float(sum(gaps))
+def class_mask(classes) -> np.ndarray:
+    """bool (10,): True at the given class indices."""
+    mask = np.zeros(NUM_CLASSES, bool)
+    mask[list(classes)] = True
+    return mask
 
 
-def summarise_scores(scores: list[PhotoScore], threshold: float = 0.5) -> dict:
-    """Counts and rates per folder and overall (rates are fractions of all photos).
+def outcome_report(scores: list[PhotoScore], labels: list[FolderLabels],
+                   threshold: float) -> dict:
+    """The shown answer's four outcomes per folder (model.outcomes.outcome_report); photos
+    where nothing was classified count as "not sure"."""
+    by_folder = {item.folder: item for item in labels}
+    classified = [score for score in scores if score.probabilities is not None]
+    return outcomes.outcome_report(
+        np.array([score.probabilities for score in classified]).reshape(-1, 10),
+        np.array([class_mask(by_folder[s.folder].accepted_classes) for s in classified]),
+        np.array([class_mask(by_folder[s.folder].group_classes) for s in classified]),
+        [score.folder for score in classified], threshold,
+        [score.folder for score in scores if score.probabilities is None])
 
-    Photos whose confidence reaches the threshold are the ones the app would name; the others
-    it calls "not sure". The calibration error is over the photos where a garment was found.
-    """
+
+def summarise_scores(scores: list[PhotoScore]) -> dict:
+    """Counts and rates of the most likely class per folder and overall (rates are
+    fractions of all photos; photos where nothing was found count as wrong)."""
 
     def rates(subset):
         count = len(subset)
         found = sum(score.predicted is not None for score in subset)
         exact = sum(score.exact for score in subset)
         group = sum(score.group for score in subset)
-        right = [score.confidence for score in subset if score.exact]
-        wrong = [score.confidence for score in subset
-                 if score.predicted is not None and not score.exact]
-        named = [score for score in subset
-                 if score.confidence is not None and score.confidence >= threshold]
-        classified = [score for score in subset if score.confidence is not None]
         return {"photos": count, "found": found, "exact": exact, "group": group,
-                "named_rate": len(named) / count if count else 0.0,
-                "exact_accuracy_when_named": (sum(score.exact for score in named) / len(named)
-                                              if named else None),
-                "calibration_error": calibration_error(
-                    [score.confidence for score in classified],
-                    [score.exact for score in classified]),
                 "found_rate": found / count if count else 0.0,
                 "exact_accuracy": exact / count if count else 0.0,
-                "group_accuracy": group / count if count else 0.0,
-                "mean_confidence_right": float(np.mean(right)) if right else None,
-                "mean_confidence_wrong": float(np.mean(wrong)) if wrong else None}
+                "group_accuracy": group / count if count else 0.0}
 
     folders = sorted({score.folder for score in scores})
     return {"folders": {folder: rates([score for score in scores if score.folder == folder])
@@ -146,11 +146,16 @@ def summarise_scores(scores: list[PhotoScore], threshold: float = 0.5) -> dict:
             "overall": rates(scores)}
 
 
-def photo_record(score: PhotoScore) -> dict:
-    """One photo's outcome, for comparing settings photo by photo."""
+def photo_record(score: PhotoScore, folder_labels: FolderLabels, threshold: float) -> dict:
+    """One photo's outcome, for comparing settings photo by photo: the most likely class,
+    and the shown answer (model.classifier.answer_fields) with its outcome."""
+    answer = classifier.answer_fields(score.probabilities, threshold)
+    node = outcomes.NODE_BY_NAME.get(answer["answer"])
     return {"path": str(score.path), "folder": score.folder, "predicted": score.predicted,
             "confidence": score.confidence, "exact": score.exact, "group": score.group,
-            "taught": score.taught,
+            "taught": score.taught, **answer,
+            "outcome": outcomes.outcome(node, class_mask(folder_labels.accepted_classes),
+                                        class_mask(folder_labels.group_classes)),
             "reason": score.error or (score.result.reason if score.result is not None else None)}
 
 
@@ -168,14 +173,6 @@ def summary_table(summary: dict) -> str:
     lines.append(f"overall: {overall['exact']} of {overall['photos']} exact "
                  f"({overall['exact_accuracy']:.1%}), {overall['group']} in the right group "
                  f"({overall['group_accuracy']:.1%})")
-    if overall["mean_confidence_right"] is not None or overall["mean_confidence_wrong"] is not None:
-        right = overall["mean_confidence_right"] or 0.0
-        wrong = overall["mean_confidence_wrong"] or 0.0
-        lines.append(f"mean confidence: {right:.2f} when exact, {wrong:.2f} when not; "
-                     f"calibration error {overall['calibration_error']:.2f}")
-    if overall["exact_accuracy_when_named"] is not None:
-        lines.append(f"above the confidence threshold: {overall['named_rate']:.0%} of photos "
-                     f"named, {overall['exact_accuracy_when_named']:.0%} of those exact")
     return "\n".join(lines)
 
 
@@ -204,6 +201,29 @@ def failure_sheet(scores: list[PhotoScore], photos, labels: list[FolderLabels], 
     return image_files.contact_sheet(entries, entries_per_row=2)
 
 
+def write_plots(scores: list[PhotoScore], labels: list[FolderLabels], report: dict,
+                out: Path) -> None:
+    """risk_coverage.png (the outcomes at every threshold) and reliability.png (the shown
+    answer's calibration) into out; skipped with a message where matplotlib is missing."""
+    try:
+        from model.plots import plot_reliability, plot_risk_coverage
+    except ImportError:
+        print("Plots skipped: they need matplotlib (pip install -e '.[train]').",
+              file=sys.stderr)
+        return
+    by_folder = {item.folder: item for item in labels}
+    classified = [score for score in scores if score.probabilities is not None]
+    curve = outcomes.risk_coverage(
+        np.array([score.probabilities for score in classified]).reshape(-1, 10),
+        np.array([class_mask(by_folder[s.folder].accepted_classes) for s in classified]),
+        np.array([class_mask(by_folder[s.folder].group_classes) for s in classified]),
+        missing=len(scores) - len(classified))
+    plot_risk_coverage(curve, out / "risk_coverage.png", report["threshold"])
+    plot_reliability({f"shown answer at {report['threshold']:.2f}": (
+        report["calibration_bins"], report["calibration_error"])}, out / "reliability.png")
+    print(f"Wrote {out / 'risk_coverage.png'} and {out / 'reliability.png'}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m segmentation.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -212,14 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--labels", type=Path, metavar="CSV",
                         help="labels file (default: DIR/labels.csv; a taught folder of "
                              "sub-folders 0-9 needs none)")
-    parser.add_argument("--model", type=Path, metavar="FILE",
-                        help="model file (.tflite or .keras; default: the shipped .tflite)")
-    parser.add_argument("--flip-tta", action="store_true",
-                        help="average the prediction of each input and its mirror image")
+    classifier.add_classifier_arguments(
+        parser, "model file (.tflite or .keras; default: the shipped .tflite)")
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="write failures.png (contact sheet of the photos not named exactly)")
-    parser.add_argument("--threshold", type=float, default=0.5,
-                        help="confidence below which the app says 'not sure' (default 0.5)")
+                        help="write failures.png (contact sheet of the photos not named "
+                             "exactly), risk_coverage.png and reliability.png")
     parser.add_argument("--taught", type=Path, metavar="DIR",
                         help="taught examples (sub-folders 0-9 of photos or saved examples, as "
                              "the app saves them) that decide answers as in the app")
@@ -234,17 +251,17 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     try:
         config = config_from_arguments(arguments)
+        classifier.check_threshold(arguments.threshold)
         labels = read_labels(arguments.labels) if arguments.labels else \
             labels_for(arguments.directory)
     except ValueError as error:
         parser.error(str(error))
     from model.metrics import folder_confusion, format_folder_confusion
-    from segmentation.classify import load_classifier, load_taught_examples
 
     try:
-        predictor = load_classifier(arguments.model, config.output_size)
-        taught = None if arguments.taught is None else \
-            load_taught_examples(predictor, arguments.taught, config, arguments.flip_tta)
+        predictor = classifier.load_classifier(arguments.model, config.output_size)
+        taught = None if arguments.taught is None else classifier.load_taught_examples(
+            predictor, arguments.taught, config, arguments.flip_averaging)
         if arguments.out is not None:
             image_files.make_output_folder(arguments.out)  # Checked before the work.
     except (RuntimeError, OSError) as error:
@@ -258,15 +275,18 @@ def main(argv=None) -> int:
     for _, path, _, error in photos:
         if error:
             print(f"{path}: error: {error}", file=sys.stderr)
-    scores = score_photos(photos, predictor, config, arguments.flip_tta, progress=True,
+    scores = score_photos(photos, predictor, config, arguments.flip_averaging, progress=True,
                           taught=taught)
-    summary = summarise_scores(scores, arguments.threshold)
+    summary = summarise_scores(scores)
+    summary["outcomes"] = outcome_report(scores, labels, arguments.threshold)
     if taught is not None:
         summary["overall"]["taught"] = sum(score.taught for score in scores)
     confusion = folder_confusion([score.folder for score in scores],
                                  [score.predicted for score in scores])
     if arguments.format == "json":
-        summary["photos"] = [photo_record(score) for score in scores]
+        by_folder = {item.folder: item for item in labels}
+        summary["photos"] = [photo_record(score, by_folder[score.folder], arguments.threshold)
+                             for score in scores]
         summary["confusion"] = confusion
         print(json.dumps(summary))
     else:
@@ -275,10 +295,12 @@ def main(argv=None) -> int:
             print(f"decided by a taught example: {summary['overall']['taught']} of "
                   f"{len(scores)} photos ({len(taught)} taught examples)")
         print(format_folder_confusion(confusion))
+        print(outcomes.format_outcomes(summary["outcomes"]))
     if arguments.out is not None:
         sheet_path = arguments.out / "failures.png"
         image_files.write_image(sheet_path, failure_sheet(scores, photos, labels, config))
         print(f"Wrote {sheet_path}", file=sys.stderr)
+        write_plots(scores, labels, summary["outcomes"], arguments.out)
     return 0 if any(image is not None for _, _, image, _ in photos) else 1
 
 

@@ -302,12 +302,12 @@ def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     window.controls["variant"].setCurrentText("naive")
     window.controls["confidence_threshold"].setValue(70)
     window.controls["mirror"].setChecked(True)
-    window.controls["flip_augmentation"].setChecked(False)
+    window.controls["flip_averaging"].setChecked(False)
     expected = FrameSettings(
         segmentation=SegmentationConfig(background_tolerance=0, hue_tolerance=33,
                                         saturation_tolerance=101, value_tolerance=77, sample_window=0.25,
                                         close_iterations=4, variant="naive"),
-        confidence_threshold=0.7, mirror=True, flip_augmentation=False)
+        confidence_threshold=0.7, mirror=True, flip_averaging=False)
     assert window.settings == expected
     assert window.worker.settings is window.settings
 
@@ -372,10 +372,13 @@ def test_a_bad_model_and_a_missing_source_are_both_shown(open_window, tmp_path):
 
 
 def test_the_source_list_shows_what_plays(open_window, qtbot, tmp_path):
-    window = open_window("99")  # No such camera: the demo plays.
+    cameras = [("/dev/video0", "Built-in"), ("/dev/video2", "USB camera")]  # As QCameraInfo.
+    window = open_window("99", cameras=cameras)  # No such camera: the demo plays.
+    assert [window.source_choice.itemText(index) for index in range(3)] == [
+        "Built-in (camera 0)", "USB camera (camera 2)", "Demo clip"]
     assert window.source_choice.currentText() == "Demo clip"
-    window.source_choice.setCurrentIndex(2)  # The user picks camera 2, which cannot be opened.
-    window.choose_source(2)
+    window.source_choice.setCurrentIndex(1)  # The user picks camera 2, which cannot be opened.
+    window.choose_source(1)
     assert window.source_choice.currentText() == "Demo clip"
     assert "Camera 2 could not be opened" in window.message.text()
     cv2.imwrite(str(tmp_path / "a.png"), garment_frame())
@@ -384,7 +387,7 @@ def test_the_source_list_shows_what_plays(open_window, qtbot, tmp_path):
         pass
     assert window.source_choice.currentText() == tmp_path.name
     assert window.source_choice.currentData() == str(tmp_path)
-    assert window.source_choice.count() == 6  # Cameras 0-3, the demo, the folder.
+    assert window.source_choice.count() == 4  # Two cameras, the demo, the folder.
 
 
 def test_frame_rate_starts_afresh_with_a_new_source(open_window, qtbot, tmp_path):

@@ -20,7 +20,8 @@ from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, po
     tshirt_photo
 
 JSON_KEYS = {"path", "found", "reason", "bbox", "area_fraction", "label", "label_index",
-             "confidence", "top3", "error", "taught"}
+             "confidence", "top3", "error", "taught", "answer", "answer_classes",
+             "answer_confidence"}
 
 
 @pytest.fixture
@@ -146,6 +147,41 @@ def test_classify_fills_label_confidence_and_top3(photo_folder, capsys):
         assert probabilities == sorted(probabilities, reverse=True)
 
 
+class SpreadOverShoes:
+    """A stand-in predictor torn between the three footwear classes, as real shoes are."""
+
+    def predict(self, images):
+        probabilities = np.zeros((len(images), 10), np.float32)
+        probabilities[:, [5, 9, 7, 8]] = [0.34, 0.33, 0.25, 0.08]
+        return probabilities
+
+
+def test_the_answer_fields_give_the_most_specific_node_that_is_sure(photo_folder, capsys,
+                                                                     monkeypatch):
+    from model import classifier
+
+    monkeypatch.setattr(classifier, "load_classifier",
+                        lambda path=None, output_size=28: SpreadOverShoes())
+    status, records = run_json(capsys, [str(photo_folder), "--classify"])
+    found = [record for record in records if record["found"]]
+    assert status == 0 and found
+    for record in found:
+        assert record["label"] == "Sandal"  # The most likely class, as before.
+        assert record["answer"] == "Footwear" and record["answer_classes"] == [5, 7, 9]
+        assert record["answer_confidence"] == pytest.approx(0.92)
+    for record in records:
+        if not record["found"]:
+            assert record["answer"] is None and record["answer_classes"] == []
+    status, records = run_json(capsys, [str(photo_folder), "--classify", "--threshold", "0.95"])
+    assert all(record["answer"] is None and record["answer_classes"] == []
+               and record["answer_confidence"] is None for record in records)
+    assert command_line.main([str(photo_folder / "more"), "--classify"]) == 0
+    assert "-> Footwear 0.92 (Sandal 0.34" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        command_line.main([str(photo_folder), "--classify", "--threshold", "0"])
+    assert "--threshold" in capsys.readouterr().err
+
+
 # --- The scoring command -------------------------------------------------------------------------
 
 @pytest.fixture
@@ -184,11 +220,15 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     assert summary["folders"]["tops"]["exact"] == 0 and summary["folders"]["tops"]["found"] == 2
     assert summary["overall"]["exact_accuracy"] == pytest.approx(2 / 5)
     assert summary["overall"]["found_rate"] == pytest.approx(4 / 5)
-    # Every found photo gets confidence 0.82: all are named, half of them rightly.
-    assert summary["overall"]["named_rate"] == pytest.approx(4 / 5)
-    assert summary["overall"]["exact_accuracy_when_named"] == pytest.approx(2 / 4)
-    assert summary["overall"]["calibration_error"] == pytest.approx(0.82 - 0.5)
-    assert evaluate.summarise_scores(scores, threshold=0.9)["overall"]["named_rate"] == 0
+    # Every found photo is Trouser at 0.82: named at 0.8, rightly for the two trousers; the
+    # corrupt file is "not sure".
+    report = evaluate.outcome_report(scores, labels, 0.8)
+    assert report["folders"]["bottoms"] == pytest.approx(
+        {"photos": 3, "right": 2, "coarser": 0, "not sure": 1, "wrong": 0,
+         "right_rate": 2 / 3, "coarser_rate": 0, "not sure_rate": 1 / 3, "wrong_rate": 0})
+    assert report["folders"]["tops"]["wrong"] == 2
+    assert report["calibration_error"] == pytest.approx(0.82 - 0.5, abs=1e-5)
+    assert evaluate.outcome_report(scores, labels, 0.9)["overall"]["not sure"] == 5
     table = evaluate.summary_table(summary)
     assert "overall" in table and "40%" in table and "2 of 5 exact (40.0%)" in table
     sheet = evaluate.failure_sheet(scores, photos, labels, evaluate.SegmentationConfig())
@@ -212,7 +252,7 @@ def test_bad_labels_files_are_explained(tmp_path, content, message):
 def test_evaluate_command_prints_table_and_writes_failures(labelled_folder, tmp_path, capsys):
     out = tmp_path / "report"
     status = evaluate.main([str(labelled_folder), "--labels", str(labelled_folder / "labels.csv"),
-                            "--out", str(out), "--format", "json", "--flip-tta"])
+                            "--out", str(out), "--format", "json"])
     assert status == 0
     summary = json.loads(capsys.readouterr().out)
     assert set(summary["folders"]) == {"tops", "bottoms"}
@@ -221,7 +261,14 @@ def test_evaluate_command_prints_table_and_writes_failures(labelled_folder, tmp_
     assert len(records) == 5
     assert records["broken.jpg"]["predicted"] is None and records["broken.jpg"]["reason"]
     assert sum(record["exact"] for record in records.values()) == summary["overall"]["exact"]
-    assert (out / "failures.png").is_file()
+    assert records["broken.jpg"]["answer"] is None and records["broken.jpg"]["answer_classes"] == []
+    assert records["broken.jpg"]["outcome"] == "not sure"
+    outcome_counts = {name: sum(record["outcome"] == name for record in records.values())
+                      for name in ("right", "coarser", "not sure", "wrong")}
+    assert outcome_counts == {name: summary["outcomes"]["overall"][name]
+                              for name in outcome_counts}
+    for name in ("failures.png", "risk_coverage.png", "reliability.png"):
+        assert (out / name).is_file()
 
 
 def test_evaluate_without_a_model_says_so(labelled_folder, tmp_path, capsys):

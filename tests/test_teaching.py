@@ -1,7 +1,7 @@
 """Teach mode: the per-frame function with taught examples, the window (keys 0-9, the "This
 is..." menu, counts, forgetting, restarts) and --taught on the command lines.
 
-A small fake predictor gives fixed probabilities (always T-shirt/top, 80%) and an embedding
+A small fake predictor gives fixed probabilities (always T-shirt/top, 90%) and an embedding
 made from the 28x28 input, so no test depends on the shipped model.
 """
 
@@ -33,7 +33,7 @@ TSHIRT, COAT, TROUSER = 0, 4, 1
 
 
 class FakePredictor:
-    """Always T-shirt/top (80%); the embedding is the input's 4x4 block means, centred, so
+    """Always T-shirt/top (90%); the embedding is the input's 4x4 block means, centred, so
     different shapes point in different directions. embedding=False: probabilities only."""
 
     path = None
@@ -44,8 +44,8 @@ class FakePredictor:
 
     def predict(self, images):
         self.calls += 1
-        probabilities = np.full(10, 0.2 / 9, np.float32)
-        probabilities[TSHIRT] = 0.8
+        probabilities = np.full(10, 0.1 / 9, np.float32)
+        probabilities[TSHIRT] = 0.9
         return np.repeat(probabilities[np.newaxis], len(np.atleast_3d(images)), axis=0)
 
     def predict_with_embedding(self, images):
@@ -85,7 +85,7 @@ def run_frames(frames, predictor, taught, settings=FrameSettings()):
 @pytest.mark.parametrize("flip", [True, False])
 def test_a_taught_garment_is_named_as_taught_with_one_inference_per_frame(flip):
     predictor = FakePredictor()
-    settings = FrameSettings(flip_augmentation=flip)
+    settings = FrameSettings(flip_averaging=flip)
     first = run_frames([tshirt_frame()], predictor, TaughtExamples.empty(16), settings)[0]
     assert first.answer.text == "T-shirt/top" and not first.taught
     assert first.embedding.shape == (16,) and first.decision.class_index is None
@@ -161,6 +161,9 @@ def open_window(qtbot, tmp_path):
         window.show()
         with qtbot.waitSignal(window.first_frame_shown, timeout=15000):
             pass
+        # The taught examples load on their own thread; wait until a frame used them.
+        qtbot.waitUntil(lambda: window.taught_loader is None and (
+            window.taught is None or window.last_result.embedding is not None), timeout=15000)
         return window
 
     return opener
@@ -262,7 +265,7 @@ def test_a_model_without_embedding_turns_teaching_off_and_keeps_naming(
 @pytest.fixture
 def taught_photos(tmp_path, monkeypatch):
     """A taught folder holding a T-shirt photo in 4/ (Coat), and the classifier used."""
-    from segmentation import classify
+    from model import classifier as classify
 
     folder = tmp_path / "taught"
     (folder / "4").mkdir(parents=True)
@@ -295,7 +298,7 @@ def test_segmentation_command_classifies_with_taught_examples(taught_photos, tmp
 
 def test_taught_command_line_errors_are_explained(taught_photos, tmp_path, capsys,
                                                    monkeypatch):
-    from segmentation import classify
+    from model import classifier as classify
 
     photo = tmp_path / "a.png"
     cv2.imwrite(str(photo), tshirt_frame())
