@@ -1,8 +1,9 @@
 """Training-time augmentation as tf.data maps; never part of the exported model.
 
-Fashion-MNIST images get flips, shifts and random erasing. Photos (28x28 inputs cut out of
-real photos by the segmentation) get their own: flip, shift, a small scale and rotation,
-brightness and contrast of the garment, and blur.
+Fashion-MNIST images get mirroring, shifts and random erasing. Photos (28x28 inputs cut out
+of real photos by the segmentation) get their own: mirroring, shift, a small scale and
+rotation, brightness and contrast of the garment, and blur. Only what a recipe varied is an
+option (AugmentConfig); the rest are the constants below.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ from __future__ import annotations
 import math
 import tensorflow as tf
 
-from model.config import AugmentConfig, PhotoAugmentConfig
+from model.config import AugmentConfig
+
+SHIFT_PIXELS = 2  # Largest shift of Fashion-MNIST images, in pixels.
+ERASING_MAX_AREA = 0.25  # Largest erased area, as a fraction of the image.
+PHOTO_SHIFT_PIXELS = 2.0  # Largest shift of photos, in pixels.
+PHOTO_SCALE = 0.1  # Photos are scaled by up to this fraction, up or down.
+PHOTO_ROTATION_DEGREES = 10.0  # Largest rotation of photos, in degrees.
+PHOTO_BRIGHTNESS = 25.0  # Largest brightness change of the garment (0-255).
+PHOTO_CONTRAST = 0.25  # Largest contrast change of the garment, as a fraction.
+PHOTO_BLUR_PROBABILITY = 0.3  # Chance to blur a photo a little.
 
 
 def shift(image, pixels: int):
@@ -38,13 +48,12 @@ def augment(image, label, config: AugmentConfig):
 
     Random choices go through tf.cond, so that this works whether or not AutoGraph runs.
     """
-    if config.flip:
+    if config.mirror_images:
         image = tf.image.random_flip_left_right(image)
-    if config.shift_pixels > 0:
-        image = shift(image, config.shift_pixels)
+    image = shift(image, SHIFT_PIXELS)
     if config.erasing_probability > 0:
         image = tf.cond(tf.random.uniform([]) < config.erasing_probability,
-                        lambda: random_erasing(image, config.erasing_max_area), lambda: image)
+                        lambda: random_erasing(image, ERASING_MAX_AREA), lambda: image)
     return image, label
 
 
@@ -62,20 +71,19 @@ def similarity_transform(image, scale, angle, shift_x, shift_y):
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")[0]
 
 
-def augment_photo(image, label, config: PhotoAugmentConfig):
+def augment_photo(image, label):
     """Augments one float32 (28, 28, 1) photo input of raw 0-255 values; the background
     (zero) stays zero."""
     image = tf.image.random_flip_left_right(image)
-    scale = 1.0 + tf.random.uniform([], -config.photo_scale, config.photo_scale)
-    angle = tf.random.uniform([], -1.0, 1.0) * config.photo_rotation_degrees * math.pi / 180
-    shift_x, shift_y = tf.unstack(tf.random.uniform([2], -1.0, 1.0) * config.photo_shift_pixels)
+    scale = 1.0 + tf.random.uniform([], -PHOTO_SCALE, PHOTO_SCALE)
+    angle = tf.random.uniform([], -1.0, 1.0) * PHOTO_ROTATION_DEGREES * math.pi / 180
+    shift_x, shift_y = tf.unstack(tf.random.uniform([2], -1.0, 1.0) * PHOTO_SHIFT_PIXELS)
     image = similarity_transform(image, scale, angle, shift_x, shift_y)
     garment = image > 0.5
-    gain = 1.0 + tf.random.uniform([], -config.photo_contrast, config.photo_contrast)
-    offset = tf.random.uniform([], -config.photo_brightness, config.photo_brightness)
+    gain = 1.0 + tf.random.uniform([], -PHOTO_CONTRAST, PHOTO_CONTRAST)
+    offset = tf.random.uniform([], -PHOTO_BRIGHTNESS, PHOTO_BRIGHTNESS)
     image = tf.where(garment, tf.clip_by_value(image * gain + offset, 1.0, 255.0), 0.0)
-    if config.photo_blur_probability > 0:
-        blurred = tf.nn.avg_pool2d(image[None], 3, 1, "SAME")[0]
-        image = tf.cond(tf.random.uniform([]) < config.photo_blur_probability,
-                        lambda: 0.5 * (image + blurred), lambda: image)
+    blurred = tf.nn.avg_pool2d(image[None], 3, 1, "SAME")[0]
+    image = tf.cond(tf.random.uniform([]) < PHOTO_BLUR_PROBABILITY,
+                    lambda: 0.5 * (image + blurred), lambda: image)
     return image, label

@@ -1,8 +1,9 @@
-"""Command-line options from frozen configuration dataclasses.
+"""Command-line options from frozen training configuration dataclasses.
 
 Each field becomes `--field-name`, with its help from the field's metadata (see option());
 a field whose default is itself a configuration dataclass contributes its own fields, so a
-config that holds another is filled from the same command line.
+config that holds another is filled from the same command line. The options are made by
+segmentation.options.add_field_options, the one helper for every configuration.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from dataclasses import field
+
+from segmentation.options import add_field_options
 
 
 def option(default, help_text: str, flag: str = ""):
@@ -20,30 +23,9 @@ def option(default, help_text: str, flag: str = ""):
     return field(default=default, metadata=metadata)
 
 
-def flag_of(config_field) -> str:
-    return config_field.metadata.get("flag") or "--" + config_field.name.replace("_", "-")
-
-
 def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
     """Adds one option per leaf field of config_class (recursing into held configs)."""
-    defaults = config_class()
-    for config_field in dataclasses.fields(config_class):
-        default = getattr(defaults, config_field.name)
-        if dataclasses.is_dataclass(default):
-            add_config_arguments(parser, type(default))
-            continue
-        help_text = config_field.metadata.get("help", "")
-        flag = flag_of(config_field)
-        if isinstance(default, bool):
-            parser.add_argument(flag, dest=config_field.name, default=default,
-                                action=argparse.BooleanOptionalAction, help=help_text)
-        elif isinstance(default, tuple):
-            parser.add_argument(flag, dest=config_field.name, type=type(default[0]), nargs="+",
-                                default=list(default),
-                                help=f"{help_text} (default {' '.join(map(str, default))})")
-        else:
-            parser.add_argument(flag, dest=config_field.name, type=type(default),
-                                default=default, help=f"{help_text} (default {default!r})")
+    add_field_options(parser, config_class)
 
 
 def config_from_arguments(config_class, values: dict):

@@ -32,12 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from model.config import TrainConfig, upgraded_fields
+from model.config import PhotoConfig, TrainConfig, upgraded_fields
 from model.data import DatasetError, load_fashion_mnist, split_indices
 from model.options import (add_config_arguments, argument_values, config_from_arguments,
                            config_from_dict)
 
 FASHION_MNIST_LICENCE = "MIT (Zalando Research)"
+WARMUP_EPOCHS = 2  # Linear warm-up of the learning rate before the cosine decay.
 
 
 def load_photos(directory: str, labels: str, view_count: int = 0):
@@ -69,7 +70,7 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     import keras
 
     total_steps = config.epochs * steps_per_epoch
-    warmup_steps = min(config.warmup_epochs * steps_per_epoch, total_steps // 2)
+    warmup_steps = min(WARMUP_EPOCHS * steps_per_epoch, total_steps // 2)
     if config.schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=config.learning_rate / 100,
@@ -128,9 +129,22 @@ def photo_batches(photo_set, config: TrainConfig, batch_size: int):
         photo_set.accepted.astype(np.float32)))
     dataset = dataset.shuffle(len(photo_set.images), seed=config.seed + 1,
                               reshuffle_each_iteration=True).repeat()
-    dataset = dataset.map(lambda image, mask: augment_photo(image, mask, config.photos.augment),
+    dataset = dataset.map(augment_photo,
                           num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.batch(batch_size, drop_remainder=True)
+
+
+def without_photos(config: TrainConfig) -> TrainConfig:
+    """config with photo_share and photo_views 0 when no --photos are given (the defaults
+    are the shipped recipe's, which trains on photos). Raises ValueError when another share
+    was asked for without photos."""
+    photos = config.photos
+    if photos.photos:
+        return config
+    if photos.photo_share not in (0.0, PhotoConfig().photo_share):
+        raise ValueError("--photo-share needs --photos DIR (a folder of labelled photos).")
+    return dataclasses.replace(config, photos=dataclasses.replace(photos, photo_share=0.0,
+                                                                  photo_views=0))
 
 
 def photos_per_batch(config: TrainConfig) -> int:
@@ -209,6 +223,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
 
     if config.precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be 'fp32' or 'bf16', got {config.precision!r}")
+    config = without_photos(config)
     photo_count = photos_per_batch(config)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -249,16 +264,9 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
                   loss=partial_label_loss(config.label_smoothing),
                   metrics=[accepted_accuracy])
-    # The photo validation runs first, so that the logger and early stopping see its figures.
+    # The photo validation runs first, so that the logger sees its figures.
     callbacks = [photo_validation_callback(validation_photos)] if validation_photos else []
     callbacks.append(keras.callbacks.CSVLogger(str(out / "history.csv")))
-    if config.early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_accepted_accuracy", patience=config.early_stopping,
-            restore_best_weights=True))
-    if config.reduce_on_plateau:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=0.3, patience=config.reduce_on_plateau, verbose=verbose))
     started = time.time()
     history = model.fit(train_data, validation_data=validation_data, epochs=config.epochs,
                         steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose)

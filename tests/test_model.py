@@ -1,5 +1,6 @@
 """Training, export, evaluation and the predictor. Training tests import TensorFlow (slow)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -22,7 +23,7 @@ def tiny_run(tmp_path_factory, fashion_mnist):
     out = tmp_path_factory.mktemp("tiny_run")
     config = TrainConfig(epochs=1, batch_size=32, optimizer="adamw", learning_rate=2e-3,
                          weight_decay=1e-4, schedule="constant", train_limit=10000,
-                         validation_size=2000, seed=3,
+                         validation_size=2000, seed=3, precision="fp32",
                          network=NetworkConfig(stem_filters=16, block_filters=(24, 32),
                                                dense_units=64),
                          augment=AugmentConfig(erasing_probability=0.0))
@@ -174,11 +175,12 @@ def test_shipped_model_predicts_without_tensorflow():
 
 
 def test_model_package_imports_nothing_from_the_app_or_qt():
-    """model.train and model.evaluate import model.photos only when given photos."""
+    """The model layer imports no Qt, no app and (at import) no TensorFlow; it may import the
+    segmentation below it (the layers are checked by lint-imports)."""
     code = ("import sys, model.predictor, model.data, model.classes, model.metrics, "
             "model.paths, model.train, model.evaluate\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('PyQt5', 'segmentation', 'camera_app', 'tensorflow')]\n"
+            "('PyQt5', 'camera_app', 'tensorflow')]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -277,13 +279,29 @@ def test_train_options_fill_the_configs_that_train_config_holds():
 
     config, out, verbose = parse_config([
         "--out", "x", "--quiet", "--stem-filters", "8", "--block-filters", "8", "16",
-        "--photo-share", "0.2", "--photos", "some/dir", "--photo-rotation-degrees", "5",
-        "--no-flip"])
+        "--photo-share", "0.3", "--photos", "some/dir", "--photo-views", "2",
+        "--no-mirror-images"])
     assert (str(out), verbose) == ("x", 2)
     assert config.network.stem_filters == 8 and config.network.block_filters == (8, 16)
-    assert config.photos.photo_share == 0.2 and config.photos.photos == "some/dir"
-    assert config.photos.augment.photo_rotation_degrees == 5.0
-    assert config.augment.flip is False
+    assert config.photos.photo_share == 0.3 and config.photos.photos == "some/dir"
+    assert config.photos.photo_views == 2
+    assert config.augment.mirror_images is False
+
+
+def test_the_defaults_are_the_shipped_recipe():
+    """With only the data options, model.train trains the shipped model's configuration."""
+    from model.config import TrainConfig, upgraded_fields
+    from model.options import config_from_dict
+
+    card = json.loads(SHIPPED_MODEL_CARD.read_text())
+    shipped = config_from_dict(TrainConfig, upgraded_fields(card["training"]))
+    photos = card["training"]["photos"]
+    data_options = {"photos": photos["photos"], "photo_labels": photos["photo_labels"],
+                    "validation_photos": photos["validation_photos"],
+                    "validation_photo_labels": photos["validation_photo_labels"]}
+    defaults = TrainConfig()
+    assert shipped == dataclasses.replace(
+        defaults, photos=dataclasses.replace(defaults.photos, **data_options))
 
 
 @pytest.mark.slow
@@ -298,11 +316,12 @@ def test_a_tiny_run_with_generated_photos_logs_and_cards_both_sources(tmp_path, 
     photos = make_photo_folder(tmp_path / "photos", count=4)
     config = TrainConfig(epochs=2, batch_size=32, optimizer="adamw", learning_rate=2e-3,
                          schedule="constant", train_limit=1600, validation_size=500,
+                         precision="fp32", seed=1,
                          network=NetworkConfig(stem_filters=8, block_filters=(8, 16),
                                                dense_units=16),
                          augment=AugmentConfig(erasing_probability=0.0),
                          photos=PhotoConfig(photos=str(photos), photo_share=0.25,
-                                            validation_photos=str(photos)))
+                                            photo_views=0, validation_photos=str(photos)))
     card = train(config, tmp_path / "out", verbose=0)
     history = (tmp_path / "out" / "history.csv").read_text().splitlines()
     assert "val_photo_exact" in history[0] and "val_photo_group" in history[0]
@@ -322,14 +341,20 @@ def test_a_tiny_run_with_generated_photos_logs_and_cards_both_sources(tmp_path, 
 
 def test_photo_share_without_photos_is_refused():
     from model.config import PhotoConfig, TrainConfig
-    from model.train import photos_per_batch
+    from model.train import photos_per_batch, without_photos
 
+    # The default share and views (the shipped recipe's) apply only with --photos.
+    alone = without_photos(TrainConfig())
+    assert (alone.photos.photo_share, alone.photos.photo_views) == (0.0, 0)
+    assert photos_per_batch(alone) == 0
     with pytest.raises(ValueError, match="needs --photos"):
-        photos_per_batch(TrainConfig(photos=PhotoConfig(photo_share=0.2)))
+        without_photos(TrainConfig(photos=PhotoConfig(photo_share=0.3)))
+    with pytest.raises(ValueError, match="needs --photos"):
+        photos_per_batch(TrainConfig(photos=PhotoConfig(photo_share=0.3)))
     with pytest.raises(ValueError, match="between 0 and 0.9"):
         photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.95)))
     with pytest.raises(ValueError, match="only with --photo-share"):
-        photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x")))
+        photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.0)))
     assert photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.25))) == 32
 
 
