@@ -15,6 +15,7 @@ source.warning, when not None, says what a slideshow left out (unreadable images
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -149,6 +150,45 @@ class FolderSource:
 
     def release(self):
         pass
+
+
+def list_cameras(cameras=None) -> list[tuple[str, str]]:
+    """(name shown, spec for open_source) of each camera that exists, in the system's order.
+
+    cameras: (device name, description) pairs as QCameraInfo gives them (deviceName(),
+    description()); None asks the system (system_cameras). A Linux device /dev/videoN is
+    OpenCV's camera N; elsewhere a camera's index is its place in the list.
+    """
+    cameras = system_cameras() if cameras is None else cameras
+    choices = []
+    for position, (device, description) in enumerate(cameras):
+        match = re.fullmatch(r"/dev/video(\d+)", str(device))
+        index = match.group(1) if match else str(position)
+        choices.append((f"{description or 'Camera'} (camera {index})", index))
+    return choices
+
+
+def system_cameras() -> list[tuple[str, str]]:
+    """(device name, description) of the cameras Qt Multimedia finds; where it cannot be
+    loaded (e.g. PulseAudio's libraries are missing), the Linux capture devices listed in
+    /sys/class/video4linux. Never raises: no camera found is an empty list."""
+    try:
+        from PyQt5.QtMultimedia import QCameraInfo
+
+        return [(info.deviceName(), info.description())
+                for info in QCameraInfo.availableCameras()]
+    except Exception:  # An ImportError for a missing library, or a backend fault.
+        pass
+    found = []
+    for folder in sorted(Path("/sys/class/video4linux").glob("video*"),
+                         key=lambda path: int(re.sub(r"\D", "", path.name) or 0)):
+        try:
+            if (folder / "index").read_text().strip() != "0":
+                continue  # A second node of one camera (metadata), not a camera of its own.
+            found.append((f"/dev/{folder.name}", (folder / "name").read_text().strip()))
+        except OSError:
+            continue
+    return found
 
 
 def open_source(spec: str | int, loop: bool = True):

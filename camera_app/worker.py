@@ -1,6 +1,7 @@
-"""The thread that reads frames and runs process_frame, a thin Qt shell around the pipeline.
+"""The threads of the app, thin Qt shells: FrameWorker reads frames and runs process_frame;
+TaughtLoader loads and embeds the taught examples, so that the GUI thread only draws.
 
-The worker never touches widgets. It emits each FrameResult through a signal, drops frames
+The workers never touch widgets. It emits each FrameResult through a signal, drops frames
 while the window is still showing the previous one, and stops when asked through a flag.
 """
 
@@ -15,6 +16,7 @@ from PyQt5.QtCore import QThread, pyqtSignal
 from camera_app.answer import SteadyAnswer, carried_over
 from camera_app.frame import FrameSettings, process_frame
 from camera_app.sources import SourceError
+from camera_app.teaching import open_taught
 
 
 class FrameWorker(QThread):
@@ -106,5 +108,53 @@ class FrameWorker(QThread):
                     next_frame_time = time.perf_counter()
         except SourceError as error:
             self.source_failed.emit(str(error))
+        except Exception as error:  # Whatever else a camera or file makes OpenCV raise.
+            self.source_failed.emit(f"{getattr(self.source, 'name', 'The source')} stopped: "
+                                    f"{type(error).__name__}: {error}.")
         finally:
             self.source.release()
+
+
+class LoadCancelled(Exception):
+    """Raised inside load_taught's progress callback when the loader is asked to stop."""
+
+
+class TaughtLoader(QThread):
+    """Loads and embeds the taught examples off the GUI thread, with progress.
+
+    It makes its own predictor (make_predictor()), since the frame worker's must not be used
+    from two threads, and calls open_taught(folder, predictor, settings, progress).
+    """
+
+    # Files read so far and files in all: progress for the window.
+    progress = pyqtSignal(int, int)
+    # The TaughtExamples (None when teaching is off) and a message for the user.
+    loaded = pyqtSignal(object, str)
+
+    def __init__(self, folder, make_predictor, settings: FrameSettings, parent=None):
+        super().__init__(parent)
+        self.folder = folder
+        self.make_predictor = make_predictor
+        self.settings = settings
+        self._stop_requested = threading.Event()
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """Asks the loading to end at the next file and waits; whether it has finished."""
+        self._stop_requested.set()
+        return self.wait(timeout_ms)
+
+    def report(self, done: int, total: int):
+        if self._stop_requested.is_set():
+            raise LoadCancelled
+        self.progress.emit(done, total)
+
+    def run(self):
+        try:
+            taught, note = open_taught(self.folder, self.make_predictor(), self.settings,
+                                       progress=self.report)
+        except LoadCancelled:
+            return
+        except Exception as error:  # A model or folder fault must not end the app.
+            taught, note = None, (f"Teaching is off: the taught examples in {self.folder} "
+                                  f"could not be loaded ({type(error).__name__}: {error}).")
+        self.loaded.emit(taught, note)
