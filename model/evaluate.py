@@ -21,15 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
+from model.classes import ANSWER_THRESHOLD
 from model.data import DatasetError, load_fashion_mnist
 from model.metrics import classification_report, format_report
 from model.paths import SHIPPED_TFLITE_MODEL
 from model.predictor import ModelLoadError, load_predictor, predict_in_batches
 
 
-def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: bool) -> int:
-    """Exact and group accuracy, per folder, and the folder confusion of each model."""
+def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: bool,
+                    threshold: float = ANSWER_THRESHOLD) -> int:
+    """Exact and group accuracy, per folder, the folder confusion of each model, and the
+    four outcomes of the answer shown at threshold (model.outcomes)."""
     from model.metrics import format_photo_report, photo_report
+    from model.outcomes import format_outcomes, outcome_report
     from model.photos import load_photo_set  # The segmentation sees the photos.
 
     try:
@@ -44,11 +48,14 @@ def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: 
         except ModelLoadError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        report = photo_report(predict_in_batches(predictor, photo_set.images, flip=flip_tta),
-                              photo_set)
+        probabilities = predict_in_batches(predictor, photo_set.images, flip=flip_tta)
+        report = photo_report(probabilities, photo_set)
         print(format_photo_report(report, f"== {path}{suffix}: {report['photos']} photos of "
                                           f"{directory} ({len(photo_set.left_out)} with no "
                                           "garment found or unreadable, counted as wrong)"))
+        print(format_outcomes(outcome_report(
+            probabilities, photo_set.accepted, photo_set.group, photo_set.folders.tolist(),
+            threshold, [relative.split("/")[0] for relative in photo_set.left_out])))
     return 0
 
 
@@ -57,7 +64,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", default=[str(SHIPPED_TFLITE_MODEL)],
                         help=".keras or .tflite files (default: the shipped model)")
-    parser.add_argument("--flip-tta", action="store_true",
+    parser.add_argument("--flip-averaging", "--flip-tta", dest="flip_tta", action="store_true",
                         help="average each image's probabilities with its mirror image's")
     parser.add_argument("--data-dir", help="folder of the Fashion-MNIST IDX files")
     parser.add_argument("--out", help="folder for confusion-matrix PNGs and a JSON report")
@@ -67,7 +74,12 @@ def main(argv=None) -> int:
                              "settings; photos where no garment is found count as wrong)")
     parser.add_argument("--photo-labels", metavar="CSV",
                         help="labels file of --photos (default: DIR/labels.csv)")
+    parser.add_argument("--threshold", type=float, default=ANSWER_THRESHOLD,
+                        help="with --photos, the summed probability from which a class or group "
+                             f"is shown (default {ANSWER_THRESHOLD}, as the app)")
     arguments = parser.parse_args(argv)
+    if not 0 < arguments.threshold <= 1:
+        parser.error(f"--threshold must be above 0 and at most 1, got {arguments.threshold}.")
     if arguments.out:
         try:
             Path(arguments.out).mkdir(parents=True, exist_ok=True)
@@ -77,7 +89,7 @@ def main(argv=None) -> int:
             return 2
     if arguments.photos:
         return evaluate_photos(arguments.models, arguments.photos, arguments.photo_labels,
-                               arguments.flip_tta)
+                               arguments.flip_tta, arguments.threshold)
     try:
         dataset = load_fashion_mnist(arguments.data_dir)
         images, labels = dataset.test_images, dataset.test_labels
