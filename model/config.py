@@ -80,6 +80,9 @@ class TrainConfig:
                                   "(their summed probability) or 'pick' (the model's own most "
                                   "likely accepted class; model.partial_labels)")
     precision: str = option("bf16", "'fp32' or 'bf16' (mixed bfloat16 on AMX)")
+    distribute: str = option("", "'' (one device: the first GPU TensorFlow sees, else the "
+                                 "CPU) or 'mirrored' (tf.distribute.MirroredStrategy over "
+                                 "every GPU, or every logical CPU device without one)")
     validation_size: int = option(5000, "images held out of the training set for validation")
     train_limit: int = option(0, "use only this many training images (0: all); for smoke runs")
     seed: int = option(31, "random seed of the weights, the shuffling and the augmentation")

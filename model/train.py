@@ -64,6 +64,35 @@ def licence_of(directory: str) -> str:
     return "not stated (no LICENSE file next to the photos)"
 
 
+def distribution_strategy(config: TrainConfig):
+    """The tf.distribute strategy of config.distribute, after printing the devices it uses.
+
+    '' is TensorFlow's default: one device, the first GPU that TensorFlow sees, else the CPU.
+    'mirrored' is MirroredStrategy: a copy of the model on every GPU (on every logical CPU
+    device when there is no GPU), each step's batch split between them and the gradients
+    summed; the batch size stays the global one. Raises ValueError for another name and for
+    --optimizer sam, whose two-pass step is written for one device.
+    """
+    import tensorflow as tf
+
+    if config.distribute not in ("", "mirrored"):
+        raise ValueError(f"--distribute must be '' or 'mirrored', got {config.distribute!r}.")
+    gpus = [device.name for device in tf.config.list_logical_devices("GPU")]
+    if not config.distribute:
+        print(f"Training on {gpus[0] if gpus else 'the CPU'}.", flush=True)
+        return tf.distribute.get_strategy()
+    if config.optimizer == "sam":
+        raise ValueError("--distribute mirrored does not work with --optimizer sam; use sgd or "
+                         "adamw.")
+    devices = gpus or [device.name for device in tf.config.list_logical_devices("CPU")]
+    # NCCL sums gradients between GPUs; between CPU devices one device does it.
+    cross_device_ops = None if gpus else tf.distribute.ReductionToOneDevice()
+    strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=cross_device_ops)
+    print(f"Training on {strategy.num_replicas_in_sync} devices (MirroredStrategy): "
+          f"{', '.join(devices)}.", flush=True)
+    return strategy
+
+
 def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     """The optimizer of config.optimizer; for 'sam', the base optimizer that SAM steps with
     (the sharpness-aware part is the training model's, see training_model)."""
@@ -251,19 +280,22 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
 
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
-    network = build_network(config.network)
-    if config.init_from:
-        try:
-            start = keras.models.load_model(config.init_from, compile=False)
-            network.set_weights(start.get_weights())
-        except (OSError, ValueError) as error:
-            raise ValueError(f"--init-from {config.init_from}: cannot start from it ({error}). "
-                             "It must be a .keras model of the same architecture "
-                             "(--stem-filters, --block-filters, --dense-units).") from error
-    model = training_model(network, config)
-    model.compile(optimizer=make_optimizer(config, steps_per_epoch),
-                  loss=partial_label_loss(config.label_smoothing),
-                  metrics=[accepted_accuracy])
+    strategy = distribution_strategy(config)
+    with strategy.scope():
+        network = build_network(config.network)
+        if config.init_from:
+            try:
+                start = keras.models.load_model(config.init_from, compile=False)
+                network.set_weights(start.get_weights())
+            except (OSError, ValueError) as error:
+                raise ValueError(f"--init-from {config.init_from}: cannot start from it "
+                                 f"({error}). It must be a .keras model of the same "
+                                 "architecture (--stem-filters, --block-filters, "
+                                 "--dense-units).") from error
+        model = training_model(network, config)
+        model.compile(optimizer=make_optimizer(config, steps_per_epoch),
+                      loss=partial_label_loss(config.label_smoothing, config.set_loss),
+                      metrics=[accepted_accuracy])
     # The photo validation runs first, so that the logger sees its figures.
     callbacks = [photo_validation_callback(validation_photos)] if validation_photos else []
     callbacks.append(keras.callbacks.CSVLogger(str(out / "history.csv")))
