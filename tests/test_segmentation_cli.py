@@ -417,3 +417,39 @@ def test_an_image_above_the_pixel_limit_is_refused_before_decoding(tmp_path, cap
     allowed = tmp_path / f"allowed{suffix}"
     allowed.write_bytes(patched_header(suffix, 10000, MAX_IMAGE_PIXELS // 10000))
     assert image_size(np.fromfile(allowed, np.uint8)) == (10000, MAX_IMAGE_PIXELS // 10000)
+
+
+class LopsidedShoes:
+    """A stand-in predictor whose footwear belief follows which half of the input is brighter,
+    so an input and its mirror image get different answers and flip averaging matters."""
+
+    def predict(self, images):
+        images = np.asarray(images, np.float64).reshape(-1, 28, 28)
+        left, right = images[:, :, :14].mean(axis=(1, 2)), images[:, :, 14:].mean(axis=(1, 2))
+        share = left / (left + right + 1e-9)
+        probabilities = np.zeros((len(images), 10), np.float32)
+        probabilities[:, 5] = 0.9 * share
+        probabilities[:, 9] = 0.9 * (1 - share)
+        probabilities[:, 8] = 0.1
+        return probabilities
+
+
+def test_the_command_line_answers_as_the_app_with_the_app_defaults(tmp_path, capsys, monkeypatch):
+    from camera_app.answer import SteadyAnswer
+    from camera_app.frame import FrameSettings, process_frame
+    from model import classifier
+
+    frame = tshirt_photo(colour=(60, 40, 150))[0]
+    frame[:, :320] = np.clip(frame[:, :320].astype(int) + 60, 0, 255)  # Lopsided light.
+    cv2.imwrite(str(tmp_path / "photo.png"), frame)
+    predictor = LopsidedShoes()
+    monkeypatch.setattr(classifier, "load_classifier", lambda path=None, output_size=28: predictor)
+    status, [record] = run_json(capsys, [str(tmp_path / "photo.png"), "--classify"])
+    app = process_frame(frame, predictor, FrameSettings(), SteadyAnswer())
+    single = predictor.predict(app.segmentation.model_input[None])[0]
+    assert status == 0 and app.segmentation.found
+    assert not np.allclose(single, app.probabilities)  # Flip averaging changed the answer...
+    assert record["answer"] == app.answer.text  # ...and both made the same one.
+    assert record["answer"] is not None
+    assert record["answer_classes"] == list(app.answer.classes)
+    assert record["answer_confidence"] == pytest.approx(app.answer.confidence, abs=1e-5)
