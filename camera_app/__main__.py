@@ -20,7 +20,14 @@ import time
 LAUNCHED = time.perf_counter()  # Taken before the heavy imports, for the start-up figure.
 
 import argparse  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
+
+from PyQt5.QtCore import QTimer  # noqa: E402
+from PyQt5.QtWidgets import QApplication  # noqa: E402
+
+from camera_app.window import MainWindow  # noqa: E402
+from segmentation.command import INTERRUPTED, run_command  # noqa: E402
 
 
 def parse_arguments(argv=None):
@@ -44,12 +51,6 @@ def stop_on_ctrl_c(application, window) -> None:
     """Ctrl-C in the terminal closes the window (settings are saved) and ends the app with
     status 130 and one line, as every command ends (segmentation.command). Qt's event loop
     runs in C++, so a timer lets Python see the signal."""
-    import signal
-
-    from PyQt5.QtCore import QTimer
-
-    from segmentation.command import INTERRUPTED
-
     def interrupted(*_):
         print("Interrupted (Ctrl-C).", file=sys.stderr, flush=True)
         window.close()
@@ -63,10 +64,6 @@ def stop_on_ctrl_c(application, window) -> None:
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
-    from PyQt5.QtWidgets import QApplication
-
-    from camera_app.window import MainWindow
-
     application = QApplication.instance() or QApplication(sys.argv[:1])
     application.setOrganizationName("FashionCam")
     application.setApplicationName("FashionCam")
@@ -85,6 +82,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from segmentation.command import run_command
-
     raise SystemExit(run_command(main))

@@ -29,10 +29,16 @@ import time
 import cv2
 import numpy as np
 
+from PyQt5.QtCore import QCoreApplication
+
 from camera_app.answer import SteadyAnswer
 from camera_app.frame import FrameSettings, process_frame
+from camera_app.soak import soak
 from camera_app.sources import SourceError, open_source
+from camera_app.worker import FrameWorker
+from model.classes import NUM_CLASSES
 from model.predictor import ModelLoadError, load_predictor
+from model.taught import TaughtExamples
 
 STAGES = ("segmentation", "inference", "overlay", "total")
 
@@ -75,10 +81,6 @@ def read_frames(spec: str, count: int) -> list[np.ndarray]:
 
 def run_worker(spec: str, count: int, predictor, settings: FrameSettings) -> Tally:
     """Results of the app's FrameWorker on the source, unpaced and without a display."""
-    from PyQt5.QtCore import QCoreApplication
-
-    from camera_app.worker import FrameWorker
-
     application = QCoreApplication.instance() or QCoreApplication([])
     source = open_source(spec, loop=True)
     source.frame_interval = 0.0  # As fast as possible: no playback pacing.
@@ -137,8 +139,6 @@ def main(argv=None) -> int:
     settings = FrameSettings(flip_averaging=not arguments.no_flip)
     try:
         if arguments.soak is not None:
-            from camera_app.soak import soak
-
             soak(arguments.source, arguments.soak, predictor, settings)
             return 0
         open_source(arguments.source).release()  # A source that cannot be opened is named now.
@@ -188,10 +188,6 @@ def main(argv=None) -> int:
 
 def compare_taught(arguments) -> int:
     """Per-frame cost of process_frame without taught examples and with each number of them."""
-    from model.predictor import ModelLoadError
-    from model.classes import NUM_CLASSES
-    from model.taught import TaughtExamples
-
     try:
         predictor = load_predictor(arguments.model)
     except ModelLoadError as error:

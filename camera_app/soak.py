@@ -11,6 +11,7 @@ is printed at intervals against its level after a warm-up; a leak shows as stead
 from __future__ import annotations
 
 import os
+import resource
 import time
 
 from camera_app.answer import SteadyAnswer, carried_over
@@ -26,8 +27,6 @@ def rss_megabytes() -> float:
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
     except (OSError, ValueError, IndexError):
-        import resource
-
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 

@@ -11,7 +11,9 @@ import os
 import platform
 from pathlib import Path
 
+from model.metrics import classification_report, format_report
 from model.paths import CARD_FILE, KERAS_FILE, TFLITE_FILE
+from model.predictor import KerasPredictor, predict_in_batches
 
 
 def read_card(model_path) -> dict:
@@ -30,11 +32,9 @@ def write_model(model, architecture: dict, dataset, train_indices, validation_in
     import keras
     import tensorflow as tf
 
-    from model.export import export_tflite
-    from model.metrics import classification_report, format_report
+    from model.export import export_tflite  # These three import TensorFlow or matplotlib.
     from model.network import count_flops
     from model.plots import plot_confusion_matrix
-    from model.predictor import KerasPredictor, predict_in_batches
 
     model.save(out / KERAS_FILE)
     export_tflite(model, out / TFLITE_FILE)

@@ -23,8 +23,10 @@ import numpy as np
 
 from model.classes import ANSWER_THRESHOLD
 from model.data import DatasetError, load_fashion_mnist
-from model.metrics import classification_report, format_report
+from model.metrics import classification_report, format_photo_report, format_report, photo_report
+from model.outcomes import format_outcomes, outcome_report
 from model.paths import SHIPPED_TFLITE_MODEL
+from model.photos import load_photo_set
 from model.predictor import ModelLoadError, load_predictor, predict_in_batches
 
 
@@ -32,10 +34,6 @@ def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: 
                     threshold: float = ANSWER_THRESHOLD) -> int:
     """Exact and group accuracy, per folder, the folder confusion of each model, and the
     four outcomes of the answer shown at threshold (model.outcomes)."""
-    from model.metrics import format_photo_report, photo_report
-    from model.outcomes import format_outcomes, outcome_report
-    from model.photos import load_photo_set  # The segmentation sees the photos.
-
     try:
         photo_set = load_photo_set(directory, labels)
     except ValueError as error:

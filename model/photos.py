@@ -35,12 +35,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.classes import NUM_CLASSES
+from model.classes import GROUPS, NUM_CLASSES, group_of
+from model.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
 from segmentation import images as image_files
 from segmentation import pipeline, steps
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
-from model.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
 
 CACHE_FORMAT = 1  # Version of the cache file's layout.
 
@@ -131,8 +131,6 @@ def read_labels(path) -> list[FolderLabels]:
 def class_folder_labels(directory) -> list[FolderLabels]:
     """The labels of a taught folder: one per sub-folder named by a class index 0-9, which
     accepts that class; its group's classes are the right group. [] when there is none."""
-    from model.classes import GROUPS, group_of
-
     directory = Path(directory)
     names = sorted(entry.name for entry in directory.iterdir()
                    if entry.is_dir() and entry.name in {str(index) for index in range(NUM_CLASSES)}) \

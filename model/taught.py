@@ -50,7 +50,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.classes import NUM_CLASSES
+from model.classes import CLASS_NAMES, NUM_CLASSES
+from model.predictor import ModelLoadError, load_predictor, predict_with_flip_and_embedding
 from segmentation import files
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
@@ -173,8 +174,6 @@ def embed(predictor, model_inputs: np.ndarray, flip: bool = True,
           batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities (N, 10) and embeddings (N, D) of uint8 (N, 28, 28) inputs, one invoke
     per batch; flip averages each input with its mirror image, as the app does."""
-    from model.predictor import predict_with_flip_and_embedding
-
     model_inputs = np.ascontiguousarray(model_inputs, dtype=np.uint8)
     if model_inputs.ndim == 2:
         model_inputs = model_inputs[np.newaxis]
@@ -365,9 +364,6 @@ def load_taught(folder, predictor, config: SegmentationConfig = SegmentationConf
 
 def count(arguments) -> int:
     """Loads a taught folder and prints its examples per class and what was skipped."""
-    from model.classes import CLASS_NAMES
-    from model.predictor import ModelLoadError, load_predictor
-
     try:
         predictor = load_predictor(arguments.model)
         taught = load_taught(arguments.folder, predictor, flip=not arguments.no_flip)

@@ -32,8 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
+from model.card import write_model
 from model.config import PhotoConfig, TrainConfig, upgraded_fields
 from model.data import DatasetError, load_fashion_mnist, split_indices
+from model.metrics import format_photo_report, photo_report
+from model.partial_labels import accepted_accuracy, one_class_masks, partial_label_loss
+from model.photos import load_photo_set
+from model.predictor import KerasPredictor, predict_in_batches
 from model.options import (add_config_arguments, argument_values, config_from_arguments,
                            config_from_dict)
 
@@ -42,12 +47,7 @@ WARMUP_EPOCHS = 2  # Linear warm-up of the learning rate before the cosine decay
 
 
 def load_photos(directory: str, labels: str, view_count: int = 0):
-    """The photo set of a labelled folder, seen through the segmentation at the app's settings.
-
-    Imported here: the segmentation is needed only when training on photos.
-    """
-    from model.photos import load_photo_set
-
+    """The photo set of a labelled folder, seen through the segmentation at the app's settings."""
     return load_photo_set(directory, labels or None, view_count=view_count)
 
 
@@ -206,9 +206,6 @@ def photo_validation_callback(photo_set):
     """A Keras callback that adds val_photo_exact and val_photo_group to each epoch's logs."""
     import keras
 
-    from model.metrics import photo_report
-    from model.predictor import KerasPredictor, predict_in_batches
-
     class PhotoValidation(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             report = photo_report(predict_in_batches(KerasPredictor.from_model(self.model),
@@ -245,9 +242,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
     import keras
     import tensorflow as tf
 
-    from model.card import write_model
     from model.network import build_network
-    from model.partial_labels import accepted_accuracy, one_class_masks, partial_label_loss
     from model.plots import plot_training_curves
 
     if config.precision not in ("fp32", "bf16"):
@@ -318,9 +313,6 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
                    "epochs_run": len(history.history["loss"]),
                    "history": history_values}
     if validation_photos is not None:
-        from model.metrics import format_photo_report, photo_report
-        from model.predictor import KerasPredictor, predict_in_batches
-
         report = photo_report(predict_in_batches(KerasPredictor.from_model(export_model),
                                                  validation_photos.images, flip=True),
                               validation_photos)

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from segmentation import files
+from segmentation.steps import centre_window
 
 # Suffixes of the image files that folders are searched for (the app's slideshows too).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -180,8 +181,6 @@ def draw_overlay(frame_bgr: np.ndarray, result, label: str | None, windows,
     as SegmentationConfig.sampling_windows gives them) in magenta. label None means the
     result's reason.
     """
-    from segmentation.steps import centre_window  # Local import keeps this module light.
-
     overlay = frame_bgr.copy()
     height, width = frame_bgr.shape[:2]
     thickness = max(1, round(max(height, width) / 320))
