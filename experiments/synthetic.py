@@ -26,12 +26,12 @@ import contextlib
 import multiprocessing
 import os
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from model.data import FashionMnist
 from segmentation import images as image_files
@@ -175,7 +175,6 @@ def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
     outputs = np.empty_like(images)
     found = np.zeros(len(images), dtype=bool)
     processes = processes or multiprocessing.cpu_count()
-    started, done = time.time(), 0
     with contextlib.ExitStack() as stack:
         results = map(_work, jobs)
         if processes > 1:
@@ -183,17 +182,12 @@ def pipeline_images(images: np.ndarray, seed: int = 0, processes: int = 0,
             pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(
                 processes, initializer=cv2.setNumThreads, initargs=(1,)))
             results = pool.imap_unordered(_work, jobs)
+        bar = stack.enter_context(tqdm(total=len(images), unit="image", file=sys.stderr,
+                                       disable=not progress))
         for start, chunk_outputs, chunk_found in results:
             outputs[start:start + len(chunk_outputs)] = chunk_outputs
             found[start:start + len(chunk_found)] = chunk_found
-            done += len(chunk_found)
-            if progress:
-                rate = done / max(time.time() - started, 1e-6)
-                print(f"\r{done}/{len(images)} images, {rate:.0f}/s, "
-                      f"{(len(images) - done) / rate:.0f} s left ", end="", file=sys.stderr,
-                      flush=True)
-    if progress:
-        print(file=sys.stderr)
+            bar.update(len(chunk_found))
     return outputs, found
 
 

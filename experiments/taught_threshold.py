@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from model.classes import CLASS_NAMES, NUM_CLASSES
 from model.photos import load_photo_set, random_view, read_labels
@@ -112,17 +113,15 @@ def measure(arguments) -> int:
     if arguments.views:
         view_similarity = []
         root = Path(arguments.validation)
-        for number, (index, relative) in enumerate(zip(range(len(validation.paths)),
-                                                       validation.paths), start=1):
-            print(f"\r  views of validation photos: {number}/{len(validation.paths)}",
-                  end="", file=sys.stderr, flush=True)
+        paths = tqdm(validation.paths, desc="views of validation photos", unit="photo",
+                     file=sys.stderr)
+        for index, relative in enumerate(paths):
             image = image_files.read_image(root / str(relative))
             for _ in range(arguments.views):
                 result = segment(random_view(image, random))
                 if result.found:
                     view_embedding = normalise(embed(predictor, result.model_input, flip)[1])
                     view_similarity.append(float((view_embedding[0] * own[index]).sum()))
-        print(file=sys.stderr)
         similarities[f"new view (x{arguments.views})"] = np.array(view_similarity)
     # Similarity to the nearest other validation photo of another folder: how far apart
     # different garments are.

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from model.classes import GROUPS, NUM_CLASSES, group_of
 from model.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
@@ -205,10 +206,8 @@ def build_photo_set(directory, labels: list[FolderLabels],
     files = labelled_files(directory, labels)
     random = np.random.default_rng(0)
     rows, sources, left_out = [], {}, {}
-    for number, (folder_labels, path) in enumerate(files, start=1):
-        if progress and (number % 100 == 0 or number == len(files)):
-            print(f"\r  segmenting photos: {number}/{len(files)}", end="", file=sys.stderr,
-                  flush=True)
+    for folder_labels, path in tqdm(files, desc="segmenting photos", unit="photo",
+                                    file=sys.stderr, disable=not progress):
         relative = path.relative_to(directory).as_posix()
         try:
             data = path.read_bytes()
@@ -234,8 +233,6 @@ def build_photo_set(directory, labels: list[FolderLabels],
             if view_result.found:
                 rows.append((view_result.model_input, accepted, group, folder_labels.folder,
                              relative, view))
-    if progress and files:
-        print(file=sys.stderr)
     for relative, reason in left_out.items():
         print(f"  left out {relative}: {reason}", file=sys.stderr)
     if not rows:

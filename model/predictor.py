@@ -14,9 +14,11 @@ TensorFlow import. The Keras predictor loads a `.keras` file and needs TensorFlo
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from model.calibration import apply_temperature, stored_temperature
 from model.classes import NUM_CLASSES
@@ -271,19 +273,15 @@ def predict_in_batches(predictor, images: np.ndarray, batch_size: int = 1000,
     """Probabilities (N, 10) for many uint8 (N, 28, 28) images, a batch at a time.
 
     flip averages each image with its mirror image; progress, when given, names a progress
-    line on stderr.
+    bar on stderr.
     """
-    import sys
-
     batches = []
-    for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
-        batches.append(predict_with_flip(predictor, batch) if flip else predictor.predict(batch))
-        if progress:
-            done = min(start + batch_size, len(images))
-            print(f"\r  {progress}: {done}/{len(images)} images", end="", file=sys.stderr,
-                  flush=True)
-    if progress:
-        print(file=sys.stderr)
+    with tqdm(total=len(images), desc=progress, unit="image", file=sys.stderr,
+              disable=not progress) as bar:
+        for start in range(0, len(images), batch_size):
+            batch = images[start:start + batch_size]
+            batches.append(predict_with_flip(predictor, batch) if flip
+                           else predictor.predict(batch))
+            bar.update(len(batch))
     return np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
 

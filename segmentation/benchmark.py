@@ -17,6 +17,7 @@ import time
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from segmentation.options import add_config_arguments, config_from_arguments
 from segmentation.pipeline import segment
@@ -54,15 +55,12 @@ def time_pipeline(frame: np.ndarray, config, repeats: int) -> dict[str, np.ndarr
     for _ in range(2):
         segment(frame, config)
     step_times, totals = {}, []
-    for repeat in range(repeats):
+    for _ in tqdm(range(repeats), desc="calls", unit="call", file=sys.stderr):
         started = time.perf_counter()
         result = segment(frame, config)
         totals.append((time.perf_counter() - started) * 1000.0)
         for name, milliseconds in result.timings.items():
             step_times.setdefault(name, []).append(milliseconds)
-        if (repeat + 1) % max(1, repeats // 10) == 0:
-            print(f"\r  {repeat + 1}/{repeats} calls", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
     step_times = {name: np.array(values) for name, values in step_times.items()}
     step_times["total"] = np.array(totals)
     return step_times

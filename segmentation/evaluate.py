@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from model import classifier, outcomes
 from model.classes import NUM_CLASSES
@@ -77,9 +78,8 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
     """Segments and classifies each loaded photo and scores the answer; taught
     (TaughtExamples), when given, decides answers as in the app."""
     scores = []
-    for number, (folder_labels, path, image, error) in enumerate(photos, start=1):
-        if progress:
-            print(f"\r{number}/{len(photos)} photos", end="", file=sys.stderr, flush=True)
+    for folder_labels, path, image, error in tqdm(photos, unit="photo", file=sys.stderr,
+                                                  disable=not progress):
         if image is None:
             scores.append(PhotoScore(folder_labels.folder, path, None, None, None, False, False,
                                      error))
@@ -100,8 +100,6 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
                                  predicted in folder_labels.accepted_classes,
                                  predicted in folder_labels.group_classes, taught=decided,
                                  probabilities=probabilities if result.found else None))
-    if progress:
-        print(file=sys.stderr)
     return scores
 
 
