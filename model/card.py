@@ -13,7 +13,21 @@ from pathlib import Path
 
 from model.metrics import classification_report, format_report
 from model.paths import CARD_FILE, KERAS_FILE, TFLITE_FILE
+from segmentation import files
 from model.predictor import KerasPredictor, predict_in_batches
+
+
+def shown_path(path) -> str:
+    """A data source's path for a model card: as given when relative, relative to the working
+    folder when inside it, else its last two parts (e.g. clothing-dataset/train), so that a
+    card names no folder of the machine it was trained on."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return Path(*path.parts[-2:]).as_posix()
 
 
 def read_card(model_path) -> dict:
@@ -36,7 +50,8 @@ def write_model(model, architecture: dict, dataset, train_indices, validation_in
     from model.network import count_flops
     from model.plots import plot_confusion_matrix
 
-    model.save(out / KERAS_FILE)
+    with files.atomic_path(out / KERAS_FILE) as temporary:  # Whole, or not at all.
+        model.save(temporary)
     export_tflite(model, out / TFLITE_FILE)
     validation_labels = dataset.train_labels[validation_indices]
     predictor = KerasPredictor.from_model(model)
@@ -54,7 +69,7 @@ def write_model(model, architecture: dict, dataset, train_indices, validation_in
         "flops_per_image": count_flops(model),
         "input": "float32 (N, 28, 28, 1), raw pixel values 0-255, normalised inside the model",
         "output": "float32 (N, 10) class probabilities",
-        "dataset": {"name": "Fashion-MNIST", "directory": str(dataset.directory),
+        "dataset": {"name": "Fashion-MNIST", "directory": shown_path(dataset.directory),
                     "sha256": dataset.checksum, "train_images": int(len(train_indices)),
                     "validation_images": int(len(validation_labels)),
                     "test_images": int(len(dataset.test_labels))},
@@ -66,5 +81,5 @@ def write_model(model, architecture: dict, dataset, train_indices, validation_in
                     "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
                     "keras": keras.__version__},
     }
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+    files.write_text(out / CARD_FILE, json.dumps(card, indent=2) + "\n")
     return card

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.options import option
+from model.options import check_fields, option
 
 # TrainConfig fields removed on 2026-12-05, by their path in a saved configuration (a model
 # card's "training", model.tune's best.json), with the value they always had or that made
@@ -31,12 +31,17 @@ RENAMED_FIELDS = {"augment.flip": "mirror_images"}
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    stem_filters: int = option(48, "filters of the single convolution at full 28x28 resolution")
+    stem_filters: int = option(48, "filters of the single convolution at full 28x28 "
+                                   "resolution", low=1, high=4096)
     block_filters: tuple = option((96, 144), "filters of the two-convolution blocks at 14x14 "
-                                             "and 7x7")
-    dense_units: int = option(256, "width of the hidden dense layer of the head")
-    block_dropout: float = option(0.05, "dropout after each pooling")
-    head_dropout: float = option(0.3, "dropout before the classifier")
+                                             "and 7x7", low=1, high=4096)
+    dense_units: int = option(256, "width of the hidden dense layer of the head", low=1,
+                              high=65536)
+    block_dropout: float = option(0.05, "dropout after each pooling", low=0, high=0.95)
+    head_dropout: float = option(0.3, "dropout before the classifier", low=0, high=0.95)
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,10 @@ class AugmentConfig:
     mirror_images: bool = option(True, "mirror Fashion-MNIST images left-right with "
                                        "probability 0.5 (training augmentation)")
     erasing_probability: float = option(0.25, "chance to blank a random rectangle "
-                                              "(random erasing)")
+                                              "(random erasing)", low=0, high=1)
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -54,28 +62,36 @@ class PhotoConfig:
     photo_labels: str = option("", "labels file of --photos (default: DIR/labels.csv; a "
                                    "taught folder of sub-folders 0-9 needs none)")
     photo_share: float = option(0.2, "share of every batch taken from the photos when "
-                                     "--photos is given (0-0.9)")
+                                     "--photos is given", low=0, high=0.9)
     photo_views: int = option(8, "random views of each photo (cropped, turned, lighter or "
-                                 "darker) seen through the segmentation besides the photo")
+                                 "darker) seen through the segmentation besides the photo",
+                                 low=0, high=1000)
     validation_photos: str = option("", "folder of labelled photos measured after every "
                                         "epoch (never trained on)")
     validation_photo_labels: str = option("", "labels file of --validation-photos "
                                               "(default: DIR/labels.csv)")
 
+    def __post_init__(self):
+        check_fields(self)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = option(60, "passes over the Fashion-MNIST training split")
-    batch_size: int = option(128, "images per step (Fashion-MNIST and photos together)")
+    epochs: int = option(60, "passes over the Fashion-MNIST training split", low=1,
+                         high=100000)
+    batch_size: int = option(128, "images per step (Fashion-MNIST and photos together)",
+                             low=1, high=65536)
     optimizer: str = option("sgd", "'sgd' (Nesterov momentum 0.9), 'adamw' or 'sam' "
                                    "(sharpness-aware steps of --sam-base; model.sam)")
     sam_base: str = option("sgd", "the optimizer that SAM steps with: 'sgd' or 'adamw'")
     sam_rho: float = option(0.05, "SAM's neighbourhood radius: how far the weights move "
-                                  "along the normalised gradient before the gradient is taken")
-    learning_rate: float = option(0.05, "peak learning rate")
-    weight_decay: float = option(5e-4, "decoupled weight decay")
+                                  "along the normalised gradient before the gradient is "
+                                  "taken", low=0, high=10)
+    learning_rate: float = option(0.05, "peak learning rate", low=0, high=10)
+    weight_decay: float = option(5e-4, "decoupled weight decay", low=0, high=1)
     schedule: str = option("cosine", "'cosine' (with warm-up) or 'constant'")
-    label_smoothing: float = option(0.1, "label smoothing of the cross-entropy")
+    label_smoothing: float = option(0.1, "label smoothing of the cross-entropy", low=0,
+                                    high=0.99)
     set_loss: str = option("sum", "loss of a photo that accepts several classes: 'sum' "
                                   "(their summed probability) or 'pick' (the model's own most "
                                   "likely accepted class; model.partial_labels)")
@@ -83,17 +99,23 @@ class TrainConfig:
     distribute: str = option("", "'' (one device: the first GPU TensorFlow sees, else the "
                                  "CPU) or 'mirrored' (tf.distribute.MirroredStrategy over "
                                  "every GPU, or every logical CPU device without one)")
-    validation_size: int = option(5000, "images held out of the training set for validation")
-    train_limit: int = option(0, "use only this many training images (0: all); for smoke runs")
-    seed: int = option(31, "random seed of the weights, the shuffling and the augmentation")
+    validation_size: int = option(5000, "images held out of the training set for "
+                                        "validation", low=1, high=59000)
+    train_limit: int = option(0, "use only this many training images (0: all); for smoke "
+                                 "runs", low=0, high=60000)
+    seed: int = option(31, "random seed of the weights, the shuffling and the augmentation",
+                       low=0, high=2 ** 31 - 1)
     split_seed: int = option(1, "seed of the validation split; fixed, so fine-tuning never "
-                                "sees it")
+                                "sees it", low=0, high=2 ** 31 - 1)
     data_dir: str = option("", "folder of the Fashion-MNIST IDX files (empty: the usual places)")
     init_from: str = option("", "a .keras model of the same architecture to start from "
                                 "(fine-tuning)")
     network: NetworkConfig = option(NetworkConfig(), "the network")
     augment: AugmentConfig = option(AugmentConfig(), "Fashion-MNIST augmentation")
     photos: PhotoConfig = option(PhotoConfig(), "photos as training data")
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 def upgraded_fields(values: dict) -> dict:

@@ -12,15 +12,35 @@ import argparse
 import dataclasses
 from dataclasses import field
 
+from segmentation.config import check_range
 from segmentation.options import add_field_options
 
 
-def option(default, help_text: str, flag: str = ""):
-    """A dataclass field with its command-line help (and, optionally, its own flag name)."""
-    metadata = {"help": help_text, "flag": flag}
+def option(default, help_text: str, flag: str = "", low=None, high=None):
+    """A dataclass field with its command-line help (and, optionally, its own flag name and
+    the range [low, high] a number, or each number of a tuple, must lie in; check_fields)."""
+    metadata = {"help": help_text, "flag": flag, "low": low, "high": high}
     if dataclasses.is_dataclass(default):
         return field(default_factory=lambda: default, metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+def check_fields(config) -> None:
+    """Raises ValueError naming the first field of config (a dataclass) whose number, or a
+    number of whose tuple, lies outside its option's range; called by __post_init__."""
+    for config_field in dataclasses.fields(config):
+        low, high = config_field.metadata.get("low"), config_field.metadata.get("high")
+        if low is None:
+            continue
+        value, default = getattr(config, config_field.name), config_field.default
+        if isinstance(default, tuple):
+            if not isinstance(value, tuple) or not value:
+                raise ValueError(f"{config_field.name} must be one or more numbers, "
+                                 f"got {value!r}.")
+            for item in value:
+                check_range(config_field.name, item, default[0], low, high)
+        else:
+            check_range(config_field.name, value, default, low, high)
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:

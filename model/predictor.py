@@ -52,17 +52,61 @@ def shape_text(shape) -> str:
     return str(tuple(int(side) for side in shape))
 
 
-def check_probabilities(predictor, path) -> None:
+# A fully integer (int8) model's softmax comes in steps of 1/256: each of the ten outputs may
+# be off by half a step, so a row may add up to 1 +- 10/512 (0.996-1.008 seen). Such a model
+# is checked with this bound, and its rows are renormalised to add up to 1.
+QUANTISED_SUM_TOLERANCE = NUM_CLASSES / 512
+INTEGER_TYPES = (np.dtype(np.uint8), np.dtype(np.int8))  # Quantised tensors that LiteRT runs.
+
+
+def quantisation_of(detail: dict, what: str, path) -> tuple[float, int] | None:
+    """(scale, zero point) of an integer input or output of a LiteRT model; None when it is
+    float32. A uint8 input without quantisation takes the raw 0-255 pixels (scale 1).
+
+    Raises ModelLoadError for another type, or an integer tensor without quantisation.
+    """
+    dtype = np.dtype(detail["dtype"])
+    if dtype == np.float32:
+        return None
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    if dtype in INTEGER_TYPES and scale > 0:
+        return float(scale), int(zero_point)
+    if dtype == np.uint8 and what == "input":
+        return 1.0, 0
+    plain = " without quantisation parameters" if dtype in INTEGER_TYPES else ""
+    raise ModelLoadError(f"Model file {path}: its {what} is {dtype.name}{plain}; FashionCam "
+                         "runs models whose input and outputs are float32, or int8 or uint8 "
+                         "with quantisation parameters. Export the model again with "
+                         "`python -m model.export MODEL.keras --out MODEL.tflite`.")
+
+
+def quantise(values: np.ndarray, quantisation, dtype: np.dtype) -> np.ndarray:
+    """float32 values as an integer tensor's dtype: round(x / scale + zero point), clipped."""
+    scale, zero_point = quantisation
+    limits = np.iinfo(dtype)
+    return np.clip(np.round(values / scale + zero_point), limits.min, limits.max).astype(dtype)
+
+
+def dequantise(values: np.ndarray, quantisation) -> np.ndarray:
+    """An output tensor as float32: (q - zero point) * scale; a copy of a float32 one."""
+    if quantisation is None:
+        return np.array(values, dtype=np.float32)
+    scale, zero_point = quantisation
+    return ((values.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+
+def check_probabilities(predictor, path, tolerance: float = PROBABILITY_TOLERANCE) -> None:
     """Raises ModelLoadError unless the model's outputs for a few sample images are
-    probabilities: finite, not negative, each row summing to 1 (a model without its final
-    softmax gives logits, which would be shown as confidences far above 100%)."""
+    probabilities: finite, not negative, each row summing to 1 within tolerance (a model
+    without its final softmax gives logits, which would be shown as confidences far above
+    100%)."""
     random = np.random.default_rng(0)
     samples = np.concatenate([np.zeros((1, 28, 28)), np.full((1, 28, 28), 255),
                               random.integers(0, 256, (6, 28, 28))]).astype(np.uint8)
     outputs = np.asarray(predictor.predict(samples), dtype=np.float64)
     sums = outputs.sum(axis=1)
-    if (not np.all(np.isfinite(outputs)) or outputs.min() < -PROBABILITY_TOLERANCE
-            or np.abs(sums - 1).max() > PROBABILITY_TOLERANCE):
+    if (not np.all(np.isfinite(outputs)) or outputs.min() < -tolerance
+            or np.abs(sums - 1).max() > tolerance):
         raise ModelLoadError(
             f"Model file {path} does not output class probabilities: for sample images its "
             f"outputs range from {outputs.min():.4g} to {outputs.max():.4g} and add up to "
@@ -139,9 +183,38 @@ class LiteRtPredictor:
         # Width of the embedding, or None when the model gives probabilities only.
         self.embedding_size = None if embedding_detail is None else \
             int(embedding_detail["shape"][-1])
+        # Integer inputs and outputs are quantised and dequantised here (None: float32).
+        self.input_dtype = np.dtype(input_detail["dtype"])
+        self.input_quantisation = quantisation_of(input_detail, "input", self.path)
+        self.output_quantisation = quantisation_of(probability_detail, "probability output",
+                                                   self.path)
+        self.embedding_quantisation = None if embedding_detail is None else \
+            quantisation_of(embedding_detail, "embedding output", self.path)
         self.interpreter.allocate_tensors()
         self.batch_size = int(input_detail["shape"][0])
-        check_probabilities(self, self.path)
+        # Rows are renormalised only after the check, which must see the model's own sums.
+        self.renormalise = False
+        quantised = self.runs_integers()
+        check_probabilities(self, self.path,
+                            QUANTISED_SUM_TOLERANCE if quantised else PROBABILITY_TOLERANCE)
+        self.renormalise = quantised
+
+    def runs_integers(self) -> bool:
+        """Whether the model computes with quantised integer tensors (int8 or uint8)."""
+        try:
+            details = self.interpreter.get_tensor_details()
+        except (ValueError, RuntimeError):
+            return self.output_quantisation is not None
+        return any(np.dtype(detail["dtype"]) in INTEGER_TYPES
+                   and detail.get("quantization", (0.0, 0))[0] > 0 for detail in details)
+
+    def probabilities(self) -> np.ndarray:
+        """The probability output of the last invoke as float32 (N, 10), calibrated."""
+        probabilities = dequantise(self.interpreter.get_tensor(self.output_index),
+                                   self.output_quantisation)
+        if self.renormalise:
+            probabilities /= np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-6)
+        return apply_temperature(probabilities, self.temperature)
 
     def _invoke(self, images: np.ndarray) -> None:
         batch = check_images(images)
@@ -149,14 +222,15 @@ class LiteRtPredictor:
             self.interpreter.resize_tensor_input(self.input_index, batch.shape)
             self.interpreter.allocate_tensors()
             self.batch_size = batch.shape[0]
+        if self.input_quantisation is not None:
+            batch = quantise(batch, self.input_quantisation, self.input_dtype)
         self.interpreter.set_tensor(self.input_index, batch)
         self.interpreter.invoke()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: uint8 (N, 28, 28) -> float32 (N, 10)."""
         self._invoke(images)
-        return apply_temperature(self.interpreter.get_tensor(self.output_index),
-                                 self.temperature)
+        return self.probabilities()
 
     def predict_with_embedding(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (N, 10) and embeddings (N, D) from one invoke.
@@ -168,9 +242,9 @@ class LiteRtPredictor:
                 f"Model file {self.path} gives probabilities only, no embedding; export it "
                 "again with `python -m model.export MODEL.keras --out MODEL.tflite`.")
         self._invoke(images)
-        return (apply_temperature(self.interpreter.get_tensor(self.output_index),
-                                  self.temperature),
-                self.interpreter.get_tensor(self.embedding_index).copy())
+        return (self.probabilities(),
+                dequantise(self.interpreter.get_tensor(self.embedding_index),
+                           self.embedding_quantisation))
 
 
 class KerasPredictor:

@@ -18,7 +18,10 @@ validation split and on --validation-photos (with flip averaging, as the app run
 after every epoch and drawn in the training curves; nothing is chosen on a test set.
 
 Writes to --out: fashion_cnn.keras, fashion_cnn.tflite (float32), model_card.json (with
-every data source), training_curves.png, confusion_matrix.png and history.csv.
+every data source), training_curves.png, confusion_matrix.png and history.csv. The training
+state is saved after every epoch (checkpoint/, removed once the run is written): after Ctrl-C
+or a crash, the same command with --resume goes on from the last finished epoch. A folder
+that holds another run is refused unless --overwrite.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -41,6 +45,9 @@ from model.photos import load_photo_set
 from model.predictor import KerasPredictor, predict_in_batches
 from model.options import (add_config_arguments, argument_values, config_from_arguments,
                            config_from_dict)
+from model.card import shown_path
+from model.run_folder import (CHECKPOINT_FOLDER, HISTORY_FILE, checkpoint_epoch,
+                              keep_history_rows, prepare_output, read_history)
 
 FASHION_MNIST_LICENCE = "MIT (Zalando Research)"
 WARMUP_EPOCHS = 2  # Linear warm-up of the learning rate before the cosine decay.
@@ -58,9 +65,9 @@ def licence_of(directory: str) -> str:
             if (folder / name).is_file():
                 text = (folder / name).read_text(errors="replace")
                 if "CC0" in text:
-                    return f"CC0 1.0, public domain ({folder / name})"
+                    return f"CC0 1.0, public domain ({shown_path(folder / name)})"
                 first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-                return f"{first or 'empty'} ({folder / name})"
+                return f"{first or 'empty'} ({shown_path(folder / name)})"
     return "not stated (no LICENSE file next to the photos)"
 
 
@@ -220,15 +227,17 @@ def photo_validation_callback(photo_set):
 def data_sources(dataset, train_count: int, photo_set, validation_photos, config) -> list:
     """Every data source of a run, for the model card."""
     share = config.photos.photo_share
-    sources = [{"name": "Fashion-MNIST", "directory": str(dataset.directory), "role": "training",
+    sources = [{"name": "Fashion-MNIST", "directory": shown_path(dataset.directory),
+                "role": "training",
                 "images": train_count, "sha256": dataset.checksum, "share": 1 - share,
                 "licence": FASHION_MNIST_LICENCE}]
     for role, photos, directory in (("training", photo_set, config.photos.photos),
                                     ("validation", validation_photos,
                                      config.photos.validation_photos)):
         if photos is not None:
-            sources.append({"name": f"photos in {Path(directory).resolve()}", "role": role,
-                            "directory": str(directory), "images": int(len(photos.images)),
+            sources.append({"name": f"photos in {shown_path(directory)}", "role": role,
+                            "directory": shown_path(directory),
+                            "images": int(len(photos.images)),
                             "per_folder": photos.counts(), "left_out": len(photos.left_out),
                             "views_per_photo": photos.view_count,
                             "sha256": photos.checksum,
@@ -237,8 +246,12 @@ def data_sources(dataset, train_count: int, photo_set, validation_photos, config
     return sources
 
 
-def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
-    """Trains, exports and evaluates; returns the model card that it also writes."""
+def train(config: TrainConfig, out: Path, verbose: int = 1, extra_callbacks=()) -> dict:
+    """Trains, exports and evaluates; returns the model card that it also writes.
+
+    The training state is saved after every epoch in out/checkpoint, and a run that finds a
+    checkpoint there goes on from it (model.run_folder); extra_callbacks are more Keras
+    callbacks (a test interrupts a run with one)."""
     import keras
     import tensorflow as tf
 
@@ -293,24 +306,33 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
                       metrics=[accepted_accuracy])
     # The photo validation runs first, so that the logger sees its figures.
     callbacks = [photo_validation_callback(validation_photos)] if validation_photos else []
-    callbacks.append(keras.callbacks.CSVLogger(str(out / "history.csv")))
+    resumed_at = checkpoint_epoch(out)
+    keep_history_rows(out, resumed_at)
+    callbacks += [keras.callbacks.CSVLogger(str(out / HISTORY_FILE), append=resumed_at > 0),
+                  # After the logger: a row is never lost (one logged twice is cut on resume).
+                  keras.callbacks.BackupAndRestore(str(out / CHECKPOINT_FOLDER),
+                                                   double_checkpoint=True,
+                                                   delete_checkpoint=False),
+                  *extra_callbacks]
+    if resumed_at:
+        print(f"Resuming the interrupted run in {out} after epoch {resumed_at}.", flush=True)
     started = time.time()
-    history = model.fit(train_data, validation_data=validation_data, epochs=config.epochs,
-                        steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose)
+    model.fit(train_data, validation_data=validation_data, epochs=config.epochs,
+              steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose)
     wall_seconds = time.time() - started
 
     # The export is float32 whatever the training precision: rebuild and copy the weights.
     keras.mixed_precision.set_global_policy("float32")
     export_model = build_network(config.network)
     export_model.set_weights(network.get_weights())
-    history_values = {key: [float(value) for value in values]
-                      for key, values in history.history.items() if key != "learning_rate"}
+    history_values = read_history(out)  # Every epoch, those before a resume too.
     plot_training_curves(history_values, out / "training_curves.png")
     card_fields = {"data_sources": data_sources(dataset, len(train_indices), photo_set,
                                                 validation_photos, config),
                    "training": dataclasses.asdict(config),
                    "wall_time_seconds": round(wall_seconds, 1),
-                   "epochs_run": len(history.history["loss"]),
+                   "epochs_run": len(history_values["loss"]),
+                   "resumed_after_epoch": resumed_at,
                    "history": history_values}
     if validation_photos is not None:
         report = photo_report(predict_in_batches(KerasPredictor.from_model(export_model),
@@ -320,6 +342,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1) -> dict:
         print(format_photo_report(report, "Validation photos (flip averaging, as the app):"))
     card = write_model(export_model, dataclasses.asdict(config.network), dataset,
                        train_indices, validation_indices, out, card_fields)
+    shutil.rmtree(out / CHECKPOINT_FOLDER, ignore_errors=True)  # The run is complete.
     print(f"Wrote {out}: test accuracy {card['test_accuracy'] * 100:.2f}%, "
           f"{card['epochs_run']} epochs in {wall_seconds / 60:.1f} min")
     return card
@@ -356,29 +379,55 @@ def train_config_from(parser: argparse.ArgumentParser, argv=None) -> tuple[Train
             parser.error(f"--config {arguments['config']}: {error}")
         parser.set_defaults(**argument_values(from_file))
         arguments = vars(parser.parse_args(argv))
-    return config_from_arguments(TrainConfig, arguments), arguments
+    try:
+        return config_from_arguments(TrainConfig, arguments), arguments
+    except ValueError as error:  # A number outside its range (--epochs -1, --batch-size 0).
+        parser.error(str(error))
 
 
 def parse_config(argv=None) -> tuple[TrainConfig, Path, int]:
+    """(config, output folder, Keras verbosity) of a command line."""
+    config, out, verbose, _ = parse_command(argv)
+    return config, out, verbose
+
+
+def parse_command(argv=None) -> tuple[TrainConfig, Path, int, dict]:
+    """(config, output folder, Keras verbosity, every option's value) of a command line."""
     parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/latest", help="output folder")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with the interrupted run in --out from its last finished "
+                             "epoch (give the same options as before)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the run that --out holds (without it, a folder that "
+                             "holds a run is refused)")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress bar")
     add_train_arguments(parser)
     config, arguments = train_config_from(parser, argv)
     verbose = 2 if arguments["quiet"] else 1
-    return config, Path(arguments["out"]), verbose
+    return config, Path(arguments["out"]), verbose, arguments
 
 
 def main(argv=None) -> int:
-    config, out, verbose = parse_config(argv)
+    config, out, verbose, arguments = parse_command(argv)
     if config.init_from and not Path(config.init_from).is_file():
         print(f"error: --init-from {config.init_from}: no such file.", file=sys.stderr)
+        return 2
+    try:  # The output folder before any data is loaded.
+        prepare_output(out, config, arguments["resume"], arguments["overwrite"])
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     try:
         train(config, out, verbose)
     except (DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # A full disk: the files written are whole (segmentation.files).
+        print(f"error: cannot write into {out}: {error.strerror or error}. The training state "
+              f"of the last finished epoch is in {out / CHECKPOINT_FOLDER}: free some space and "
+              "run the same command with --resume.", file=sys.stderr)
         return 2
     return 0
 

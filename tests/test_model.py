@@ -351,8 +351,8 @@ def test_photo_share_without_photos_is_refused():
         without_photos(TrainConfig(photos=PhotoConfig(photo_share=0.3)))
     with pytest.raises(ValueError, match="needs --photos"):
         photos_per_batch(TrainConfig(photos=PhotoConfig(photo_share=0.3)))
-    with pytest.raises(ValueError, match="between 0 and 0.9"):
-        photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.95)))
+    with pytest.raises(ValueError, match="photo_share must be a number from 0 to 0.9"):
+        TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.95))  # Refused when made.
     with pytest.raises(ValueError, match="only with --photo-share"):
         photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.0)))
     assert photos_per_batch(TrainConfig(photos=PhotoConfig(photos="x", photo_share=0.25))) == 32
