@@ -13,10 +13,14 @@ ASSETS_DIR = _IN_WHEEL if _IN_WHEEL.is_dir() else _IN_CLONE
 # The names of the files that training writes into its output folder (and assets/ holds).
 KERAS_FILE = "fashion_cnn.keras"
 TFLITE_FILE = "fashion_cnn.tflite"
+# The float32 export beside it when TFLITE_FILE has int8 weights (model.quantize.float_path).
+FLOAT_TFLITE_FILE = "fashion_cnn_float32.tflite"
 CARD_FILE = "model_card.json"
 
-# The trained classifier, as a LiteRT flatbuffer (used by the app) and as a Keras file.
-SHIPPED_TFLITE_MODEL = ASSETS_DIR / TFLITE_FILE
+# The trained classifier, as LiteRT flatbuffers (the int8 one used by the app, and float32)
+# and as a Keras file.
+SHIPPED_TFLITE_MODEL = ASSETS_DIR / TFLITE_FILE  # int8 weights, float input and output
+SHIPPED_FLOAT_TFLITE_MODEL = ASSETS_DIR / FLOAT_TFLITE_FILE
 SHIPPED_KERAS_MODEL = ASSETS_DIR / KERAS_FILE
 SHIPPED_MODEL_CARD = ASSETS_DIR / CARD_FILE
 

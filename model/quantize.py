@@ -1,0 +1,162 @@
+"""The int8 export: dynamic-range int8 weights, float input and output, checked against the
+float32 export before either is written.
+
+    python -m model.export MODEL.keras --quantize                 # MODEL.tflite (int8) and
+                                                                  # MODEL_float32.tflite
+    python -m model.export MODEL.keras --quantize --photos PHOTOS/validation \\
+        --photo-labels PHOTOS/labels.csv                          # + top-class agreement
+
+Weights are stored as int8 with a scale per output channel (tf.lite.Optimize.DEFAULT without
+a representative dataset); activations stay float, so the model still takes raw 0-255 pixels
+as float32 (N, 28, 28, 1) and gives float32 probabilities that sum to 1, and model.predictor
+reads it as it reads the float model. The check: Fashion-MNIST test accuracy of the int8
+model within MAX_ACCURACY_DROP of the float model's (single pass and with flip averaging),
+and, given labelled photos, how often the two name the same class through the app's
+segmentation with flip averaging. The figures go into the model card under CARD_KEY; the
+card's other fields are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from segmentation.files import write_bytes, write_text
+
+CARD_KEY = "int8"  # The model card's entry for the int8 export.
+MAX_ACCURACY_DROP = 0.001  # Fashion-MNIST test accuracy may fall by at most 0.1 point.
+FLOAT_SUFFIX = "_float32"  # MODEL.tflite is int8, MODEL_float32.tflite the float export.
+
+
+def float_path(path: str | os.PathLike) -> Path:
+    """The float32 export's path beside the int8 one: fashion_cnn.tflite ->
+    fashion_cnn_float32.tflite."""
+    path = Path(path)
+    return path.with_name(path.stem + FLOAT_SUFFIX + path.suffix)
+
+
+def fashion_mnist_accuracy(predictor, dataset) -> dict:
+    """Test accuracy (fractions) of a predictor, single pass and with flip averaging, and its
+    int64 (10000,) single-pass answers."""
+    from model.predictor import predict_in_batches
+
+    single = predict_in_batches(predictor, dataset.test_images).argmax(axis=1)
+    flipped = predict_in_batches(predictor, dataset.test_images, flip=True).argmax(axis=1)
+    return {"accuracy": float((single == dataset.test_labels).mean()),
+            "accuracy_flip": float((flipped == dataset.test_labels).mean()),
+            "answers": single}
+
+
+def photo_answers(predictor, photos) -> dict:
+    """Per-photo class (int or None) and the exact and group counts through the app's
+    segmentation with flip averaging; photos as segmentation.evaluate.load_photos gives."""
+    from segmentation.config import SegmentationConfig
+    from segmentation.evaluate import score_photos
+
+    scores = score_photos(photos, predictor, SegmentationConfig(), flip_averaging=True)
+    return {"answers": [score.predicted for score in scores],
+            "exact": sum(score.exact for score in scores),
+            "group": sum(score.group for score in scores)}
+
+
+def compare_on_photos(float_predictor, int8_predictor, directory, labels_file) -> dict:
+    """How the int8 and float models answer on labelled photos: exact, group and the number
+    of photos (where a garment is found) on which they name the same class."""
+    from model.photos import read_labels
+    from segmentation.evaluate import load_photos
+
+    photos = load_photos(directory, read_labels(labels_file))
+    if not photos:
+        raise ValueError(f"No photos found in the labelled folders of {directory}; pass the "
+                         "folder that holds them (e.g. PHOTOS/validation).")
+    before, after = photo_answers(float_predictor, photos), photo_answers(int8_predictor, photos)
+    found = [(a, b) for a, b in zip(before["answers"], after["answers"]) if a is not None]
+    return {"directory": str(directory), "photos": len(photos), "found": len(found),
+            "same_class": sum(a == b for a, b in found),
+            "exact_float32": before["exact"], "exact_int8": after["exact"],
+            "group_float32": before["group"], "group_int8": after["group"]}
+
+
+def compare_models(float_file: Path, int8_file: Path, dataset, photos=None,
+                   photo_labels=None) -> dict:
+    """The card entry: sizes and accuracies of both exports. Raises ValueError when the int8
+    model's Fashion-MNIST test accuracy (single pass or flip averaged) is more than
+    MAX_ACCURACY_DROP below the float model's."""
+    from model.predictor import LiteRtPredictor, ModelLoadError
+
+    try:
+        float_predictor, int8_predictor = LiteRtPredictor(float_file), LiteRtPredictor(int8_file)
+    except ModelLoadError as error:
+        raise ValueError(f"The export cannot be used: {error}") from error
+    float_figures = fashion_mnist_accuracy(float_predictor, dataset)
+    int8_figures = fashion_mnist_accuracy(int8_predictor, dataset)
+    entry = {
+        "method": "dynamic-range int8 weights (tf.lite.Optimize.DEFAULT), float32 input and "
+                  "output",
+        "bytes_int8": int8_file.stat().st_size, "bytes_float32": float_file.stat().st_size,
+        "fashion_mnist_test": {
+            "images": int(len(dataset.test_labels)),
+            "accuracy_float32": float_figures["accuracy"],
+            "accuracy_int8": int8_figures["accuracy"],
+            "accuracy_flip_float32": float_figures["accuracy_flip"],
+            "accuracy_flip_int8": int8_figures["accuracy_flip"],
+            "same_class": int((float_figures["answers"] == int8_figures["answers"]).sum()),
+        },
+    }
+    drop = max(float_figures["accuracy"] - int8_figures["accuracy"],
+               float_figures["accuracy_flip"] - int8_figures["accuracy_flip"])
+    if drop > MAX_ACCURACY_DROP:
+        raise ValueError(f"The int8 model's Fashion-MNIST test accuracy is {drop * 100:.2f} "
+                         f"points below the float model's (allowed {MAX_ACCURACY_DROP * 100:.1f});"
+                         " nothing was written. Ship the float export instead.")
+    if photos is not None:
+        entry["photos"] = compare_on_photos(float_predictor, int8_predictor, photos,
+                                            photo_labels)
+    return entry
+
+
+def record_in_card(card_path: Path, entry: dict) -> None:
+    """Sets the card's CARD_KEY entry, keeping its other fields (a card is made when none is
+    there)."""
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    card[CARD_KEY] = entry
+    write_text(card_path, json.dumps(card, indent=2) + "\n")
+
+
+def write_checked(float_flatbuffer: bytes, int8_flatbuffer: bytes, out: Path, float_out: Path,
+                  dataset, card_path: Path, photos=None, photo_labels=None) -> dict:
+    """Writes the int8 flatbuffer to out and the float32 one to float_out once compare_models
+    passes, and records the figures in the card; returns the card entry. Raises ValueError
+    (nothing written) when the check fails. The float one must be checked against Keras
+    already (model.export.check_export)."""
+    with tempfile.TemporaryDirectory() as folder:
+        float_file, int8_file = Path(folder) / "float32.tflite", Path(folder) / "int8.tflite"
+        float_file.write_bytes(float_flatbuffer)
+        int8_file.write_bytes(int8_flatbuffer)
+        print("checking the int8 model against the float one ...", file=sys.stderr, flush=True)
+        entry = compare_models(float_file, int8_file, dataset, photos, photo_labels)
+    entry["file"], entry["float32_file"] = out.name, float_out.name
+    write_bytes(float_out, float_flatbuffer)
+    write_bytes(out, int8_flatbuffer)
+    record_in_card(card_path, entry)
+    return entry
+
+
+def summary(entry: dict) -> str:
+    """The card entry as a few lines of text."""
+    test = entry["fashion_mnist_test"]
+    lines = [f"int8 {entry['bytes_int8']:,} bytes, float32 {entry['bytes_float32']:,} bytes",
+             f"Fashion-MNIST test ({test['images']:,} images): float32 "
+             f"{test['accuracy_float32'] * 100:.2f}%, int8 {test['accuracy_int8'] * 100:.2f}%; "
+             f"flip averaging {test['accuracy_flip_float32'] * 100:.2f}% / "
+             f"{test['accuracy_flip_int8'] * 100:.2f}%; same class on {test['same_class']:,}"]
+    if "photos" in entry:
+        photos = entry["photos"]
+        lines.append(f"photos ({photos['photos']}, garment found in {photos['found']}): same "
+                     f"class on {photos['same_class']}; exact {photos['exact_float32']} -> "
+                     f"{photos['exact_int8']}, group {photos['group_float32']} -> "
+                     f"{photos['group_int8']}")
+    return "\n".join(lines)
