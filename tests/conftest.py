@@ -1,9 +1,11 @@
 """Shared fixtures. Qt tests run offscreen; nothing here needs ../shared or a webcam.
 
 Every test that uses the fashion_mnist fixture, directly or through another fixture, gets the
-`dataset` marker. A test that imports TensorFlow (itself or through model.train, model.network, a Keras
-predictor...) must be marked `slow`, so that `-m "not slow"` stays fast and TensorFlow-free:
-the hook below fails an unmarked test that pulls TensorFlow in.
+`dataset` marker. A test that imports TensorFlow (itself or through model.train, model.network, a
+Keras predictor...) must be marked `tensorflow`: the hook below fails an unmarked test that pulls
+TensorFlow in, so that `-m "not tensorflow"` runs without it (as the runtime does). `slow` means
+more than a few seconds; a `tensorflow` test also gets `slow`, since importing TensorFlow alone
+takes about 6 s here, so that `-m "not slow"` is the fast loop.
 """
 
 import os
@@ -30,17 +32,20 @@ def fashion_mnist():
 
 
 def pytest_collection_modifyitems(items):
-    """Every user of the real data (directly or through another fixture) is marked `dataset`."""
+    """Every user of the real data (directly or through another fixture) is marked `dataset`;
+    every `tensorflow` test is also `slow`."""
     for item in items:
         if "fashion_mnist" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.dataset)
+        if item.get_closest_marker("tensorflow") is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_collection_finish(session):
     """Test modules must not import TensorFlow at the top: collection would pull it in."""
     if "tensorflow" in sys.modules:
         raise pytest.UsageError("A test module imports TensorFlow when it is collected; "
-                                "import it inside the slow tests that need it.")
+                                "import it inside the tensorflow tests that need it.")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -50,10 +55,11 @@ def pytest_runtest_setup(item):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Fails a test not marked `slow` that imported TensorFlow (in its fixtures or its body)."""
+    """Fails a test not marked `tensorflow` that imported TensorFlow (in its fixtures or its
+    body)."""
     outcome = yield
     report = outcome.get_result()
     if (call.when == "teardown" and not getattr(item, "tensorflow_loaded_before", True)
-            and "tensorflow" in sys.modules and item.get_closest_marker("slow") is None):
+            and "tensorflow" in sys.modules and item.get_closest_marker("tensorflow") is None):
         report.outcome = "failed"
-        report.longrepr = f"{item.nodeid} imports TensorFlow but is not marked slow."
+        report.longrepr = f"{item.nodeid} imports TensorFlow but is not marked tensorflow."

@@ -111,7 +111,7 @@ def test_quick_mode_markdown_names_machine_versions_and_rows(quick_run):
     assert format_markdown(report, str(folder / "b.json")) == markdown
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_a_keras_file_keras_cannot_load_gives_its_weights_at_the_widths_of_its_card(
         tmp_path, monkeypatch):
     # Keras 2.15 (the Intel environment) reads the weights of a Keras 3 file but not its layers.

@@ -469,8 +469,3 @@ def test_the_app_never_imports_tensorflow():
     assert completed.stdout.split() == ["False", "False"]
 
 
-def test_command_line_help_works():
-    completed = subprocess.run([sys.executable, "-m", "camera_app", "--help"], cwd=REPOSITORY,
-                               capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    assert "--source" in completed.stdout and "space pauses" in completed.stdout

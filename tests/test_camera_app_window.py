@@ -21,6 +21,7 @@ from camera_app.frame import FrameSettings
 from camera_app.sources import SourceError, VideoSource
 from camera_app.window import MainWindow
 from camera_app.worker import FrameWorker
+from fakes import FakePredictor
 from model.classes import CLASS_NAMES
 from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL
 from model.predictor import predict_with_flip
@@ -37,8 +38,13 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def open_window(qtbot, store):
-    """Opens a MainWindow on a source and waits until it has shown its first frame."""
+def open_window(qtbot, store, monkeypatch):
+    """Opens a MainWindow on a source and waits until it has shown its first frame. Without a
+    model_path the window gets a fake predictor: no window test here depends on the shipped
+    model's answers (a given model_path is loaded as the app loads it)."""
+    load_predictor = window_module.load_predictor
+    monkeypatch.setattr(window_module, "load_predictor",
+                        lambda path=None: FakePredictor() if path is None else load_predictor(path))
 
     def opener(source, wait_for_frame=True, **keywords):
         window = MainWindow(source=source, settings_store=store, **keywords)
@@ -112,6 +118,7 @@ class NearestGarment:
 
 @pytest.mark.dataset
 @pytest.mark.shipped_model
+@pytest.mark.slow
 @pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
 def test_product_photos_of_known_garments_are_named_through_the_pipeline(fashion_mnist):
     """Ten garments per class as product photos: the pipeline keeps what the model knows.
@@ -137,6 +144,7 @@ def test_product_photos_of_known_garments_are_named_through_the_pipeline(fashion
 
 # ----- The worker -----
 
+@pytest.mark.slow
 def test_worker_labels_match_the_garments_in_a_video(qtbot, tmp_path, fashion_mnist):
     images, labels = pick_garments(fashion_mnist)
     assert len(labels) == len(CLASS_NAMES)

@@ -41,7 +41,7 @@ def test_mirrored_training_on_two_cpu_devices(fashion_mnist, tmp_path):
     assert card["test_accuracy"] > 0.3
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_unknown_distribution_is_refused():
     from model.config import TrainConfig
     from model.train import distribution_strategy

@@ -16,7 +16,8 @@ from model.predictor import LiteRtPredictor, ModelLoadError, check_images, load_
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, fashion_mnist):
-    """One epoch on 10,000 images with a narrow network: the whole train-and-export path."""
+    """One epoch on 10,000 images with a narrow network: the whole train-and-export path
+    (test_tiny_training_clearly_beats_chance is the one test that needs a trained model)."""
     from model.config import AugmentConfig, NetworkConfig, TrainConfig
     from model.train import train
 
@@ -31,7 +32,29 @@ def tiny_run(tmp_path_factory, fashion_mnist):
     return out, card
 
 
-@pytest.mark.slow
+@pytest.fixture(scope="module")
+def untrained_model(tmp_path_factory):
+    """The tiny run's network with random weights, as .keras and checked .tflite: for tests
+    that need a model file but not a trained one. Its output layer is scaled up so that the
+    answers do not hang on rounding (near-uniform probabilities of an untrained network)."""
+    import keras
+
+    from model.config import NetworkConfig
+    from model.export import export_tflite
+    from model.network import build_network
+
+    keras.utils.set_random_seed(3)
+    network = build_network(NetworkConfig(stem_filters=16, block_filters=(24, 32),
+                                          dense_units=64))
+    logits = network.get_layer("logits")
+    logits.kernel.assign(logits.kernel * 30.0)
+    out = tmp_path_factory.mktemp("untrained")
+    network.save(out / "fashion_cnn.keras")
+    export_tflite(network, out / "fashion_cnn.tflite")
+    return out
+
+
+@pytest.mark.tensorflow
 def test_tiny_training_clearly_beats_chance(tiny_run):
     """Chance is 10%. One epoch of this run gave 69.5-75.3% test accuracy in four runs of the
     same seed (TensorFlow's threads do not add in a fixed order), so the bar is 60%."""
@@ -48,9 +71,9 @@ def test_tiny_training_clearly_beats_chance(tiny_run):
     assert written["epochs_run"] == 1
 
 
-@pytest.mark.slow
-def test_keras_and_tflite_agree(tiny_run, fashion_mnist):
-    out, _ = tiny_run
+@pytest.mark.tensorflow
+def test_keras_and_tflite_agree(untrained_model, fashion_mnist):
+    out = untrained_model
     images = fashion_mnist.test_images[:500]
     keras_probabilities = load_predictor(out / "fashion_cnn.keras").predict(images)
     litert_probabilities = load_predictor(out / "fashion_cnn.tflite").predict(images)
@@ -60,22 +83,24 @@ def test_keras_and_tflite_agree(tiny_run, fashion_mnist):
     assert agreement >= 0.998
 
 
-@pytest.mark.slow
-def test_evaluate_reports_a_pair_and_their_ensemble(tiny_run, tmp_path, capsys):
+@pytest.mark.tensorflow
+def test_evaluate_reports_a_pair_and_their_ensemble(untrained_model, tmp_path, capsys):
     from model.evaluate import main
 
-    out, card = tiny_run
+    out = untrained_model
     assert main([str(out / "fashion_cnn.keras"), str(out / "fashion_cnn.tflite"),
                  "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "agreement" in printed and "ensemble" in printed
     report = json.loads((tmp_path / "evaluation.json").read_text())
-    assert abs(report["reports"]["ensemble"]["accuracy"] - card["test_accuracy"]) < 0.002
+    # The two files are one model: the ensemble is as accurate as each.
+    accuracy = report["reports"][str(out / "fashion_cnn.keras")]["accuracy"]
+    assert abs(report["reports"]["ensemble"]["accuracy"] - accuracy) < 0.002
     assert list(report["agreements"].values())[0] >= 0.999
     assert len(list(tmp_path.glob("confusion_matrix_*.png"))) == 3
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_predictor_refuses_a_model_of_the_wrong_shape(tmp_path):
     import keras
     from keras import layers
@@ -89,7 +114,7 @@ def test_predictor_refuses_a_model_of_the_wrong_shape(tmp_path):
         LiteRtPredictor(path)
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_exported_embedding_agrees_with_keras(tmp_path):
     from model.config import NetworkConfig
     from model.export import export_tflite
@@ -113,7 +138,7 @@ def test_exported_embedding_agrees_with_keras(tmp_path):
         np.ascontiguousarray(images[:, :, ::-1]))[1]) / 2, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_probability_only_model_loads_and_refuses_embeddings(tmp_path):
     import keras
     from keras import layers
@@ -154,6 +179,7 @@ needs_shipped_model = pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.exists(),
 
 @needs_shipped_model
 @pytest.mark.dataset
+@pytest.mark.slow
 def test_shipped_model_reaches_its_card_accuracy(fashion_mnist):
     card = json.loads(SHIPPED_MODEL_CARD.read_text())
     predictor = load_predictor()
@@ -185,7 +211,7 @@ def test_model_package_imports_nothing_from_the_app_or_qt():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_training_explains_a_missing_start_model_and_dataset(tmp_path, capsys):
     from model.train import main
 
@@ -196,28 +222,18 @@ def test_training_explains_a_missing_start_model_and_dataset(tmp_path, capsys):
     assert "Fashion-MNIST not found" in error and str(tmp_path / "typo") in error
 
 
-@pytest.mark.slow
-def test_training_refuses_to_start_from_another_architecture(tiny_run, tmp_path, capsys):
+@pytest.mark.tensorflow
+def test_training_refuses_to_start_from_another_architecture(untrained_model, tmp_path, capsys):
     from model.train import main
 
-    out, _ = tiny_run  # Narrower than the default network.
+    out = untrained_model  # Narrower than the default network.
     status = main(["--init-from", str(out / "fashion_cnn.keras"), "--epochs", "1",
                    "--train-limit", "500", "--out", str(tmp_path)])
     assert status == 2
     assert "same architecture" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["model.train", "model.evaluate"])
-def test_model_commands_have_help(module, capsys):
-    import importlib
-
-    with pytest.raises(SystemExit) as stop:
-        importlib.import_module(module).main(["--help"])
-    assert stop.value.code == 0
-    assert f"python -m {module}" in capsys.readouterr().out
-
-
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_the_partial_label_loss_is_minus_log_of_the_accepted_probability():
     import tensorflow as tf
 
@@ -242,7 +258,7 @@ def test_the_partial_label_loss_is_minus_log_of_the_accepted_probability():
         partial_label_loss(1.0)
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_the_pick_loss_is_the_cross_entropy_of_the_most_likely_accepted_class():
     import tensorflow as tf
 
@@ -304,7 +320,7 @@ def test_the_defaults_are_the_shipped_recipe():
         defaults, photos=dataclasses.replace(defaults.photos, **data_options))
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 @pytest.mark.dataset
 def test_a_tiny_run_with_generated_photos_logs_and_cards_both_sources(tmp_path, fashion_mnist,
                                                                      monkeypatch):
@@ -334,7 +350,7 @@ def test_a_tiny_run_with_generated_photos_logs_and_cards_both_sources(tmp_path, 
     assert len(sources["training photos"]["sha256"]) == 64
     assert sources["validation photos"]["share"] == 0.0
     assert set(card["validation_photos"]["folders"]) == {"pants", "t-shirt"}
-    assert 0 <= card["validation_photos"]["exact"] <= 1
+    assert card["validation_photos"]["photos"] == 8
     assert (tmp_path / "out" / "fashion_cnn.tflite").stat().st_size > 0
     assert list((tmp_path / "runs" / "photo-cache").glob("photos-*.npz"))
 

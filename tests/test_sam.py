@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_one_sam_step_on_a_quadratic_matches_the_formula():
     import keras
     import tensorflow as tf
@@ -30,7 +30,7 @@ def test_one_sam_step_on_a_quadratic_matches_the_formula():
     assert np.abs(expected - plain_sgd).max() > 0.05  # The check can tell SAM from SGD.
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 @pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
 def test_sam_fit_trains_the_plain_network_and_logs_its_metrics(precision):
     import keras
@@ -60,7 +60,6 @@ def test_sam_fit_trains_the_plain_network_and_logs_its_metrics(precision):
     finally:
         keras.mixed_precision.set_global_policy("float32")
     assert np.isfinite(history["loss"][0]) and history["loss"][0] > 0
-    assert 0 <= history["accepted_accuracy"][0] <= 1
     changed = [not np.array_equal(old, new) for old, new in zip(before, network.get_weights())]
     assert any(changed)
     for shared, own in zip(model.get_weights(), network.get_weights()):

@@ -291,17 +291,6 @@ def test_evaluate_refuses_an_output_it_cannot_write_before_the_work(labelled_fol
 
 # --- Help and the benchmark ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("module", ["segmentation.__main__", "segmentation.evaluate",
-                                    "segmentation.benchmark"])
-def test_entry_points_have_help(module, capsys):
-    import importlib
-
-    with pytest.raises(SystemExit) as stop:
-        importlib.import_module(module).main(["--help"])
-    assert stop.value.code == 0
-    assert "python -m segmentation" in capsys.readouterr().out
-
-
 def test_benchmark_prints_every_step_and_the_total(capsys):
     from segmentation import benchmark
 

@@ -10,7 +10,6 @@ from model.taught import (
     embed,
     forget_all,
     load_taught,
-    main,
     save_example,
 )
 from synthetic_images import tshirt_photo
@@ -124,7 +123,3 @@ def test_bad_embeddings_and_classes_are_refused():
         save_example("unused", 1, np.zeros((28, 28), np.float32))
 
 
-def test_command_has_help(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["count", "--help"])
-    assert exit_info.value.code == 0 and "--no-flip" in capsys.readouterr().out

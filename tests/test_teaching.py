@@ -22,6 +22,7 @@ from camera_app.answer import SteadyAnswer
 from camera_app.frame import TAUGHT_MARK, FrameSettings, process_frame
 from camera_app.teaching import open_taught, teach
 from camera_app.window import MainWindow
+from fakes import FakePredictor
 from segmentation import __main__ as segmentation_command
 from segmentation import evaluate
 from segmentation import segment
@@ -30,28 +31,6 @@ from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, po
     tshirt_photo
 
 TSHIRT, COAT, TROUSER = 0, 4, 1
-
-
-class FakePredictor:
-    """Always T-shirt/top (90%); the embedding is the input's 4x4 block means, centred, so
-    different shapes point in different directions. embedding=False: probabilities only."""
-
-    path = None
-
-    def __init__(self, embedding=True):
-        self.embedding_size = 16 if embedding else None
-        self.calls = 0
-
-    def predict(self, images):
-        self.calls += 1
-        probabilities = np.full(10, 0.1 / 9, np.float32)
-        probabilities[TSHIRT] = 0.9
-        return np.repeat(probabilities[np.newaxis], len(np.atleast_3d(images)), axis=0)
-
-    def predict_with_embedding(self, images):
-        images = np.asarray(images, np.float32).reshape(-1, 28, 28)
-        blocks = images.reshape(len(images), 4, 7, 4, 7).mean(axis=(2, 4)).reshape(-1, 16)
-        return self.predict(images), blocks - 64
 
 
 def tshirt_frame():
@@ -331,18 +310,6 @@ def test_evaluate_command_scores_with_taught_examples(taught_photos, tmp_path, c
 
 
 # ----- The goal commands -----
-
-@pytest.mark.parametrize("module, option", [("camera_app.teach_check", "--teach-frames"),
-                                            ("camera_app.benchmark", "--taught"),
-                                            ("camera_app.__main__", "--taught")])
-def test_teaching_commands_have_help(module, option, capsys):
-    import importlib
-
-    with pytest.raises(SystemExit) as stop:
-        command = importlib.import_module(module)
-        (command.main if module != "camera_app.__main__" else command.parse_arguments)(["--help"])
-    assert stop.value.code == 0 and option in capsys.readouterr().out
-
 
 def test_the_demo_scenes_follow_make_demo(tmp_path):
     from camera_app.teach_check import demo_scenes

@@ -11,7 +11,7 @@ TINY = ["--epochs", "1", "--train-limit", "600", "--validation-size", "300", "--
         "--random-trials", "1", "--quiet"]
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 @pytest.mark.dataset
 def test_a_tiny_search_resumes_and_writes_a_config_that_train_accepts(tmp_path, fashion_mnist,
                                                                       capsys):
@@ -24,7 +24,6 @@ def test_a_tiny_search_resumes_and_writes_a_config_that_train_accepts(tmp_path, 
     with open(out / "trials.csv") as file:
         rows = list(csv.DictReader(file))
     assert [row["status"] for row in rows] == ["COMPLETED", "COMPLETED"]
-    assert all(0 <= float(row["val_score"]) <= 1 for row in rows)
     assert (rows[0]["learning_rate"], rows[0]["width"]) == ("0.05", "1")  # The base first.
     assert rows[1]["val_score"] and "| trial | status | val_score" in (out / "trials.md").read_text()
     assert len((out / "trials.md").read_text().splitlines()) == 4
@@ -41,17 +40,7 @@ def test_a_tiny_search_resumes_and_writes_a_config_that_train_accepts(tmp_path, 
     assert "other training options" in capsys.readouterr().err
 
 
-def test_tune_has_help(capsys):
-    from model.tune import main
-
-    with pytest.raises(SystemExit) as stop:
-        main(["--help"])
-    assert stop.value.code == 0
-    help_text = capsys.readouterr().out
-    assert "python -m model.tune" in help_text and "--trials" in help_text
-
-
-@pytest.mark.slow  # KerasTuner imports TensorFlow.
+@pytest.mark.tensorflow  # KerasTuner imports TensorFlow.
 def test_a_fine_tuning_search_keeps_the_widths_of_its_start_model():
     keras_tuner = pytest.importorskip("keras_tuner")
     from model.config import NetworkConfig, TrainConfig
