@@ -75,7 +75,7 @@ def tiny_models(tmp_path_factory):
     return paths, np.asarray(softmax(images[..., None].astype(np.float32))), images
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 @pytest.mark.parametrize("name", ["int8", "uint8", "float"])
 def test_fully_int8_models_give_probabilities(tiny_models, name):
     from model.predictor import load_predictor
@@ -88,7 +88,7 @@ def test_fully_int8_models_give_probabilities(tiny_models, name):
     assert np.abs(probabilities - expected).max() < 0.05  # Quantisation steps of 1/256.
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_an_int8_model_of_logits_is_still_refused(tiny_models):
     from model.predictor import load_predictor
 
@@ -96,7 +96,7 @@ def test_an_int8_model_of_logits_is_still_refused(tiny_models):
         load_predictor(tiny_models[0]["logits"])
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_the_command_line_classifies_with_an_int8_model(tiny_models, tmp_path, capsys):
     import cv2
 

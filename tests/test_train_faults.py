@@ -82,7 +82,7 @@ def history_rows(out: Path) -> list[dict]:
         return list(csv.DictReader(file))
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_a_run_interrupted_in_epoch_2_and_resumed_ends_as_an_uninterrupted_one(
         tmp_path, fashion_mnist, capsys):
     import keras
