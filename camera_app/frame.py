@@ -27,7 +27,8 @@ from camera_app.answer import NO_MODEL, SteadyAnswer, update_answer
 from model.classes import ANSWER_THRESHOLD, CLASS_NAMES
 from model.predictor import predict_with_flip
 from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
-from segmentation.images import draw_overlay
+from segmentation.files import write_text
+from segmentation.images import draw_overlay, write_image
 from model.taught import TaughtDecision, embed
 
 NAMED_COLOUR = (80, 220, 80)  # BGR of the outline and label when a class is named.
@@ -187,8 +188,7 @@ def save_snapshot(result: FrameResult, folder: str | Path) -> list[Path]:
     images = {"frame": result.frame, "mask": result.segmentation.mask,
               "input": result.segmentation.model_input}
     for name, image in images.items():
-        if not cv2.imwrite(str(paths[name]), image):
-            raise OSError(f"Could not write {paths[name]}; check that the folder is writable.")
+        write_image(paths[name], image)  # Whole, or not at all; OSError when it cannot.
     smoothed = result.answer.probabilities
     prediction = {
         "label": result.answer.text,
@@ -202,7 +202,7 @@ def save_snapshot(result: FrameResult, folder: str | Path) -> list[Path]:
         "smoothed_probabilities": _by_class(smoothed),
         "timings_ms": {name: round(value, 3) for name, value in result.timings.items()},
     }
-    paths["prediction"].write_text(json.dumps(prediction, indent=2))
+    write_text(paths["prediction"], json.dumps(prediction, indent=2))
     return list(paths.values())
 
 

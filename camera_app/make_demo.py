@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from model.paths import DEMO_MATERIAL_DIR, DEMO_VIDEO
+from segmentation import files
 from segmentation.images import ImageReadError, list_images, read_image
 
 FRAME_SIZE = (640, 480)  # Width, height: a common webcam resolution.
@@ -98,22 +99,23 @@ def make_demo(material: list[Path], output: Path, seconds_per_scene: float, empt
         raise ValueError(f"No readable photos among {len(material)} files; give a folder of "
                          f"garment photos (.jpg) with --material (default {DEMO_MATERIAL_DIR}).")
     output.parent.mkdir(parents=True, exist_ok=True)
-    # Written next to the output and renamed at the end, so a broken run leaves the old clip.
-    partial = output.with_name(f"partial-{output.name}")
-    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), FRAMES_PER_SECOND,
-                             FRAME_SIZE)
-    if not writer.isOpened():
-        raise OSError(f"OpenCV cannot write {output} (mp4v); check the path and OpenCV's FFmpeg.")
-    frames_per_scene = max(1, round(seconds_per_scene * FRAMES_PER_SECOND))
-    count = 0
-    for scene_index, scene in enumerate(scenes):
-        phase = random.uniform(0, 2 * np.pi)
-        for frame_index in range(frames_per_scene):
-            writer.write(camera_view(scene, frame_index / frames_per_scene, phase, random))
-            count += 1
-        print(f"Scene {scene_index + 1}/{len(scenes)} written ({count} frames).", flush=True)
-    writer.release()
-    partial.replace(output)
+    # Written whole or not at all: a broken or interrupted run leaves the old clip.
+    with files.atomic_path(output) as partial:
+        writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"),
+                                 FRAMES_PER_SECOND, FRAME_SIZE)
+        if not writer.isOpened():
+            raise OSError(f"OpenCV cannot write {output} (mp4v); check the path and OpenCV's "
+                          "FFmpeg.")
+        frames_per_scene = max(1, round(seconds_per_scene * FRAMES_PER_SECOND))
+        count = 0
+        for scene_index, scene in enumerate(scenes):
+            phase = random.uniform(0, 2 * np.pi)
+            for frame_index in range(frames_per_scene):
+                writer.write(camera_view(scene, frame_index / frames_per_scene, phase, random))
+                count += 1
+            print(f"Scene {scene_index + 1}/{len(scenes)} written ({count} frames).",
+                  flush=True)
+        writer.release()
     return count
 
 

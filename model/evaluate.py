@@ -28,6 +28,7 @@ from model.outcomes import format_outcomes, outcome_report
 from model.paths import SHIPPED_TFLITE_MODEL
 from model.photos import load_photo_set
 from model.predictor import ModelLoadError, load_predictor, predict_in_batches
+from segmentation import files
 
 
 def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: bool,
@@ -129,7 +130,7 @@ def main(argv=None) -> int:
             plot_confusion_matrix(report["confusion_matrix"], png,
                                   f"{name}{suffix}: {report['accuracy'] * 100:.2f}%")
             print(f"wrote {png}")
-        (out / "evaluation.json").write_text(json.dumps(
+        files.write_text(out / "evaluation.json", json.dumps(
             {"flip_tta": arguments.flip_tta, "reports": reports, "agreements": agreements},
             indent=2) + "\n")
     return 0

@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from model.network import with_embedding
 from model.predictor import ModelLoadError, find_outputs
+from segmentation import files
 
 
 def export_tflite(model, path: Path) -> Path:
@@ -38,7 +39,7 @@ def export_tflite(model, path: Path) -> Path:
     flatbuffer = to_flatbuffer(model)
     check_export(model, flatbuffer)
     path = Path(path)
-    path.write_bytes(flatbuffer)
+    files.write_bytes(path, flatbuffer)  # Whole, or not at all.
     return path
 
 

@@ -27,7 +27,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from tqdm import tqdm
 
 from model.classes import GROUPS, NUM_CLASSES, group_of
 from model.taught import CROP_SUFFIX, INPUT_SUFFIX, read_model_input
+from segmentation import files
 from segmentation import images as image_files
 from segmentation import pipeline, steps
 from segmentation.config import SegmentationConfig
@@ -99,34 +99,65 @@ class PhotoSet:
         return {str(name): int(count) for name, count in zip(names, counts)}
 
 
+LABEL_COLUMNS = ("folder", "accepted_classes", "group_classes")  # labels.csv, in order.
+
+
 def read_labels(path) -> list[FolderLabels]:
     """Parses labels.csv; raises ValueError naming the line that is wrong."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"Labels file {path} does not exist.")
     labels = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        expected = {"folder", "accepted_classes", "group_classes"}
-        if reader.fieldnames is None or not expected <= set(reader.fieldnames):
-            raise ValueError(f"{path} must start with the header "
-                             f"folder,accepted_classes,group_classes; got {reader.fieldnames}.")
-        for line_number, row in enumerate(reader, start=2):
-            try:
-                accepted = tuple(int(value) for value in row["accepted_classes"].split())
-                group = tuple(int(value) for value in row["group_classes"].split())
-            except (ValueError, AttributeError) as error:
-                raise ValueError(f"{path} line {line_number}: classes must be integers "
-                                 f"separated by spaces ({error}).") from error
-            if not row["folder"] or not accepted or not group:
-                raise ValueError(f"{path} line {line_number}: folder, accepted_classes and "
-                                 "group_classes must all be filled in.")
-            if any(not 0 <= index < NUM_CLASSES for index in accepted + group):
-                raise ValueError(f"{path} line {line_number}: class indices must be 0-9.")
-            labels.append(FolderLabels(row["folder"].strip(), accepted, group))
+    try:
+        # utf-8-sig: a byte-order mark (spreadsheets write one) is not part of the header.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            if header != list(LABEL_COLUMNS):
+                raise ValueError(f"{path} line 1 must be the header "
+                                 f"{','.join(LABEL_COLUMNS)}; got {','.join(header)!r}.")
+            for row in reader:
+                if not row or not "".join(row).strip():
+                    continue  # A blank line.
+                try:
+                    labels.append(folder_labels_of(row, labels))
+                except ValueError as error:
+                    raise ValueError(f"{path} line {reader.line_num}: {error} Fix that line "
+                                     "(see the README's labels.csv).") from error
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"{path} is not a CSV text file ({error}).") from error
     if not labels:
         raise ValueError(f"{path} lists no folders.")
     return labels
+
+
+def folder_labels_of(row: list[str], earlier: list[FolderLabels]) -> FolderLabels:
+    """One row of labels.csv (three fields) as FolderLabels; raises ValueError saying what is
+    wrong: a field count other than three, a folder that is not one plain sub-folder name (so
+    that a row never applies to the whole collection) or is named twice, classes that are not
+    indices 0-9 separated by spaces, or accepted classes outside the group."""
+    if len(row) != len(LABEL_COLUMNS):
+        raise ValueError(f"{len(row)} fields where {len(LABEL_COLUMNS)} are expected "
+                         f"({','.join(LABEL_COLUMNS)}); classes are separated by spaces, not "
+                         "commas.")
+    folder = row[0].strip()
+    if folder in ("", ".", "..") or any(separator in folder for separator in "/\\"):
+        raise ValueError(f"folder {folder!r} is not the name of one sub-folder.")
+    if any(item.folder == folder for item in earlier):
+        raise ValueError(f"folder {folder!r} is listed twice.")
+    classes = []
+    for column, text in zip(LABEL_COLUMNS[1:], row[1:]):
+        values = text.split()
+        if not values or not all(value.isdecimal() and int(value) < NUM_CLASSES
+                                 for value in values):
+            raise ValueError(f"{column} {text.strip()!r} must be class indices 0-"
+                             f"{NUM_CLASSES - 1} separated by spaces.")
+        classes.append(tuple(int(value) for value in values))
+    accepted, group = classes
+    if not set(accepted) <= set(group):
+        raise ValueError(f"accepted_classes {' '.join(map(str, accepted))} must all be among "
+                         f"group_classes {' '.join(map(str, group))}.")
+    return FolderLabels(folder, accepted, group)
 
 
 def class_folder_labels(directory) -> list[FolderLabels]:
@@ -271,14 +302,13 @@ def write_photo_set(path, photo_set: PhotoSet) -> None:
     """Writes the cache file (atomically: a half-written cache is never read)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".partial.npz")
-    np.savez_compressed(
-        temporary, format=CACHE_FORMAT, images=photo_set.images, accepted=photo_set.accepted,
-        group=photo_set.group, folders=photo_set.folders, paths=photo_set.paths,
-        views=photo_set.views, view_count=photo_set.view_count,
-        sources=json.dumps(photo_set.sources), left_out=json.dumps(photo_set.left_out),
-        settings=photo_set.settings, labels=photo_set.labels)
-    os.replace(temporary, path)
+    with files.atomic_path(path) as temporary:
+        np.savez_compressed(
+            temporary, format=CACHE_FORMAT, images=photo_set.images,
+            accepted=photo_set.accepted, group=photo_set.group, folders=photo_set.folders,
+            paths=photo_set.paths, views=photo_set.views, view_count=photo_set.view_count,
+            sources=json.dumps(photo_set.sources), left_out=json.dumps(photo_set.left_out),
+            settings=photo_set.settings, labels=photo_set.labels)
 
 
 def read_photo_set(path) -> PhotoSet:

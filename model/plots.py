@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from model.classes import CLASS_NAMES
+from segmentation import files
 
 
 def plot_training_curves(history: dict, path: Path) -> None:
@@ -32,7 +33,8 @@ def plot_training_curves(history: dict, path: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    with files.atomic_path(path) as temporary:  # Whole, or not at all.
+        figure.savefig(temporary, dpi=110)
     plt.close(figure)
 
 
@@ -50,7 +52,8 @@ def plot_confusion_matrix(matrix, path: Path, title: str = "Confusion matrix") -
                       color="white" if matrix[row, column] > threshold else "black")
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    with files.atomic_path(path) as temporary:  # Whole, or not at all.
+        figure.savefig(temporary, dpi=110)
     plt.close(figure)
 
 
@@ -71,7 +74,8 @@ def plot_risk_coverage(curve: list[dict], path: Path, chosen: float | None = Non
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    with files.atomic_path(path) as temporary:  # Whole, or not at all.
+        figure.savefig(temporary, dpi=110)
     plt.close(figure)
 
 
@@ -95,5 +99,6 @@ def plot_reliability(diagrams: dict, path: Path) -> None:
                  title=f"{name}\nECE {error_text}", xlim=(0, 1), ylim=(0, 1))
         axis.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    with files.atomic_path(path) as temporary:  # Whole, or not at all.
+        figure.savefig(temporary, dpi=110)
     plt.close(figure)

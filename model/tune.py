@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import io
 import json
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ from model.data import DatasetError, load_fashion_mnist
 from model.options import config_from_dict
 from model.paths import CARD_FILE
 from model.train import add_train_arguments, train, train_config_from
+from segmentation import files
 
 WIDTHS = [0.5, 0.75, 1.0, 1.5]
 TABLE_FIELDS = ["trial", "status", "val_score", "val_fashion_mnist", "val_photos_exact",
@@ -125,14 +127,15 @@ def cell(value) -> str:
 
 
 def write_tables(rows: list[dict], out: Path) -> None:
-    with open(out / "trials.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, TABLE_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({name: cell(row.get(name)) for name in TABLE_FIELDS} for row in rows)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, TABLE_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({name: cell(row.get(name)) for name in TABLE_FIELDS} for row in rows)
+    files.write_text(out / "trials.csv", table.getvalue())
     lines = ["| " + " | ".join(TABLE_FIELDS) + " |", "|" + "---|" * len(TABLE_FIELDS)]
     lines += ["| " + " | ".join(cell(row.get(name)) for name in TABLE_FIELDS) + " |"
               for row in rows]
-    (out / "trials.md").write_text("\n".join(lines) + "\n")
+    files.write_text(out / "trials.md", "\n".join(lines) + "\n")
 
 
 def make_tuner(base: TrainConfig, out: Path, trials: int, random_trials: int, verbose: int):
@@ -197,7 +200,7 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    (out / "base_config.json").write_text(json.dumps(dataclasses.asdict(base), indent=2))
+    files.write_text(out / "base_config.json", json.dumps(dataclasses.asdict(base), indent=2))
     try:
         tuner = make_tuner(base, out, arguments["trials"], arguments["random_trials"],
                            verbose=2 if arguments["quiet"] else 1)
@@ -213,7 +216,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 1
     card = json.loads((out / "trials" / best[0].trial_id / CARD_FILE).read_text())
-    (out / "best.json").write_text(json.dumps(card["training"], indent=2) + "\n")
+    files.write_text(out / "best.json", json.dumps(card["training"], indent=2) + "\n")
     print(f"Best of {len(rows)} trials: trial {best[0].trial_id}, val_score "
           f"{best[0].score:.4f}. Wrote {out / 'trials.md'}, {out / 'trials.csv'} and "
           f"{out / 'best.json'} (train with `python -m model.train --config "

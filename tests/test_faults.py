@@ -260,3 +260,36 @@ def test_the_nearest_example_is_the_one_of_highest_cosine_similarity():
     expected = (frames / np.linalg.norm(frames, axis=1, keepdims=True)) @ taught.embeddings.T
     assert np.allclose(similarity, expected.max(axis=1), atol=1e-5)
     assert (classes == taught.classes[expected.argmax(axis=1)]).all()
+
+
+# ----- labels.csv: every row checked, a bad one refused with its line number -----
+
+@pytest.mark.parametrize("row, why", [
+    (" ,0,0 2 4 6", "is not the name of one sub-folder"),  # Would take every photo.
+    (".,0,0", "is not the name of one sub-folder"),
+    ("../elsewhere,0,0", "is not the name of one sub-folder"),
+    ("tops/shirts,0,0", "is not the name of one sub-folder"),
+    ("shirt,2,6,0 2 4 6", "4 fields where 3 are expected"),
+    ("shirt,2 6", "2 fields where 3 are expected"),
+    ("shirt,2 6,2", "must all be among group_classes"),
+    ("shirt,2;6,2 6", "must be class indices 0-9"),
+    ("shirt,-1,0", "must be class indices 0-9"),
+    ("pants,1,1", "folder 'pants' is listed twice"),
+])
+def test_a_malformed_labels_row_is_refused_with_its_line(tmp_path, row, why):
+    from model.photos import read_labels
+
+    path = tmp_path / "labels.csv"
+    path.write_text(f"folder,accepted_classes,group_classes\npants,1,1\n\n{row}\ndress,3,3\n")
+    with pytest.raises(ValueError, match=f"line 4: .*{why}"):
+        read_labels(path)
+
+
+def test_a_labels_file_from_a_spreadsheet_reads(tmp_path):
+    from model.photos import read_labels
+
+    path = tmp_path / "labels.csv"
+    path.write_bytes("\ufefffolder,accepted_classes,group_classes\r\nshirt,6,0 2 4 6\r\n"
+                     .encode("utf-8"))
+    assert [(item.folder, item.accepted_classes) for item in read_labels(path)] == \
+        [("shirt", (6,))]

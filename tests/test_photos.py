@@ -86,7 +86,7 @@ def test_bad_photo_folders_and_labels_are_explained(tmp_path):
         load_photo_set(tmp_path / "empty", cache=tmp_path / "cache.npz")
     bad = tmp_path / "bad.csv"
     bad.write_text("folder,accepted_classes,group_classes\nshirt,12,0\n")
-    with pytest.raises(ValueError, match="line 2: class indices must be 0-9"):
+    with pytest.raises(ValueError, match="line 2: accepted_classes '12' must be class indices 0-9"):
         read_labels(bad)
 
 

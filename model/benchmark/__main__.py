@@ -46,6 +46,7 @@ from model.benchmark.report import compute_ratios, format_markdown, format_text_
 from model.benchmark.runner import benchmark
 from model.benchmark.variants import QUICK_CONFIG, BenchmarkConfig
 from model.benchmark.worker import run_worker
+from segmentation import files
 
 DEFAULT_JSON = Path("runs/benchmark/benchmark.json")
 
@@ -103,13 +104,13 @@ def main(argv=None) -> int:
         report = benchmark(config, pythons, arguments.quick, command)
         json_path = arguments.json
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report, indent=2) + "\n")
+        files.write_text(json_path, json.dumps(report, indent=2) + "\n")
         print(f"Wrote {json_path}")
     print()
     print(format_text_table(report))
     if arguments.markdown:
         arguments.markdown.parent.mkdir(parents=True, exist_ok=True)
-        arguments.markdown.write_text(format_markdown(report, str(json_path)))
+        files.write_text(arguments.markdown, format_markdown(report, str(json_path)))
         print(f"Wrote {arguments.markdown}")
     if report["errors"]:
         print(f"{len(report['errors'])} measurement(s) failed; see above.")
