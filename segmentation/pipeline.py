@@ -264,9 +264,12 @@ def segment(frame, config: SegmentationConfig = DEFAULT_CONFIG) -> SegmentationR
     timer.lap("convert")
     small, scale = steps.downscale(frame, config.work_size)
     timer.lap("downscale")
-    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    # The HSV image is needed whole only for the HSV range mask (no background model);
+    # otherwise the centre square alone is converted, for the sample colour.
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV) if config.background_tolerance <= 0 else None
     timer.lap("hsv")
-    colour = steps.sample_centre_colour(hsv, config.sample_window)
+    colour = steps.sample_centre_colour(hsv, config.sample_window) if hsv is not None else \
+        steps.sample_centre_colour_bgr(small, config.sample_window)
     timer.lap("sample")
     mask, pieces, object_mask = find_object(small, hsv, colour, config, timer)
 

@@ -13,6 +13,9 @@ import numpy as np
 
 HUE_PERIOD = 180  # OpenCV stores hue as 0-179 in uint8 images.
 NAIVE_BORDER = 20  # The original tutorial's black border around the crop, in pixels.
+# uint8 (2, 256) look-up tables from colour_share_masks' kind bits to its two 0/255 masks.
+KIND_MASKS = np.array([[255 if kind & bit else 0 for kind in range(256)] for bit in (1, 2)],
+                      np.uint8)
 
 
 def as_bgr(frame) -> np.ndarray:
@@ -50,10 +53,6 @@ def downscale(frame: np.ndarray, work_size: int) -> tuple[np.ndarray, float]:
     height = max(1, round(frame.shape[0] * scale))
     width = max(1, round(frame.shape[1] * scale))
     source = frame
-    if frame.shape[:2] == (2 * height, 2 * width):
-        # Halving exactly: bilinear sampling between each 2x2 block's pixels is their rounded
-        # mean, as area averaging gives, and faster.
-        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR), 0.5
     if scale < 0.5:
         # Area averaging of a large frame is slow; a bilinear step to twice the size first
         # keeps most of its smoothing at a fraction of the cost.
@@ -89,9 +88,21 @@ def circular_median_hue(hues: np.ndarray) -> int:
 
 def sample_centre_colour(hsv: np.ndarray, window_fraction: float) -> tuple[int, int, int]:
     """Median HSV colour of the centre square, so a small logo at the centre does not decide it."""
-    window = centre_pixels(hsv, window_fraction)
-    saturation, value = integer_median(window[:, 1:])
-    return circular_median_hue(window[:, 0]), int(saturation), int(value)
+    return median_hsv(centre_pixels(hsv, window_fraction))
+
+
+def sample_centre_colour_bgr(image_bgr: np.ndarray, window_fraction: float
+                             ) -> tuple[int, int, int]:
+    """sample_centre_colour of the image's HSV conversion, converting the centre square's
+    sampled pixels alone (the same colour, without converting the whole image)."""
+    pixels = np.ascontiguousarray(centre_pixels(image_bgr, window_fraction))
+    return median_hsv(cv2.cvtColor(pixels[np.newaxis], cv2.COLOR_BGR2HSV)[0])
+
+
+def median_hsv(pixels: np.ndarray) -> tuple[int, int, int]:
+    """The median of uint8 (N, 3) HSV pixels: circular for the hue, rounded down."""
+    saturation, value = integer_median(pixels[:, 1:])
+    return circular_median_hue(pixels[:, 0]), int(saturation), int(value)
 
 
 def integer_median(values: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -230,17 +241,17 @@ def to_fashion_mnist(crop_bgr: np.ndarray, crop_mask: np.ndarray, output_size: i
 
     Background 0, greyscale, garment intensities negated (dark garments show bright), the
     longest edge of the garment fitted to output_size with its aspect kept, centred.
-    crop_mask (0-255, same size as crop_bgr) marks the garment; soft edges are kept. With
+    crop_mask (uint8 0-255, same size as crop_bgr) marks the garment; soft edges are kept. With
     normalise_contrast, garments fainter than stretch_below are stretched (stretch_contrast).
     """
     if crop_bgr.shape[:2] != crop_mask.shape[:2]:
         raise ValueError(f"crop_bgr {crop_bgr.shape[:2]} and crop_mask {crop_mask.shape[:2]} "
                          "must have the same height and width.")
     canvas = np.zeros((output_size, output_size), dtype=np.uint8)
-    points = cv2.findNonZero((crop_mask > 127).astype(np.uint8))
-    if points is None:
+    _, inside = cv2.threshold(crop_mask, 127, 255, cv2.THRESH_BINARY)
+    x, y, w, h = cv2.boundingRect(inside)  # Of the pixels above 127.
+    if w == 0 or h == 0:
         return canvas
-    x, y, w, h = cv2.boundingRect(points)
     grey = crop_bgr if crop_bgr.ndim == 2 else cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
     grey, mask = grey[y:y + h, x:x + w], crop_mask[y:y + h, x:x + w]
     scale = output_size / max(w, h)
@@ -418,12 +429,14 @@ def colour_share_masks(image_bgr: np.ndarray, window_fraction: float, border_rat
     centre = colours[y:y + h, x:x + w].ravel()
     border_share = np.bincount(border, minlength=512) / border.size
     centre_share = np.bincount(centre, minlength=512) / centre.size
-    background, garment = np.zeros(512, np.uint8), np.zeros(512, np.uint8)
+    # One look-up for both masks: bit 0 marks background colours, bit 1 garment colours.
+    kinds = np.zeros(512, np.uint8)
     if border_ratio > 0:
-        background[(border_share > border_ratio * centre_share) & (border_share > 0)] = 255
+        kinds[(border_share > border_ratio * centre_share) & (border_share > 0)] = 1
     if centre_ratio > 0:
-        garment[(centre_share > centre_ratio * border_share) & (centre_share >= least_share)] = 255
-    return np.take(background, colours), np.take(garment, colours)
+        kinds[(centre_share > centre_ratio * border_share) & (centre_share >= least_share)] |= 2
+    pixel_kinds = np.take(kinds, colours)
+    return cv2.LUT(pixel_kinds, KIND_MASKS[0]), cv2.LUT(pixel_kinds, KIND_MASKS[1])
 
 
 def edge_contrast(image_bgr: np.ndarray, object_mask: np.ndarray, halvings: int = 2,

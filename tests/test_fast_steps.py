@@ -1,6 +1,5 @@
 """The faster segmentation steps give exactly what the plain versions they replaced gave."""
 
-import cv2
 import numpy as np
 import pytest
 
@@ -67,10 +66,46 @@ def test_border_colours_as_before(shape):
     assert steps.sample_border_colours(image) == plain_border_colours(image)
 
 
-@pytest.mark.parametrize("size", [(640, 480), (320, 240), (33, 17)])
-def test_halving_gives_area_averaging(size):
-    frame = np.random.default_rng(6).integers(0, 256, (2 * size[1], 2 * size[0], 3),
-                                              dtype=np.uint8)
-    small, scale = steps.downscale(frame, max(size))
-    assert scale == 0.5
-    assert np.array_equal(small, cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+@pytest.mark.parametrize("shape", [(240, 320, 3), (31, 47, 3), (500, 120, 3)])
+def test_centre_colour_from_bgr_is_the_colour_of_the_whole_hsv_image(shape):
+    import cv2
+
+    image = np.random.default_rng(7).integers(0, 256, shape, dtype=np.uint8)
+    for fraction in (0.1, 0.4, 1.0):
+        assert steps.sample_centre_colour_bgr(image, fraction) == \
+            steps.sample_centre_colour(cv2.cvtColor(image, cv2.COLOR_BGR2HSV), fraction)
+
+
+def plain_colour_share_masks(image, window_fraction, border_ratio, centre_ratio,
+                             least_share=0.02, strip_fraction=0.04):
+    """colour_share_masks as it was, with one look-up per mask."""
+    levels = image >> 5
+    colours = (levels[..., 0].astype(np.uint16) << 6) | (levels[..., 1].astype(np.uint16) << 3) \
+        | levels[..., 2]
+    height, width = colours.shape
+    strip = max(1, round(min(height, width) * strip_fraction))
+    border = np.concatenate([colours[:strip].ravel(), colours[height - strip:].ravel(),
+                             colours[strip:height - strip, :strip].ravel(),
+                             colours[strip:height - strip, width - strip:].ravel()])
+    x, y, w, h = steps.centre_window(image.shape, window_fraction)
+    centre = colours[y:y + h, x:x + w].ravel()
+    border_share = np.bincount(border, minlength=512) / border.size
+    centre_share = np.bincount(centre, minlength=512) / centre.size
+    background, garment = np.zeros(512, np.uint8), np.zeros(512, np.uint8)
+    if border_ratio > 0:
+        background[(border_share > border_ratio * centre_share) & (border_share > 0)] = 255
+    if centre_ratio > 0:
+        garment[(centre_share > centre_ratio * border_share) & (centre_share >= least_share)] = 255
+    return np.take(background, colours), np.take(garment, colours)
+
+
+@pytest.mark.parametrize("ratios", [(3.0, 10.0), (0, 10.0), (3.0, 0), (1.0, 1.0)])
+def test_colour_share_masks_as_with_one_lookup_per_mask(ratios):
+    random = np.random.default_rng(8)
+    image = random.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    image[20:40, 25:55] = (30, 60, 200)  # A garment colour at the centre.
+    image[:6] = (200, 200, 200)  # A border colour.
+    got = steps.colour_share_masks(image, 0.4, *ratios)
+    wanted = plain_colour_share_masks(image, 0.4, *ratios)
+    assert np.array_equal(got[0], wanted[0]) and np.array_equal(got[1], wanted[1])
+    assert got[0].any() or got[1].any()
