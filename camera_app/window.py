@@ -504,16 +504,24 @@ class MainWindow(QMainWindow):
             self.show_taught(*open_taught(self.taught_folder, self.predictor, self.settings))
             return
         self.set_taught(None, "Loading the taught examples...")
+        # A child of the window, so that the thread object lives until it has ended.
         self.taught_loader = TaughtLoader(self.taught_folder,
-                                          lambda: load_predictor(self.model_path), self.settings)
+                                          lambda: load_predictor(self.model_path), self.settings,
+                                          parent=self)
+        self.taught_loader.finished.connect(self.taught_loader.deleteLater)
         self.taught_loader.progress.connect(self.show_taught_progress)
         self.taught_loader.loaded.connect(self.taught_loaded)
         self.taught_loader.start()
 
-    def stop_taught_loader(self):
+    def stop_taught_loader(self, wait: bool = False):
+        """Asks the loader at work to stop (what it still sends is ignored); with wait, waits
+        until every loader has ended (before the window closes)."""
         if self.taught_loader is not None:
-            self.taught_loader.stop()
+            self.taught_loader.request_stop()
             self.taught_loader = None
+        if wait:
+            for loader in self.findChildren(TaughtLoader):
+                loader.wait()
 
     def show_taught_progress(self, done: int, total: int):
         if self.sender() is self.taught_loader:
@@ -593,7 +601,7 @@ class MainWindow(QMainWindow):
             self.snapshot_folder = Path(path)
 
     def closeEvent(self, event):
-        self.stop_taught_loader()
+        self.stop_taught_loader(wait=True)
         self.stop_worker()
         self.save_settings()
         super().closeEvent(event)

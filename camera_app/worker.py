@@ -138,10 +138,9 @@ class TaughtLoader(QThread):
         self.settings = settings
         self._stop_requested = threading.Event()
 
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """Asks the loading to end at the next file and waits; whether it has finished."""
+    def request_stop(self):
+        """Asks the loading to end at the next file; it then sends nothing more."""
         self._stop_requested.set()
-        return self.wait(timeout_ms)
 
     def report(self, done: int, total: int):
         if self._stop_requested.is_set():

@@ -213,3 +213,33 @@ def test_flip_averaging_changed_while_loading_loads_again(qtbot, store, tmp_path
     assert window.taught_loader is not first and window.taught_loader is not None
     qtbot.waitUntil(lambda: window.taught is not None, timeout=15000)
     assert len(window.taught) == 30
+
+
+def test_closing_while_taught_examples_load_waits_for_the_loader(qtbot, store, tmp_path,
+                                                                 monkeypatch):
+    from camera_app.worker import TaughtLoader
+
+    teach_many(tmp_path / "taught", 30)
+    monkeypatch.setattr(window_module, "load_predictor",
+                        lambda path=None: FakePredictor(embed_seconds=0.5))
+    window = MainWindow(source="demo", settings_store=store, taught_folder=tmp_path / "taught",
+                        cameras=NO_CAMERAS)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.taught_loader is not None, timeout=15000)
+    loader = window.taught_loader
+    window.close()  # While it embeds: the thread must end before its object goes.
+    assert loader.isFinished()
+
+
+def test_a_finished_loader_is_cleaned_up(qtbot, store, tmp_path, monkeypatch, fake_model):
+    from camera_app.worker import TaughtLoader
+
+    teach_many(tmp_path / "taught", 5)
+    window = MainWindow(source="demo", settings_store=store, taught_folder=tmp_path / "taught",
+                        cameras=NO_CAMERAS)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.taught is not None, timeout=15000)
+    qtbot.waitUntil(lambda: not window.findChildren(TaughtLoader), timeout=5000)
+    assert len(window.taught) == 5
