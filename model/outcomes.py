@@ -9,7 +9,7 @@ Shirt), its group the wider set that is still the right kind of garment (all top
 shown answer is a node of model.classes.NODES (model.classes.most_specific_node):
 - right: every class of the answer is accepted ("Footwear" for shoes, "Shirt" for a shirt);
 - coarser: not right, but the answer shares a class with the accepted ones and stays within
-  the group ("Top" for a T-shirt);
+  the group ("Long-sleeved top" for a shirt);
 - not sure: no node reaches the threshold, or no garment was found;
 - wrong: anything else ("Shirt" for a T-shirt).
 The answer's confidence is its node's summed probability; it is counted as borne out
@@ -24,22 +24,26 @@ import numpy as np
 from model.classes import NODES, NUM_CLASSES, most_specific_node, node_probabilities
 
 OUTCOMES = ("right", "coarser", "not sure", "wrong")
-# The index into NODES of each node name.
-NODE_BY_NAME = {node.name: index for index, node in enumerate(NODES)}
 # Thresholds a risk-coverage curve is drawn over, and among which one is chosen.
 THRESHOLDS = tuple(round(value, 2) for value in np.arange(0.50, 1.0, 0.01))
 
 
-def outcome(node: int | None, accepted: np.ndarray, group: np.ndarray) -> str:
-    """One of OUTCOMES for a shown node (None: not sure) and a photo's bool (10,) masks."""
-    if node is None:
+def outcome(classes, accepted: np.ndarray, group: np.ndarray) -> str:
+    """One of OUTCOMES for the class indices of a shown answer (empty: not sure) and a
+    photo's bool (10,) masks."""
+    classes = list(classes)
+    if not classes:
         return "not sure"
-    classes = list(NODES[node].classes)
     if np.all(accepted[classes]):
         return "right"
     if np.any(accepted[classes]) and np.all(group[classes]):
         return "coarser"
     return "wrong"
+
+
+def node_classes(node: int | None) -> tuple[int, ...]:
+    """The class indices of a node of NODES; () for None (not sure)."""
+    return () if node is None else NODES[node].classes
 
 
 def shown_nodes(probabilities: np.ndarray, threshold: float) -> list[int | None]:
@@ -89,7 +93,7 @@ def outcome_report(probabilities: np.ndarray, accepted: np.ndarray, group: np.nd
     """
     probabilities = np.asarray(probabilities, np.float64).reshape(-1, NUM_CLASSES)
     nodes = shown_nodes(probabilities, threshold)
-    outcomes = [outcome(node, row_accepted, row_group)
+    outcomes = [outcome(node_classes(node), row_accepted, row_group)
                 for node, row_accepted, row_group in zip(nodes, accepted, group)]
     sums = node_probabilities(probabilities)
     shown = [index for index, node in enumerate(nodes) if node is not None]
@@ -115,7 +119,7 @@ def risk_coverage(probabilities: np.ndarray, accepted: np.ndarray, group: np.nda
     rows = []
     for threshold in thresholds:
         nodes = shown_nodes(probabilities, threshold)
-        outcomes = [outcome(node, row_accepted, row_group)
+        outcomes = [outcome(node_classes(node), row_accepted, row_group)
                     for node, row_accepted, row_group in zip(nodes, accepted, group)]
         rows.append({"threshold": threshold,
                      **outcome_counts(outcomes + ["not sure"] * missing)})

@@ -148,11 +148,11 @@ def photo_record(score: PhotoScore, folder_labels: FolderLabels, threshold: floa
     """One photo's outcome, for comparing settings photo by photo: the most likely class,
     and the shown answer (model.classifier.answer_fields) with its outcome."""
     answer = classifier.answer_fields(score.probabilities, threshold)
-    node = outcomes.NODE_BY_NAME.get(answer["answer"])
     return {"path": str(score.path), "folder": score.folder, "predicted": score.predicted,
             "confidence": score.confidence, "exact": score.exact, "group": score.group,
             "taught": score.taught, **answer,
-            "outcome": outcomes.outcome(node, class_mask(folder_labels.accepted_classes),
+            "outcome": outcomes.outcome(answer["answer_classes"],
+                                        class_mask(folder_labels.accepted_classes),
                                         class_mask(folder_labels.group_classes)),
             "reason": score.error or (score.result.reason if score.result is not None else None)}
 

@@ -41,8 +41,7 @@ def test_a_group_is_answered_when_its_belief_is_spread_over_its_leaves():
     assert node_probabilities(shoes)[node_named("Footwear")] == pytest.approx(0.92)
     long_sleeves = vector(Shirt=0.46, Pullover=0.45, T_shirt_top=0.09)
     assert NODES[most_specific_node(long_sleeves, 0.5)].name == "Long-sleeved top"
-    # Long-sleeved top has 0.91 only, so at 0.95 the wider Top (1.0) answers.
-    assert NODES[most_specific_node(long_sleeves, 0.95)].name == "Top"
+    assert most_specific_node(long_sleeves, 0.95) is None  # 0.91 only.
 
 
 def test_a_leaf_is_answered_when_it_alone_reaches_the_threshold():
@@ -125,31 +124,36 @@ TOPS = masks(0, 2, 4, 6)
 
 def test_the_four_outcomes_of_a_shown_answer():
     long_sleeve = masks(2, 6)
-    assert outcome(node_named("Shirt"), long_sleeve, TOPS) == "right"
-    assert outcome(node_named("Long-sleeved top"), long_sleeve, TOPS) == "right"
-    assert outcome(node_named("Top"), long_sleeve, TOPS) == "coarser"
-    assert outcome(node_named("Long-sleeved top"), masks(6), TOPS) == "coarser"
-    assert outcome(node_named("T-shirt/top"), long_sleeve, TOPS) == "wrong"
-    assert outcome(node_named("Top"), masks(3), masks(3)) == "wrong"  # A dress is no top.
-    assert outcome(node_named("Footwear"), masks(5, 7, 9), masks(5, 7, 9)) == "right"
-    assert outcome(None, masks(1), masks(1)) == "not sure"
+    assert outcome((6,), long_sleeve, TOPS) == "right"  # Shirt
+    assert outcome((2, 6), long_sleeve, TOPS) == "right"  # Long-sleeved top
+    assert outcome((0, 2, 4, 6), long_sleeve, TOPS) == "coarser"  # A group of all tops
+    assert outcome((2, 6), masks(6), TOPS) == "coarser"  # Long-sleeved top for a shirt
+    assert outcome((0,), long_sleeve, TOPS) == "wrong"  # T-shirt/top
+    assert outcome((0, 2, 4, 6), masks(3), masks(3)) == "wrong"  # A dress is no top.
+    assert outcome((5, 7, 9), masks(5, 7, 9), masks(5, 7, 9)) == "right"  # Footwear
+    assert outcome((), masks(1), masks(1)) == "not sure"
 
 
 def test_the_report_counts_outcomes_per_folder_and_missing_photos_as_not_sure():
     probabilities = np.stack([vector(Sandal=0.5, Sneaker=0.45, Bag=0.05),  # Footwear: right
-                              vector(Shirt=0.9, T_shirt_top=0.1),  # T-shirt named Shirt: wrong
-                              vector(T_shirt_top=0.55, Shirt=0.45)])  # right
-    accepted = np.stack([masks(5, 7, 9), masks(0), masks(0)])
-    group = np.stack([masks(5, 7, 9), TOPS, TOPS])
-    report = outcome_report(probabilities, accepted, group, ["shoes", "t-shirt", "t-shirt"],
-                            0.6, missing_folders=["shoes"])
+                              vector(Shirt=0.92, T_shirt_top=0.08),  # T-shirt named Shirt: wrong
+                              vector(T_shirt_top=0.55, Shirt=0.45),  # not sure at 0.6
+                              vector(Shirt=0.5, Pullover=0.45, Coat=0.05)])  # Long-sleeved
+    accepted = np.stack([masks(5, 7, 9), masks(0), masks(0), masks(6)])
+    group = np.stack([masks(5, 7, 9), TOPS, TOPS, TOPS])
+    report = outcome_report(probabilities, accepted, group,
+                            ["shoes", "t-shirt", "t-shirt", "shirt"], 0.6,
+                            missing_folders=["shoes"])
     assert report["folders"]["shoes"]["right"] == 1
     assert report["folders"]["shoes"]["not sure"] == 1
-    # At 0.6 the third photo is "Top" (1.0): coarser.
     assert report["folders"]["t-shirt"] == pytest.approx(
-        {"photos": 2, "right": 0, "coarser": 1, "not sure": 0, "wrong": 1,
-         "right_rate": 0, "coarser_rate": 0.5, "not sure_rate": 0, "wrong_rate": 0.5})
-    assert report["overall"]["photos"] == 4
+        {"photos": 2, "right": 0, "coarser": 0, "not sure": 1, "wrong": 1,
+         "right_rate": 0, "coarser_rate": 0, "not sure_rate": 0.5, "wrong_rate": 0.5})
+    assert report["folders"]["shirt"]["coarser"] == 1  # Long-sleeved top for a shirt.
+    assert report["overall"]["photos"] == 5
+    # Shown, all in one bin: Footwear 0.95 (right), Shirt 0.92 (wrong), Long-sleeved top 0.95.
+    assert report["calibration_error"] == pytest.approx(abs((0.95 + 0.92 + 0.95) / 3 - 2 / 3),
+                                                        abs=1e-6)
 
 
 def test_the_chosen_threshold_has_the_most_right_answers_within_the_wrong_budget():

@@ -139,7 +139,7 @@ def test_a_new_garment_does_take_over():
 def test_low_confidence_says_not_sure_and_absence_says_no_garment():
     settings = FrameSettings(confidence_threshold=0.5)
     answer = SteadyAnswer()
-    for _ in range(10):  # Trouser 0.35; no group reaches 0.5 either (Top 0.29).
+    for _ in range(10):  # Trouser 0.35; no group reaches 0.5 either.
         answer = update_answer(answer, one_hot_ish(1, 0.35), settings)
     assert answer.text == NOT_SURE and answer.classes == () and answer.confidence == 0
     for _ in range(10):
