@@ -350,7 +350,8 @@ def test_a_tiny_run_with_generated_photos_logs_and_cards_both_sources(tmp_path, 
     assert len(sources["training photos"]["sha256"]) == 64
     assert sources["validation photos"]["share"] == 0.0
     assert set(card["validation_photos"]["folders"]) == {"pants", "t-shirt"}
-    assert card["validation_photos"]["photos"] == 8
+    # 8 garments, and a blank and a corrupt photo counted as wrong.
+    assert card["validation_photos"]["photos"] == 10
     assert (tmp_path / "out" / "fashion_cnn.tflite").stat().st_size > 0
     assert list((tmp_path / "runs" / "photo-cache").glob("photos-*.npz"))
 
