@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -293,3 +294,22 @@ def test_a_labels_file_from_a_spreadsheet_reads(tmp_path):
                      .encode("utf-8"))
     assert [(item.folder, item.accepted_classes) for item in read_labels(path)] == \
         [("shirt", (6,))]
+
+
+@pytest.mark.slow
+def test_ctrl_c_closes_the_app_with_one_line_and_status_130(tmp_path):
+    """The window is up on the demo (offscreen); Ctrl-C closes it, saving the settings."""
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen",
+                       HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
+                       XDG_DATA_HOME=str(tmp_path))
+    process = subprocess.Popen([sys.executable, "-m", "camera_app", "--source", "demo"],
+                               cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    settings = tmp_path / "FashionCam" / "FashionCam.conf"
+    time.sleep(6)  # Start-up: imports, the window, the model and the first frames.
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    _, error = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert error.decode().count("Interrupted") == 1 and "Traceback" not in error.decode()
+    assert settings.is_file()  # Closed as by the window's close button.
