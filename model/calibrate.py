@@ -29,6 +29,7 @@ from model.calibration import averaged_views, calibration_entry, fit_temperature
 from model.classes import ANSWER_THRESHOLD, GROUPS, NUM_CLASSES
 from model.data import DatasetError, load_fashion_mnist, split_indices
 from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL
+from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 from segmentation.files import write_text
 
@@ -110,7 +111,6 @@ def report_lines(before: dict, after: dict) -> list[str]:
 def main(argv=None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    from model.photos import load_photo_set
 
     try:
         predictor = LiteRtPredictor(arguments.model, temperature=1.0)

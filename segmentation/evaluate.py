@@ -30,11 +30,12 @@ import numpy as np
 from tqdm import tqdm
 
 from model import classifier, outcomes
-from model.classes import NUM_CLASSES
+from model.classes import CLASS_NAMES, NUM_CLASSES
+from model.metrics import folder_confusion, format_folder_confusion
+from model.photos import FolderLabels, labelled_files, labels_for, read_labels
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.options import add_config_arguments, config_from_arguments
-from model.photos import FolderLabels, labelled_files, labels_for, read_labels
 from segmentation.pipeline import segment
 
 
@@ -176,8 +177,6 @@ def summary_table(summary: dict) -> str:
 
 def failure_sheet(scores: list[PhotoScore], photos, labels: list[FolderLabels], config):
     """Contact sheet of the photos that were not exact: overlay, mask, 28x28 input, prediction."""
-    from model.classes import CLASS_NAMES
-
     images_by_path = {path: image for _, path, image, _ in photos}
     accepted_by_folder = {item.folder: item.accepted_classes for item in labels}
     entries = []
@@ -254,7 +253,6 @@ def main(argv=None) -> int:
             labels_for(arguments.directory)
     except ValueError as error:
         parser.error(str(error))
-    from model.metrics import folder_confusion, format_folder_confusion
 
     try:
         predictor = classifier.load_classifier(arguments.model, config.output_size)
