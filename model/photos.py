@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,7 +325,8 @@ def read_photo_set(path) -> PhotoSet:
                             left_out=json.loads(str(archive["left_out"])),
                             settings=str(archive["settings"]), labels=str(archive["labels"]),
                             views=archive["views"], view_count=int(archive["view_count"]))
-    except (OSError, KeyError, ValueError, json.JSONDecodeError) as error:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        # Empty, truncated or foreign: the caller builds the cache again.
         raise ValueError(f"{path} is not a photo cache ({error}).") from error
 
 

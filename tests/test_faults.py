@@ -313,3 +313,17 @@ def test_ctrl_c_closes_the_app_with_one_line_and_status_130(tmp_path):
     assert process.returncode == 130
     assert error.decode().count("Interrupted") == 1 and "Traceback" not in error.decode()
     assert settings.is_file()  # Closed as by the window's close button.
+
+
+@pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 cut short", b"not a cache at all"])
+def test_a_damaged_photo_cache_is_built_again(tmp_path, damage, capsys):
+    from model.photos import load_photo_set
+    from synthetic_images import make_photo_folder
+
+    root = make_photo_folder(tmp_path / "photos", count=1)
+    cache = tmp_path / "cache.npz"
+    cache.write_bytes(damage)
+    photo_set = load_photo_set(root, cache=cache)
+    assert len(photo_set.images) > 0
+    assert "Rebuilding it" in capsys.readouterr().err
+    assert load_photo_set(root, cache=cache).checksum == photo_set.checksum  # Whole now.
