@@ -195,8 +195,14 @@ class LiteRtPredictor:
         # Rows are renormalised only after the check, which must see the model's own sums.
         self.renormalise = False
         quantised = self.runs_integers()
-        check_probabilities(self, self.path,
-                            QUANTISED_SUM_TOLERANCE if quantised else PROBABILITY_TOLERANCE)
+        try:
+            check_probabilities(self, self.path,
+                                QUANTISED_SUM_TOLERANCE if quantised else PROBABILITY_TOLERANCE)
+        except ModelLoadError:
+            raise
+        except (ValueError, RuntimeError) as error:  # LiteRT cannot run it on 28x28 images.
+            raise ModelLoadError(f"Model file {self.path} cannot be run on 28x28 images "
+                                 f"({error}).") from error
         self.renormalise = quantised
 
     def runs_integers(self) -> bool:

@@ -109,3 +109,18 @@ def test_the_command_line_classifies_with_an_int8_model(tiny_models, tmp_path, c
     captured = capsys.readouterr()
     assert status == 0 and "Traceback" not in captured.err
     assert "->" in captured.out  # Named.
+
+
+def test_a_model_that_litert_cannot_run_is_refused_with_a_message(monkeypatch):
+    from model.paths import SHIPPED_TFLITE_MODEL
+    from model.predictor import LiteRtPredictor, load_predictor
+
+    if not SHIPPED_TFLITE_MODEL.is_file():
+        pytest.skip("the shipped model is missing")
+
+    def cannot_run(self, images):
+        raise ValueError("Cannot set tensor: Got value of type FLOAT32 but expected INT16")
+
+    monkeypatch.setattr(LiteRtPredictor, "_invoke", cannot_run)
+    with pytest.raises(ModelLoadError, match="cannot be run on 28x28 images"):
+        load_predictor(SHIPPED_TFLITE_MODEL)
