@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.settings = self.load_settings()
         if mirror is not None:
             self.settings = dataclasses.replace(self.settings, mirror=mirror)
-        folder = self.store.value("snapshot_folder")
+        folder = self.stored_value("snapshot_folder")
         # A value Qt did not write (not a text) falls back to the default.
         self.snapshot_folder = Path(folder) if isinstance(folder, str) and folder.strip() \
             else DEFAULT_SNAPSHOT_FOLDER
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         self.build_widgets()
         self.show_settings(self.settings)
         self.resize(1180, 720)
-        geometry = self.store.value("geometry")
+        geometry = self.stored_value("geometry")
         if isinstance(geometry, QByteArray):  # Anything else was not written by Qt.
             self.restoreGeometry(geometry)
         # The model and the source are opened once the window is on screen, for a fast start.
@@ -340,6 +340,13 @@ class MainWindow(QMainWindow):
             except Exception:  # A value the configuration refuses, or a store Qt cannot read.
                 continue
         return settings
+
+    def stored_value(self, name: str):
+        """A value of the settings file, or None when it is missing or Qt cannot read it."""
+        try:
+            return self.store.value(name)
+        except Exception:  # A value of a type PyQt cannot convert.
+            return None
 
     def save_settings(self):
         for control in CONTROLS:

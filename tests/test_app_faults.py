@@ -81,7 +81,8 @@ def open_window(qtbot, store, tmp_path):
     def opener(source="demo", **keywords):
         keywords.setdefault("taught_folder", tmp_path / "taught")
         keywords.setdefault("cameras", NO_CAMERAS)
-        window = MainWindow(source=source, settings_store=store, **keywords)
+        keywords.setdefault("settings_store", store)
+        window = MainWindow(source=source, **keywords)
         qtbot.addWidget(window)
         window.show()
         with qtbot.waitSignal(window.first_frame_shown, timeout=15000):
@@ -217,8 +218,6 @@ def test_flip_averaging_changed_while_loading_loads_again(qtbot, store, tmp_path
 
 def test_closing_while_taught_examples_load_waits_for_the_loader(qtbot, store, tmp_path,
                                                                  monkeypatch):
-    from camera_app.worker import TaughtLoader
-
     teach_many(tmp_path / "taught", 30)
     monkeypatch.setattr(window_module, "load_predictor",
                         lambda path=None: FakePredictor(embed_seconds=0.5))
@@ -243,3 +242,16 @@ def test_a_finished_loader_is_cleaned_up(qtbot, store, tmp_path, monkeypatch, fa
     qtbot.waitUntil(lambda: window.taught is not None, timeout=15000)
     qtbot.waitUntil(lambda: not window.findChildren(TaughtLoader), timeout=5000)
     assert len(window.taught) == 5
+
+
+def test_a_settings_file_of_values_qt_cannot_read_opens_with_defaults(open_window, tmp_path,
+                                                                    qtbot, fake_model):
+    path = tmp_path / "damaged.ini"
+    path.write_text("[General]\ngeometry=@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x18QPolygonF junk)\n"
+                    "snapshot_folder=@Variant(\\0\\0\\0\\x11\\xff\\xff)\n"
+                    "hue_tolerance=@Variant(junk)\nmirror=@Invalid()\nvalue_tolerance=77\n")
+    window = open_window(settings_store=QSettings(str(path), QSettings.IniFormat))
+    assert window.snapshot_folder == window_module.DEFAULT_SNAPSHOT_FOLDER
+    assert window.settings.segmentation.value_tolerance == 77
+    assert window.settings.segmentation.hue_tolerance == \
+        FrameSettings().segmentation.hue_tolerance
