@@ -25,6 +25,9 @@ from model.paths import DEMO_VIDEO
 from segmentation.images import IMAGE_SUFFIXES, ImageReadError, list_images, read_image
 
 
+VIDEO4LINUX = Path("/sys/class/video4linux")  # Where Linux lists its video devices.
+
+
 class SourceError(RuntimeError):
     """A source cannot be opened, or stopped delivering frames."""
 
@@ -169,18 +172,20 @@ def list_cameras(cameras=None) -> list[tuple[str, str]]:
 
 
 def system_cameras() -> list[tuple[str, str]]:
-    """(device name, description) of the cameras Qt Multimedia finds; where it cannot be
-    loaded (e.g. PulseAudio's libraries are missing), the Linux capture devices listed in
-    /sys/class/video4linux. Never raises: no camera found is an empty list."""
+    """(device name, description) of the cameras Qt Multimedia finds; where it finds none
+    or cannot be loaded (e.g. PulseAudio's or GStreamer's libraries are missing), the Linux
+    capture devices listed in /sys/class/video4linux. Never raises: none is an empty list."""
     try:
         from PyQt5.QtMultimedia import QCameraInfo
 
-        return [(info.deviceName(), info.description())
-                for info in QCameraInfo.availableCameras()]
+        found = [(info.deviceName(), info.description())
+                 for info in QCameraInfo.availableCameras()]
+        if found:
+            return found
     except Exception:  # An ImportError for a missing library, or a backend fault.
         pass
     found = []
-    for folder in sorted(Path("/sys/class/video4linux").glob("video*"),
+    for folder in sorted(VIDEO4LINUX.glob("video*"),
                          key=lambda path: int(re.sub(r"\D", "", path.name) or 0)):
         try:
             if (folder / "index").read_text().strip() != "0":

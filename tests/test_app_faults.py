@@ -255,3 +255,20 @@ def test_a_settings_file_of_values_qt_cannot_read_opens_with_defaults(open_windo
     assert window.settings.segmentation.value_tolerance == 77
     assert window.settings.segmentation.hue_tolerance == \
         FrameSettings().segmentation.hue_tolerance
+
+
+def test_without_qt_multimedia_the_linux_capture_devices_are_listed(tmp_path, monkeypatch):
+    import sys
+
+    from camera_app import sources
+
+    for name, index, description in (("video0", "0", "Integrated Webcam"),
+                                     ("video1", "1", "Integrated Webcam"),  # Its metadata.
+                                     ("video10", "0", "USB Camera")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index").write_text(index + "\n")
+        (tmp_path / name / "name").write_text(description + "\n")
+    monkeypatch.setattr(sources, "VIDEO4LINUX", tmp_path)
+    monkeypatch.setitem(sys.modules, "PyQt5.QtMultimedia", None)  # Cannot be imported.
+    assert sources.list_cameras() == [("Integrated Webcam (camera 0)", "0"),
+                                      ("USB Camera (camera 10)", "10")]
