@@ -29,7 +29,7 @@ def int8_weights(path) -> int:
                for detail in Interpreter(model_path=str(path)).get_tensor_details())
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_quantized_export_writes_both_models_and_the_card_entry(fashion_mnist, tmp_path, capsys):
     from model.export import main
 
@@ -52,7 +52,7 @@ def test_quantized_export_writes_both_models_and_the_card_entry(fashion_mnist, t
     assert "Fashion-MNIST test (10,000 images)" in capsys.readouterr().out
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 def test_a_failed_check_writes_nothing(fashion_mnist, tmp_path, capsys, monkeypatch):
     from model import quantize
     from model.export import main
@@ -64,7 +64,7 @@ def test_a_failed_check_writes_nothing(fashion_mnist, tmp_path, capsys, monkeypa
     assert sorted(path.name for path in tmp_path.iterdir()) == ["fashion_cnn.keras"]
 
 
-@pytest.mark.slow
+@pytest.mark.tensorflow
 @pytest.mark.parametrize("arguments, message", [
     (["--quantize", "--photos", "photos/"], "--photos and --photo-labels go together"),
     (["--float-out", "x.tflite"], "go with --quantize"),

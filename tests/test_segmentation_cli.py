@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from model.paths import SHIPPED_TFLITE_MODEL
+from model.classes import CLASS_NAMES
 from segmentation import __main__ as command_line
 from segmentation import evaluate
 from segmentation.config import SegmentationConfig, classic_config
@@ -141,7 +142,8 @@ def test_classify_fills_label_confidence_and_top3(photo_folder, capsys):
     found = [record for record in records if record["found"]]
     assert len(found) == 2
     for record in found:
-        assert 0 <= record["label_index"] <= 9 and 0 < record["confidence"] <= 1
+        assert record["label"] == CLASS_NAMES[record["label_index"]]
+        assert record["confidence"] == record["top3"][0][1]
         assert len(record["top3"]) == 3 and record["top3"][0][0] == record["label"]
         probabilities = [probability for _, probability in record["top3"]]
         assert probabilities == sorted(probabilities, reverse=True)

@@ -9,9 +9,11 @@
 
 Rows: training throughput (images/s) of the shipped architecture in fp32 with oneDNN (TensorFlow's
 default), fp32 with oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) and mixed bfloat16 (AMX); single-image
-latency of model.predict, a direct Keras call, a tf.function and LiteRT with one thread; and batch
-throughput of Keras and LiteRT; OpenVINO beside LiteRT where it is installed (the Intel
-environment). Where the Intel Extension for TensorFlow (ITEX) is installed, TensorFlow loads it
+latency of model.predict, a direct Keras call, a tf.function and LiteRT with one thread (the
+app's int8 model and its float32 export); and batch throughput of Keras and LiteRT; OpenVINO
+beside LiteRT where it is installed (the Intel environment). After the rounds, one process
+traces a few training steps of the shipped recipe with TensorFlow's profiler and tables the
+time per op type (model.benchmark.profile). Where the Intel Extension for TensorFlow (ITEX) is installed, TensorFlow loads it
 and the rows are labelled with it.
 
 Every measurement runs in a fresh Python process, so that each training variant starts from the
@@ -66,7 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--from-json", type=Path,
                         help="measure nothing: print and write tables from this results file")
     # The options below are for the worker processes that the benchmark starts.
-    parser.add_argument("--worker", choices=("train", "keras", "litert", "openvino", "export"),
+    parser.add_argument("--worker", choices=("train", "keras", "litert", "openvino", "export",
+                                             "profile"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--tflite", help=argparse.SUPPRESS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from model.benchmark.profile import format_profile
 from model.benchmark.variants import ITEX_RATIO_ROWS, RATIOS
 
 
@@ -100,6 +101,8 @@ def format_text_table(report: dict) -> str:
         parts += ["  ".join(cell.ljust(width) for cell, width in zip(line, widths))
                   for line in lines]
         parts.append("")
+    if report.get("step_profile"):
+        parts += format_profile(report["step_profile"]) + [""]
     return "\n".join(parts)
 
 
@@ -155,6 +158,8 @@ def format_markdown(report: dict, json_path: str) -> str:
         *markdown_table(("Comparison", "Environment", "Median", "Spread (min - max)", "Rounds"),
                         ratio_rows(report)),
         "",
+        *(["## Where a training step's time goes", "", *format_profile(report["step_profile"]),
+            ""] if report.get("step_profile") else []),
         f"Command: `{report.get('command', 'python -m model.benchmark')}` "
         "(see `python -m model.benchmark --help`).",
         "",

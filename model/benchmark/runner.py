@@ -140,10 +140,19 @@ def benchmark(config: BenchmarkConfig, pythons: list, quick: bool, command: str)
                     if key in result:
                         descriptions[python][key] = result[key]
                 for name in names:
-                    samples.setdefault((python, name), []).append(result[name])
+                    samples.setdefault((python, name), []).append(result.get(name))
                 shown = ", ".join(f"{name} {result[name]:.4g} {VARIANTS_BY_NAME[name].unit}"
-                                  for name in names)
+                                  for name in names if result.get(name) is not None)
                 print(f"{shown} ({result['process_seconds']:.0f} s)", flush=True)
+
+    print("step profile (TensorFlow profiler) ...", end=" ", flush=True)
+    step_profile = run_process(pythons[0], ["--worker", "profile"], (), config)
+    if "error" in step_profile:
+        print(f"FAILED: {step_profile['error']}", flush=True)
+        errors.append({"round": 0, "job": "step profile", "python": pythons[0],
+                       "error": step_profile["error"]})
+    else:
+        print(f"{step_profile['step_ms']:.0f} ms per step", flush=True)
 
     # Name the environments after what they turned out to hold.
     environments = []
@@ -181,5 +190,6 @@ def benchmark(config: BenchmarkConfig, pythons: list, quick: bool, command: str)
         "environments": environments,
         "rows": rows,
         "ratios": compute_ratios(rows, environments),
+        "step_profile": None if "error" in step_profile else step_profile,
         "errors": errors,
     }

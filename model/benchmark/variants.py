@@ -20,11 +20,12 @@ class BenchmarkConfig:
     batch_calls: int = 10  # Timed batch calls per variant and process.
     turns: int = 5  # Inference variants of one process take turns this many times.
     timeout_seconds: int = 900  # A measurement process running longer than this has failed.
+    profile_steps: int = 10  # Training steps traced by TensorFlow's profiler (step profile).
 
 
 QUICK_CONFIG = BenchmarkConfig(rounds=1, train_warmup_steps=1, train_steps=3, warmup_calls=2,
                                latency_calls=5, predict_calls=2, batch_calls=2, turns=1,
-                               timeout_seconds=300)
+                               timeout_seconds=300, profile_steps=5)
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,14 @@ VARIANTS = (
     Variant("latency_keras_predict", "1 image, model.predict", "keras", "ms"),
     Variant("latency_keras_call", "1 image, direct Keras call", "keras", "ms"),
     Variant("latency_tf_function", "1 image, tf.function", "keras", "ms"),
-    Variant("latency_litert", "1 image, LiteRT 1 thread", "litert", "ms"),
+    Variant("latency_litert", "1 image, LiteRT 1 thread (the app's model: int8 weights)",
+            "litert", "ms"),
+    Variant("latency_litert_float32", "1 image, LiteRT 1 thread, float32 export", "litert", "ms"),
     Variant("batch_keras_call", "batch, direct Keras call (all cores)", "keras", "images/s"),
     Variant("batch_litert_1_thread", "batch, LiteRT 1 thread", "litert", "images/s"),
     Variant("batch_litert_2_threads", "batch, LiteRT 2 threads", "litert", "images/s"),
+    Variant("batch_litert_float32_1_thread", "batch, LiteRT 1 thread, float32 export", "litert",
+            "images/s"),
     # OpenVINO is optional: requirements/intel.txt installs it; elsewhere its rows are skipped.
     Variant("latency_openvino", "1 image, OpenVINO 1 thread (its default precision)", "openvino",
             "ms"),
@@ -63,6 +68,9 @@ RATIOS = (
     ("bf16 vs fp32 (training)", "train_bf16_mixed", "train_fp32_onednn"),
     ("oneDNN on vs off (training)", "train_fp32_onednn", "train_fp32_no_onednn"),
     ("LiteRT vs model.predict (1 image)", "latency_litert", "latency_keras_predict"),
+    ("int8 vs float32 weights, LiteRT (1 image)", "latency_litert", "latency_litert_float32"),
+    ("int8 vs float32 weights, LiteRT (batch, 1 thread)", "batch_litert_1_thread",
+     "batch_litert_float32_1_thread"),
     ("LiteRT vs direct Keras call (1 image)", "latency_litert", "latency_keras_call"),
     ("tf.function vs direct Keras call (1 image)", "latency_tf_function", "latency_keras_call"),
     ("LiteRT 1 thread vs Keras (batch)", "batch_litert_1_thread", "batch_keras_call"),

@@ -162,8 +162,11 @@ def measure_keras_inference(config: BenchmarkConfig) -> dict:
 
 
 def measure_litert_inference(config: BenchmarkConfig, tflite_path: Path) -> dict:
-    """LiteRT as the app runs it: uint8 images through model.predictor, no TensorFlow import."""
+    """LiteRT as the app runs it: uint8 images through model.predictor, no TensorFlow import;
+    the float32 export beside the model too, where there is one (model.quantize.float_path),
+    else its rows are None."""
     from model.predictor import LiteRtPredictor
+    from model.quantize import float_path
 
     one_thread = LiteRtPredictor(tflite_path, threads=1)
     two_threads = LiteRtPredictor(tflite_path, threads=2)
@@ -179,12 +182,22 @@ def measure_litert_inference(config: BenchmarkConfig, tflite_path: Path) -> dict
     }
     calls = {"latency_litert": config.latency_calls, "batch_litert_1_thread": config.batch_calls,
              "batch_litert_2_threads": config.batch_calls}
+    float_file = float_path(tflite_path)
+    if float_file.is_file():
+        float_single = LiteRtPredictor(float_file, threads=1)
+        float_batch = LiteRtPredictor(float_file, threads=1)
+        functions["latency_litert_float32"] = lambda: float_single.predict(image)
+        functions["batch_litert_float32_1_thread"] = lambda: float_batch.predict(batch)
+        calls["latency_litert_float32"] = config.latency_calls
+        calls["batch_litert_float32_1_thread"] = config.batch_calls
     seconds = take_turns(functions, calls, config)
+    batch_rate = {name: config.inference_batch_size / seconds[name] if name in seconds else None
+                  for name in ("batch_litert_1_thread", "batch_litert_2_threads",
+                               "batch_litert_float32_1_thread")}
     return {"latency_litert": seconds["latency_litert"] * 1000,
-            "batch_litert_1_thread": config.inference_batch_size / seconds["batch_litert_1_thread"],
-            "batch_litert_2_threads": config.inference_batch_size
-            / seconds["batch_litert_2_threads"],
-            "tflite_model": str(tflite_path)}
+            "latency_litert_float32": seconds["latency_litert_float32"] * 1000
+            if "latency_litert_float32" in seconds else None,
+            **batch_rate, "tflite_model": str(tflite_path)}
 
 
 def measure_openvino_inference(config: BenchmarkConfig, tflite_path: Path) -> dict:
@@ -244,6 +257,10 @@ def run_worker(arguments) -> int:
         results = measure_keras_inference(config)
     elif arguments.worker == "litert":
         results = measure_litert_inference(config, Path(arguments.tflite))
+    elif arguments.worker == "profile":
+        from model.benchmark.profile import profile_training_step
+
+        results = profile_training_step(config.profile_steps, config.train_warmup_steps)
     elif arguments.worker == "openvino":
         results = measure_openvino_inference(config, Path(arguments.tflite))
     else:
