@@ -1,6 +1,6 @@
 """Tests of the experiments (not collected by the product suite):
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/pytest experiments/tests -p no:cacheprovider
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest experiments/tests
 
 They moved here from tests/test_model.py with the code they test (2026-12-05).
 """
