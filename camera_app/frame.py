@@ -10,7 +10,10 @@ process_frame segments the garment, classifies its 28x28 image (with flip test-t
 augmentation), folds the probabilities into the steady answer (camera_app.answer) and draws
 the overlay. Given taught examples (model.taught.TaughtExamples), the same single
 inference also gives the embedding, the nearest taught example may decide the frame's
-probabilities, and the overlay marks an answer so decided with TAUGHT_MARK.
+probabilities, and the overlay marks an answer so decided with TAUGHT_MARK. When the nearest
+taught example is a "nothing" example (TaughtDecision.nothing), the frame counts as one
+without a garment, as when none is found: after frames_before_no_garment such frames the
+answer is NO_GARMENT, marked with TAUGHT_MARK.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camera_app.answer import NO_MODEL, SteadyAnswer, update_answer
+from camera_app.answer import NO_GARMENT, NO_MODEL, SteadyAnswer, update_answer
 from model.classes import ANSWER_THRESHOLD, CLASS_NAMES
 from model.predictor import predict_with_flip
 from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
@@ -70,7 +73,8 @@ class FrameResult:
     # What the segmentation found, with the mask and the 28x28 model input.
     segmentation: SegmentationResult
     # This frame's class probabilities (10,) as folded into the answer (a taught example's
-    # one-hot vector when one decided), or None when nothing was classified.
+    # one-hot vector when one decided), or None when nothing was classified or a taught
+    # "nothing" example decided.
     probabilities: np.ndarray | None
     # The smoothed answer after this frame; pass it to the next call.
     answer: SteadyAnswer
@@ -110,7 +114,8 @@ def answer_label(answer: SteadyAnswer, decision: TaughtDecision | None) -> str:
     """The answer's text, with its confidence when a class or group is named ("Footwear
     92%") and TAUGHT_MARK when a taught example decided it."""
     if answer.node is None:
-        return answer.text
+        nothing = decision is not None and decision.nothing and answer.text == NO_GARMENT
+        return answer.text + " " + TAUGHT_MARK if nothing else answer.text
     label = f"{answer.text} {answer.confidence:.0%}"
     return label + " " + TAUGHT_MARK if answer_is_taught(answer, decision) else label
 
@@ -146,7 +151,8 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
                                                     settings.flip_averaging)
             embedding = embeddings[0]
             decision = taught.decide(embedding, model_probabilities[0])
-            probabilities = decision.probabilities
+            # A taught "nothing" example: the frame counts as one without a garment.
+            probabilities = None if decision.nothing else decision.probabilities
         elif settings.flip_averaging:
             probabilities = predict_with_flip(predictor, images)[0]
         else:

@@ -14,17 +14,21 @@ from PyQt5.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer, pyqt
 from PyQt5.QtGui import QFont, QImage, QKeySequence, QPixmap
 from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
                              QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-                             QPushButton, QShortcut, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
-                             QWidget)
+                             QPushButton, QShortcut, QSizePolicy, QSlider, QSpinBox, QToolButton,
+                             QVBoxLayout, QWidget)
 
 from camera_app.controls import (CONTROLS, HSV_TOLERANCES, setting_of, stored_setting,
                                  with_settings)
 from camera_app.frame import FrameSettings, save_snapshot
 from camera_app.sources import SourceError, list_cameras, open_source
-from camera_app.teaching import class_label, forget, open_taught, teach
+from camera_app.gallery import TaughtGallery
+from camera_app.teaching import (class_label, class_name, export, forget, forget_one_class,
+                                 gallery_entries, open_taught, remove_example, taught_count,
+                                 teach)
 from camera_app.worker import FrameWorker, TaughtLoader
 from model.classes import CLASS_NAMES
 from model.predictor import ModelLoadError, load_predictor
+from model.taught import NOTHING
 from segmentation.images import IMAGE_SUFFIXES
 
 DEFAULT_SNAPSHOT_FOLDER = Path.home() / "Pictures" / "FashionCam"
@@ -100,6 +104,8 @@ class MainWindow(QMainWindow):
         self.taught_folder = Path(taught_folder) if taught_folder else default_taught_folder()
         self.taught = None
         self.taught_loader = None  # The TaughtLoader at work, while taught examples load.
+        self.taught_this_session = []  # Source paths of the examples taught here, for undo.
+        self.gallery = None  # The gallery dialog, once opened.
         self.cameras = cameras
         self.worker = None
         self.source_name = ""
@@ -146,17 +152,31 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         self.answer_label.setFont(font)
         self.bars = []
-        self.class_labels = []  # "index name (count taught)" beside each bar.
+        self.class_labels = []  # "index name (count taught)" beside each bar; then "nothing".
+        self.forget_class_buttons = []  # Beside each count: forget that class (then nothing).
         bars_layout = QFormLayout()
         bars_layout.setVerticalSpacing(2)
-        for index, name in enumerate(CLASS_NAMES):
-            bar = QProgressBar()
-            bar.setRange(0, 100)
-            bar.setFormat("%p%")
-            bar.setMaximumHeight(14)
+        for index in range(NOTHING + 1):
             self.class_labels.append(QLabel(class_label(index)))
-            bars_layout.addRow(self.class_labels[-1], bar)
-            self.bars.append(bar)
+            row = QHBoxLayout()
+            if index < NOTHING:
+                bar = QProgressBar()
+                bar.setRange(0, 100)
+                bar.setFormat("%p%")
+                bar.setMaximumHeight(14)
+                self.bars.append(bar)
+                row.addWidget(bar, 1)
+            else:
+                row.addStretch(1)
+            button = QToolButton()
+            button.setText("x")
+            button.setFocusPolicy(Qt.NoFocus)
+            button.setToolTip(f"Forget the taught {class_name(index)} examples")
+            button.setEnabled(False)
+            button.clicked.connect(lambda _, index=index: self.forget_class_taught(index))
+            self.forget_class_buttons.append(button)
+            row.addWidget(button)
+            bars_layout.addRow(self.class_labels[-1], row)
         self.mask_view = QLabel()
         self.mask_view.setFixedSize(128, 96)
         self.mask_view.setAlignment(Qt.AlignCenter)
@@ -249,13 +269,31 @@ class MainWindow(QMainWindow):
         for index in range(len(CLASS_NAMES)):
             QShortcut(QKeySequence(Qt.Key_0 + index), self,
                       lambda index=index: self.teach_class(index))
+        QShortcut(QKeySequence(Qt.Key_N), self, lambda: self.teach_class(NOTHING))
+        self.build_teaching_menu()
+
+    def build_teaching_menu(self):
+        """The Teaching menu: undo (Ctrl+Z), the gallery, export, import, forget all."""
+        menu = self.menuBar().addMenu("&Teaching")
+        self.undo_action = menu.addAction("Undo the last taught example", self.undo_taught)
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.gallery_action = menu.addAction("Show taught examples...", self.show_gallery)
+        menu.addSeparator()
+        self.export_action = menu.addAction("Export taught examples...",
+                                            self.choose_export_file)
+        self.import_action = menu.addAction("Import taught examples (.zip)...",
+                                            self.choose_import_file)
+        self.import_folder_action = menu.addAction("Import a taught folder...",
+                                                   self.choose_import_folder)
+        menu.addSeparator()
+        self.forget_action = menu.addAction("Forget taught examples", self.forget_taught)
 
     def build_teach_button(self) -> QPushButton:
         """The "This is..." button: its menu teaches the garment in view as a class."""
         self.teach_button = QPushButton("This is...")
         self.teach_button.setFocusPolicy(Qt.NoFocus)
         menu = QMenu(self.teach_button)
-        for index in range(len(CLASS_NAMES)):
+        for index in range(NOTHING + 1):
             menu.addAction(class_label(index), lambda index=index: self.teach_class(index))
         self.teach_button.setMenu(menu)
         return self.teach_button
@@ -502,19 +540,20 @@ class MainWindow(QMainWindow):
 
     # ----- Teaching -----
 
-    def open_teaching(self):
+    def open_teaching(self, importing=None):
         """Starts loading the taught examples on a TaughtLoader thread, with progress shown;
         teaching waits meanwhile. Without a model, or with one that gives no embedding,
-        teaching is off at once, saying why."""
+        teaching is off at once, saying why. importing: a .zip or folder merged in first."""
         self.stop_taught_loader()
         if getattr(self.predictor, "embedding_size", None) is None:
             self.show_taught(*open_taught(self.taught_folder, self.predictor, self.settings))
             return
-        self.set_taught(None, "Loading the taught examples...")
+        self.set_taught(None, f"Importing {importing}..." if importing
+                        else "Loading the taught examples...")
         # A child of the window, so that the thread object lives until it has ended.
         self.taught_loader = TaughtLoader(self.taught_folder,
                                           lambda: load_predictor(self.model_path), self.settings,
-                                          parent=self)
+                                          parent=self, importing=importing)
         self.taught_loader.finished.connect(self.taught_loader.deleteLater)
         self.taught_loader.progress.connect(self.show_taught_progress)
         self.taught_loader.loaded.connect(self.taught_loaded)
@@ -556,14 +595,22 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.taught = taught
         enabled = taught is not None
-        counts = taught.counts() if enabled else [0] * len(CLASS_NAMES)
         for index, label in enumerate(self.class_labels):
-            label.setText(class_label(index, int(counts[index])))
+            count = taught_count(taught, index) if enabled else 0
+            label.setText(class_label(index, count))
+            self.forget_class_buttons[index].setEnabled(count > 0)
         self.teach_button.setEnabled(enabled)
         self.forget_button.setEnabled(enabled and len(taught) > 0)
-        instructions = (f"Keys 0-9 or \"This is...\" teach the garment in view "
-                        f"({len(taught)} taught, in {self.taught_folder}).") if enabled else ""
+        for action in (self.undo_action, self.gallery_action, self.export_action,
+                       self.import_action, self.import_folder_action):
+            action.setEnabled(enabled)
+        self.forget_action.setEnabled(enabled and len(taught) > 0)
+        instructions = (f"Keys 0-9 or \"This is...\" teach the garment in view, n that "
+                        f"there is none; Ctrl+Z undoes ({len(taught)} taught, in "
+                        f"{self.taught_folder}).") if enabled else ""
         self.teach_status.setText("\n".join(text for text in (note, instructions) if text))
+        if self.gallery is not None and self.gallery.isVisible():
+            self.gallery.set_entries(gallery_entries(taught) if enabled else [])
 
     def teach_class(self, class_index: int):
         """Teaches the garment in view as class_index (keys 0-9, the "This is..." menu)."""
@@ -581,7 +628,109 @@ class MainWindow(QMainWindow):
                               f"{error}. Check that the folder is writable.", "teaching")
             return
         self.hide_message("teaching")
+        self.taught_this_session.append(taught.sources[-1])
         self.set_taught(taught, note)
+
+    def undo_taught(self):
+        """Removes the last example taught in this session that is still there (Ctrl+Z);
+        repeated, goes further back. The status bar says what was undone."""
+        if self.taught is None:
+            return
+        present = set(self.taught.sources)
+        while self.taught_this_session and self.taught_this_session[-1] not in present:
+            self.taught_this_session.pop()  # Deleted or forgotten meanwhile.
+        if not self.taught_this_session:
+            self.statusBar().showMessage("Nothing to undo: no example taught in this session "
+                                         "is left.", 5000)
+            return
+        path = self.taught_this_session[-1]
+        try:
+            taught, note = remove_example(self.taught, path, "Undone")
+        except OSError as error:
+            self.show_message(f"The example could not be removed: {error}", "teaching")
+            return
+        self.taught_this_session.pop()
+        self.set_taught(taught, note)
+        self.statusBar().showMessage(note, 5000)
+
+    def delete_taught(self, path: str):
+        """Deletes one taught example (the gallery's delete)."""
+        if self.taught is None:
+            return
+        try:
+            taught, note = remove_example(self.taught, path)
+        except OSError as error:
+            self.show_message(f"The example could not be removed: {error}", "teaching")
+            return
+        self.set_taught(taught, note)
+        self.statusBar().showMessage(note, 5000)
+
+    def show_gallery(self):
+        """Opens the gallery of taught examples (not modal: frames go on)."""
+        if self.taught is None:
+            return
+        if self.gallery is None:
+            self.gallery = TaughtGallery(self)
+            self.gallery.delete_requested.connect(self.delete_taught)
+        self.gallery.set_entries(gallery_entries(self.taught))
+        self.gallery.show()
+        self.gallery.raise_()
+
+    def forget_class_taught(self, class_index: int):
+        """Removes the taught examples of one class, after a confirmation."""
+        if self.taught is None:
+            return
+        count = taught_count(self.taught, class_index)
+        answer = QMessageBox.question(
+            self, "Forget a class",
+            f"Forget the {count} taught {class_name(class_index)} example(s)? Their files in "
+            f"{self.taught_folder} are removed; the other classes stay.",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            return
+        try:
+            taught, note = forget_one_class(self.taught_folder, self.taught, class_index)
+        except OSError as error:
+            self.show_message(f"The taught examples could not be removed: {error}", "teaching")
+            return
+        self.set_taught(taught, note)
+
+    def choose_export_file(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export taught examples",
+                                              str(Path.home() / "taught.zip"),
+                                              "Zip files (*.zip)")
+        if path:
+            self.export_taught(path if path.lower().endswith(".zip") else path + ".zip")
+
+    def export_taught(self, path) -> bool:
+        """Writes the taught folder as one .zip; says so, or why not."""
+        try:
+            note = export(self.taught_folder, path)
+        except (ValueError, OSError) as error:
+            self.show_message(f"The taught examples could not be exported: {error}",
+                              "teaching")
+            return False
+        self.hide_message("teaching")
+        self.statusBar().showMessage(note, 5000)
+        return True
+
+    def choose_import_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Import taught examples", str(Path.home()),
+                                              "Zip files (*.zip);;All files (*)")
+        if path:
+            self.import_taught(path)
+
+    def choose_import_folder(self):
+        path = QFileDialog.getExistingDirectory(self, "Import a taught folder",
+                                                str(Path.home()))
+        if path:
+            self.import_taught(path)
+
+    def import_taught(self, source):
+        """Merges a .zip or folder into the taught folder and loads it again, on a
+        TaughtLoader thread (examples of another model are embedded again there)."""
+        if self.taught is not None:
+            self.open_teaching(importing=source)
 
     def forget_taught(self):
         """Removes every taught example, after a confirmation."""

@@ -16,7 +16,7 @@ from PyQt5.QtCore import QThread, pyqtSignal
 from camera_app.answer import SteadyAnswer, carried_over
 from camera_app.frame import FrameSettings, process_frame
 from camera_app.sources import SourceError
-from camera_app.teaching import open_taught
+from camera_app.teaching import import_and_open, open_taught
 
 
 class FrameWorker(QThread):
@@ -123,7 +123,8 @@ class TaughtLoader(QThread):
     """Loads and embeds the taught examples off the GUI thread, with progress.
 
     It makes its own predictor (make_predictor()), since the frame worker's must not be used
-    from two threads, and calls open_taught(folder, predictor, settings, progress).
+    from two threads, and calls open_taught(folder, predictor, settings, progress); given
+    importing (a .zip or folder), import_and_open, which merges it into the folder first.
     """
 
     # Files read so far and files in all: progress for the window.
@@ -131,9 +132,11 @@ class TaughtLoader(QThread):
     # The TaughtExamples (None when teaching is off) and a message for the user.
     loaded = pyqtSignal(object, str)
 
-    def __init__(self, folder, make_predictor, settings: FrameSettings, parent=None):
+    def __init__(self, folder, make_predictor, settings: FrameSettings, parent=None,
+                 importing=None):
         super().__init__(parent)
         self.folder = folder
+        self.importing = importing  # A .zip or folder to merge in first, or None.
         self.make_predictor = make_predictor
         self.settings = settings
         self._stop_requested = threading.Event()
@@ -149,8 +152,13 @@ class TaughtLoader(QThread):
 
     def run(self):
         try:
-            taught, note = open_taught(self.folder, self.make_predictor(), self.settings,
-                                       progress=self.report)
+            if self.importing is not None:
+                taught, note = import_and_open(self.importing, self.folder,
+                                               self.make_predictor(), self.settings,
+                                               progress=self.report)
+            else:
+                taught, note = open_taught(self.folder, self.make_predictor(), self.settings,
+                                           progress=self.report)
         except LoadCancelled:
             return
         except Exception as error:  # A model or folder fault must not end the app.

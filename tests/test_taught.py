@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from model.taught import (
+    NOTHING,
     THRESHOLD,
     TaughtExamples,
     embed,
@@ -116,7 +117,7 @@ def test_untaught_classes_and_an_empty_store_keep_the_model_answer():
 
 def test_bad_embeddings_and_classes_are_refused():
     with pytest.raises(ValueError, match="0-9"):
-        TaughtExamples.from_embeddings(np.ones((1, 16)), [10])
+        TaughtExamples.from_embeddings(np.ones((1, 16)), [NOTHING + 1])
     with pytest.raises(ValueError, match="another model"):
         TaughtExamples.empty(16).nearest(np.ones((1, 8)))
     with pytest.raises(ValueError, match="uint8"):
