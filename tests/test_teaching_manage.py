@@ -311,3 +311,23 @@ def test_the_n_key_teaches_nothing(open_window, camera, qtbot, tmp_path):
     qtbot.waitUntil(lambda: shown_answer(window) == "no garment " + TAUGHT_MARK, timeout=5000)
     camera.frame = trouser_frame()
     qtbot.waitUntil(lambda: shown_answer(window).startswith("T-shirt/top"), timeout=5000)
+
+
+# ----- The goal command's checks, on a tiny clip -----
+
+def test_teach_check_nothing_goal_and_round_trip_on_a_tiny_clip(tmp_path, predictor, capsys):
+    from camera_app.teach_check import Scene, nothing_goal, play, round_trip
+
+    frames = [tshirt_frame()] * 8 + [trouser_frame()] * 8
+    scenes = [Scene("shirt", 0, 8), Scene("trousers", 8, 16)]
+    settings = FrameSettings()
+    baseline, probabilities, _ = play(frames, predictor, settings, TaughtExamples.empty(16))
+    nothing_at = {index: NOTHING for index in range(4)}
+    assert nothing_goal(frames, scenes, predictor, settings, baseline, probabilities,
+                        nothing_at, ["shirt"], 4)
+    out = capsys.readouterr().out
+    assert "4 of them hold an object" in out and "goal met" in out
+    assert not nothing_goal(frames, scenes, predictor, settings, baseline, probabilities,
+                            {0: NOTHING}, ["shirt"], 1)  # Too late: 2 frames of 7 hold on.
+    assert round_trip(frames, predictor, settings, {**nothing_at, 8: COAT})
+    assert "5 examples (4 nothing) saved" in capsys.readouterr().out
