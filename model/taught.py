@@ -53,6 +53,7 @@ another model or flip setting is made again with this one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import io
@@ -61,6 +62,7 @@ import shutil
 import stat
 import sys
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -485,10 +487,13 @@ def export_zip(folder, destination) -> int:
     return len(listed)
 
 
-def import_entries(source: Path, refused: list) -> list[tuple[str, bytes]]:
-    """(relative name, bytes) of every file of a .zip or a folder that stays inside it and is
-    at most MAX_IMPORT_BYTES; appends a message to refused for every other file. Raises
-    ValueError when source is neither a readable .zip nor a folder."""
+@contextlib.contextmanager
+def import_entries(source: Path, refused: list):
+    """Yields (relative name, read) for every file of a .zip or a folder that stays inside it
+    and is at most MAX_IMPORT_BYTES; read() gives its bytes, or raises ValueError saying why
+    not. Files are read one example at a time, not all at once. Appends a message to refused
+    for every other file. Raises ValueError when source is neither a readable .zip nor a
+    folder."""
     entries = []
     if source.is_dir():
         root = source.resolve()
@@ -507,11 +512,12 @@ def import_entries(source: Path, refused: list) -> list[tuple[str, bytes]]:
                         refused.append(f"{shown(relative)}: larger than "
                                        f"{MAX_IMPORT_BYTES // 1_000_000} MB; refused")
                     else:
-                        entries.append((relative, path.read_bytes()))
+                        entries.append((relative, lambda path=path: read_file(path)))
                 except OSError as error:
                     refused.append(f"{shown(relative)}: cannot be read "
                                    f"({error.strerror or error}); refused")
-        return entries
+        yield entries
+        return
     try:
         archive = zipfile.ZipFile(source)
     except (OSError, zipfile.BadZipFile) as error:
@@ -527,12 +533,24 @@ def import_entries(source: Path, refused: list) -> list[tuple[str, bytes]]:
                 refused.append(f"{shown(info.filename)}: larger than "
                                f"{MAX_IMPORT_BYTES // 1_000_000} MB; refused")
             else:
-                try:
-                    entries.append((info.filename, archive.read(info)))
-                except (OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
-                    refused.append(f"{shown(info.filename)}: damaged in the .zip ({error}); "
-                                   "refused")
-    return entries
+                entries.append((info.filename, lambda info=info: read_member(archive, info)))
+        yield entries
+
+
+def read_file(path: Path) -> bytes:
+    """A file's bytes; ValueError when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror or error})") from error
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A .zip member's bytes; ValueError when it is damaged."""
+    try:
+        return archive.read(info)
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error) as error:
+        raise ValueError(f"damaged in the .zip ({error})") from error
 
 
 def checked_name(name: str) -> tuple[str, str] | None:
@@ -580,8 +598,15 @@ def import_examples(source, folder, predictor, flip: bool = True) -> ImportRepor
     written."""
     source, folder = Path(source), Path(folder)
     refused: list[str] = []
-    examples: dict[tuple[str, str], dict[str, bytes]] = {}  # (class, stem) -> suffix: bytes
-    for name, data in import_entries(source, refused):
+    with import_entries(source, refused) as entries:
+        return import_entries_into(entries, folder, predictor, flip, refused)
+
+
+def import_entries_into(entries, folder: Path, predictor, flip: bool,
+                        refused: list) -> ImportReport:
+    """import_examples for the (name, read) entries of import_entries."""
+    examples: dict[tuple[str, str], dict] = {}  # (class, stem) -> suffix: read
+    for name, read in entries:
         checked = checked_name(name)
         if checked is None:
             refused.append(f"{shown(name)}: not inside a class folder (0-9 or "
@@ -597,11 +622,19 @@ def import_examples(source, folder, predictor, flip: bool = True) -> ImportRepor
             continue
         else:
             stem = file_name[:-len(suffix)]
-        examples.setdefault((class_folder, stem), {})[suffix] = data
+        examples.setdefault((class_folder, stem), {})[suffix] = read
     maker, size = made_by(predictor, flip), getattr(predictor, "embedding_size", None)
     written, again, already = 0, [], 0
-    for (class_folder, stem), parts in sorted(examples.items()):
+    for (class_folder, stem), readers in sorted(examples.items()):
         name = f"{class_folder}/{stem}"
+        parts = {}
+        for suffix, read in readers.items():
+            try:
+                parts[suffix] = read()
+            except ValueError as error:
+                refused.append(f"{shown(name + suffix)}: {error}; refused")
+        if not parts:
+            continue
         if not set(parts) & {INPUT_SUFFIX, CROP_SUFFIX, EMBEDDING_SUFFIX}:
             photo_suffix, data = next(iter(parts.items()))
             try:

@@ -331,3 +331,18 @@ def test_teach_check_nothing_goal_and_round_trip_on_a_tiny_clip(tmp_path, predic
                             {0: NOTHING}, ["shirt"], 1)  # Too late: 2 frames of 7 hold on.
     assert round_trip(frames, predictor, settings, {**nothing_at, 8: COAT})
     assert "5 examples (4 nothing) saved" in capsys.readouterr().out
+
+
+def test_a_member_damaged_inside_the_zip_is_refused_and_the_rest_come_in(tmp_path, predictor):
+    source = tmp_path / "source"
+    teach_three(source, predictor)
+    photo = (source / "1" / "photo.png").read_bytes()
+    with zipfile.ZipFile(tmp_path / "t.zip", "w", zipfile.ZIP_STORED) as archive:
+        for path in sorted(source.rglob("*.*")):
+            archive.write(path, path.relative_to(source).as_posix())
+    data = bytearray((tmp_path / "t.zip").read_bytes())
+    data[data.index(photo) + len(photo) // 2] ^= 0xFF  # The photo's CRC no longer matches.
+    (tmp_path / "t.zip").write_bytes(bytes(data))
+    report = import_examples(tmp_path / "t.zip", tmp_path / "taught", predictor)
+    assert report.imported == 3 and len(report.refused) == 1
+    assert "1/photo.png: damaged in the .zip" in report.refused[0]
