@@ -20,7 +20,7 @@ import numpy as np
 from model.classes import (ANSWER_THRESHOLD, NODES, most_specific_node,
                            node_probabilities)
 from model.predictor import (INPUT_SHAPE, ModelLoadError, load_predictor, predict_with_flip)
-from model.taught import embed, load_taught
+from model.taught import NOTHING, embed, load_taught
 
 
 def add_classifier_arguments(parser: argparse.ArgumentParser, model_help: str) -> None:
@@ -98,11 +98,16 @@ def load_taught_examples(predictor, folder, config, flip_averaging: bool = True)
 
 
 def classify_with_taught(predictor, model_inputs: np.ndarray, taught,
-                         flip_averaging: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (N, 10) after the taught examples' rule, and which inputs a taught
-    example decided (N,) bool: one inference for probabilities and embeddings."""
+                         flip_averaging: bool = True
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The taught examples' rule on N inputs, from one inference for probabilities and
+    embeddings: (probabilities float32 (N, 10) after the rule, which inputs a taught class
+    decided bool (N,), which inputs a "nothing" example decided bool (N,): no garment)."""
     probabilities, embeddings = embed(predictor, model_inputs, flip_averaging)
-    return taught.decide_batch(embeddings, probabilities)
+    decided, taught_class = taught.decide_batch(embeddings, probabilities)
+    similarity, classes = taught.nearest(embeddings)
+    nothing = (similarity >= taught.threshold) & (classes == NOTHING)
+    return decided, taught_class, nothing
 
 
 def top_classes(probabilities: np.ndarray, count: int = 3) -> list[tuple[int, float]]:

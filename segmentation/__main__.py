@@ -30,6 +30,10 @@ from segmentation.options import add_config_arguments, config_from_arguments
 from segmentation.pipeline import segment
 
 
+# The reason given for a garment that a taught "nothing" example decided is no garment.
+TAUGHT_NOTHING = "taught as no garment (a 'nothing' example is the nearest)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m segmentation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -91,6 +95,8 @@ def text_line(record: dict) -> str:
                 f"area {record['area_fraction']:.3f})")
     line = (f"{record['path']}: found box={tuple(record['bbox'])} "
             f"area={record['area_fraction']:.3f}")
+    if record["label"] is None and record["taught"]:
+        line += " -> no garment (taught)"
     if record["label"] is not None:
         answer = (f"{record['answer']} {record['answer_confidence']:.2f}" if record["answer"]
                   else "not sure")
@@ -172,15 +178,20 @@ def main(argv=None) -> int:
             read_count += 1
             result = segment(frame, config)
             probabilities = decided = None
+            nothing = False
             if predictor is not None and result.found and taught is not None:
-                probabilities, decided = classifier.classify_with_taught(
+                probabilities, decided, nothing = classifier.classify_with_taught(
                     predictor, result.model_input[None], taught, arguments.flip_averaging)
-                probabilities, decided = probabilities[0], decided[0]
+                probabilities, decided, nothing = probabilities[0], decided[0], nothing[0]
             elif predictor is not None and result.found:
                 probabilities = classifier.classify(predictor, result.model_input[None],
                                                     arguments.flip_averaging)[0]
-            record = record_for(path, result, probabilities=probabilities, taught=decided,
-                                threshold=arguments.threshold)
+            if nothing:  # A taught "nothing" example: no garment, as the app says.
+                record = record_for(path, result, threshold=arguments.threshold)
+                record.update(taught=True, reason=TAUGHT_NOTHING)
+            else:
+                record = record_for(path, result, probabilities=probabilities, taught=decided,
+                                    threshold=arguments.threshold)
             if arguments.out is not None:
                 label = (f"{record['answer'] or 'not sure'} "
                          f"{record['answer_confidence'] or 0:.2f}" if record["label"] else None)

@@ -86,21 +86,23 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
                                      error))
             continue
         result = segment(image, config)
-        predicted, confidence, decided = None, None, False
+        predicted, confidence, decided, probabilities = None, None, False, None
         if result.found and taught is not None:
-            probabilities, decided = classifier.classify_with_taught(
+            probabilities, decided, nothing = classifier.classify_with_taught(
                 predictor, result.model_input[None], taught, flip_averaging)
-            probabilities, decided = probabilities[0], bool(decided[0])
+            probabilities, decided = probabilities[0], bool(decided[0] or nothing[0])
+            if nothing[0]:  # A taught "nothing" example: no garment, nothing classified.
+                probabilities = None
         elif result.found:
             probabilities = classifier.classify(predictor, result.model_input[None],
                                                 flip_averaging)[0]
-        if result.found:
+        if probabilities is not None:
             predicted = int(np.argmax(probabilities))
             confidence = float(probabilities[predicted])
         scores.append(PhotoScore(folder_labels.folder, path, result, predicted, confidence,
                                  predicted in folder_labels.accepted_classes,
                                  predicted in folder_labels.group_classes, taught=decided,
-                                 probabilities=probabilities if result.found else None))
+                                 probabilities=probabilities))
     return scores
 
 

@@ -275,6 +275,29 @@ def test_segmentation_command_classifies_with_taught_examples(taught_photos, tmp
     assert "-> Coat 1.00" in capsys.readouterr().out
 
 
+def test_a_taught_nothing_example_makes_the_command_line_say_no_garment(taught_photos,
+                                                                       tmp_path, capsys):
+    (taught_photos / "nothing").mkdir()
+    cv2.imwrite(str(taught_photos / "nothing" / "my-wall.png"), trouser_frame())
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a_tshirt.png"), tshirt_frame())
+    cv2.imwrite(str(photos / "b_trouser.png"), trouser_frame())
+    status = segmentation_command.main([str(photos), "--classify", "--taught",
+                                        str(taught_photos), "--format", "json"])
+    records = {Path(record["path"]).name: record
+               for record in map(json.loads, capsys.readouterr().out.strip().splitlines())}
+    assert status == 0
+    assert records["a_tshirt.png"]["answer"] == "Coat"  # The taught class still decides.
+    trouser = records["b_trouser.png"]
+    assert trouser["found"] and trouser["taught"] and trouser["label"] is None
+    assert trouser["answer"] is None and trouser["answer_classes"] == []
+    assert trouser["reason"] == segmentation_command.TAUGHT_NOTHING
+    segmentation_command.main([str(photos / "b_trouser.png"), "--classify", "--taught",
+                               str(taught_photos)])
+    assert "-> no garment (taught)" in capsys.readouterr().out
+
+
 def test_taught_command_line_errors_are_explained(taught_photos, tmp_path, capsys,
                                                    monkeypatch):
     from model import classifier as classify
