@@ -2,7 +2,7 @@
 median of each step.
 
     python -m experiments.segmentation_profile [--frames 200] [--top 25]
-    PYTHONPATH=/tmp/old python -m experiments.segmentation_profile   # another checkout's code
+    PYTHONPATH=OTHER_CHECKOUT python experiments/segmentation_profile.py   # its segmentation
 
 Frames are read from the demo clip at 640x480 (as camera_app.benchmark does), 10 untimed first.
 Prints the median ms of segment() per frame without the profiler, the median ms of each step
