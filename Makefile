@@ -80,8 +80,10 @@ benchmark: install-test intel-env
 # The shipped model (assets/): one run from scratch at 48-96-144 filters, 60 epochs, with 20% of
 # every batch labelled photos (and 8 random views of each photo): model.train's defaults, so
 # only the data is named here. PHOTOS holds train/, validation/ and labels.csv. It took 124 min
-# on 2 cores here (docs/experiments.md). It writes runs/shipped/ (MODEL_OUT); copy its files to
-# assets/ once validation has chosen it.
+# on 2 cores here (docs/experiments.md). It writes runs/shipped/ (MODEL_OUT), then the int8
+# export the app runs (fashion_cnn.tflite; the float32 one as fashion_cnn_float32.tflite), checked
+# against the float one, with its figures in the card; copy its files to assets/ once validation
+# has chosen it.
 PHOTOS ?= ../shared/clothing-dataset
 MODEL_OUT ?= runs/shipped
 
@@ -91,3 +93,5 @@ model: install-test
 	$(BIN)/python -m model.train --out $(MODEL_OUT) --photos $(PHOTOS)/train \
 		--photo-labels $(PHOTOS)/labels.csv --validation-photos $(PHOTOS)/validation \
 		--validation-photo-labels $(PHOTOS)/labels.csv --quiet
+	$(BIN)/python -m model.export $(MODEL_OUT)/fashion_cnn.keras --quantize \
+		--photos $(PHOTOS)/validation --photo-labels $(PHOTOS)/labels.csv
