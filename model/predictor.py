@@ -160,7 +160,9 @@ class LiteRtPredictor:
         self.path = model_file(path)
         # Calibration of the probabilities (model.calibration): the one stored for this file
         # in the card beside it, unless given; 1.0 gives the network's own probabilities.
-        self.temperature = stored_temperature(self.path) if temperature is None else temperature
+        # Applied only after the check below, which must see the network's own outputs.
+        calibration = stored_temperature(self.path) if temperature is None else temperature
+        self.temperature = 1.0
         try:
             self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
         except (ValueError, RuntimeError) as error:
@@ -204,6 +206,7 @@ class LiteRtPredictor:
             raise ModelLoadError(f"Model file {self.path} cannot be run on 28x28 images "
                                  f"({error}).") from error
         self.renormalise = quantised
+        self.temperature = calibration
 
     def runs_integers(self) -> bool:
         """Whether the model computes with quantised integer tensors (int8 or uint8)."""

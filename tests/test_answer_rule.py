@@ -1,6 +1,7 @@
 """The answer hierarchy, its rule, the calibration and the outcome measures (numpy only)."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from model.calibration import (apply_temperature, calibration_entry, fit_temperature,
                                set_log_loss, stored_temperature)
 from model.classes import CLASS_NAMES, NODES, is_inside, most_specific_node, node_probabilities
+from model.paths import SHIPPED_TFLITE_MODEL
 from model.outcomes import (choose_threshold, expected_calibration_error, outcome,
                             outcome_report, risk_coverage)
 
@@ -169,3 +171,20 @@ def test_the_calibration_error_is_the_weighted_gap_between_confidence_and_truth(
     assert expected_calibration_error([0.9, 0.9, 0.9, 0.9], [1, 1, 1, 0]) == pytest.approx(0.15)
     assert expected_calibration_error([0.55, 0.95], [1, 1]) == pytest.approx(0.25)
     assert expected_calibration_error([], []) is None
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
+def test_the_predictor_applies_the_temperature_stored_for_its_file(tmp_path):
+    from model.predictor import LiteRtPredictor, load_predictor
+
+    model = tmp_path / "mine.tflite"
+    shutil.copyfile(SHIPPED_TFLITE_MODEL, model)
+    images = np.random.default_rng(0).integers(0, 256, (4, 28, 28)).astype(np.uint8)
+    raw = LiteRtPredictor(model, temperature=1.0).predict(images)
+    assert load_predictor(model).temperature == 1.0  # No card beside it yet.
+    (tmp_path / "model_card.json").write_text(json.dumps(
+        {"calibration": {model.name: calibration_entry(model, 0.5)}}))
+    calibrated = load_predictor(model)
+    assert calibrated.temperature == pytest.approx(0.5)
+    np.testing.assert_allclose(calibrated.predict(images), apply_temperature(raw, 0.5),
+                               rtol=1e-5, atol=1e-6)
