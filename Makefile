@@ -82,8 +82,9 @@ benchmark: install-test intel-env
 # only the data is named here. PHOTOS holds train/, validation/ and labels.csv. It took 124 min
 # on 2 cores here (docs/experiments.md). It writes runs/shipped/ (MODEL_OUT), then the int8
 # export the app runs (fashion_cnn.tflite; the float32 one as fashion_cnn_float32.tflite), checked
-# against the float one, with its figures in the card; copy its files to assets/ once validation
-# has chosen it.
+# against the float one, with its figures in the card, and the calibration of both files
+# (model.calibrate: the temperature into the card, the threshold it chooses printed; set
+# model.classes.ANSWER_THRESHOLD to it); copy its files to assets/ once validation has chosen it.
 PHOTOS ?= ../shared/clothing-dataset
 MODEL_OUT ?= runs/shipped
 
@@ -95,3 +96,7 @@ model: install-test
 		--validation-photo-labels $(PHOTOS)/labels.csv --quiet
 	$(BIN)/python -m model.export $(MODEL_OUT)/fashion_cnn.keras --quantize \
 		--photos $(PHOTOS)/validation --photo-labels $(PHOTOS)/labels.csv
+	for file in fashion_cnn.tflite fashion_cnn_float32.tflite; do \
+		$(BIN)/python -m model.calibrate --model $(MODEL_OUT)/$$file \
+			--photos $(PHOTOS)/validation --photo-labels $(PHOTOS)/labels.csv || exit 1; \
+	done
