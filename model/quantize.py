@@ -50,34 +50,30 @@ def fashion_mnist_accuracy(predictor, dataset) -> dict:
             "answers": single}
 
 
-def photo_answers(predictor, photos) -> dict:
-    """Per-photo class (int or None) and the exact and group counts through the app's
-    segmentation with flip averaging; photos as segmentation.evaluate.load_photos gives."""
-    from segmentation.config import SegmentationConfig
-    from segmentation.evaluate import score_photos
-
-    scores = score_photos(photos, predictor, SegmentationConfig(), flip_averaging=True)
-    return {"answers": [score.predicted for score in scores],
-            "exact": sum(score.exact for score in scores),
-            "group": sum(score.group for score in scores)}
-
-
 def compare_on_photos(float_predictor, int8_predictor, directory, labels_file) -> dict:
-    """How the int8 and float models answer on labelled photos: exact, group and the number
-    of photos (where a garment is found) on which they name the same class."""
-    from model.photos import read_labels
-    from segmentation.evaluate import load_photos
+    """How the int8 and float models answer on labelled photos seen through the app's
+    segmentation (model.photos), with flip averaging: exact, group and the number of photos
+    (where a garment is found) on which they name the same class."""
+    import numpy as np
 
-    photos = load_photos(directory, read_labels(labels_file))
-    if not photos:
+    from model.photos import load_photo_set
+    from model.predictor import predict_in_batches
+
+    photo_set = load_photo_set(directory, labels_file)
+    if not len(photo_set.images):
         raise ValueError(f"No photos found in the labelled folders of {directory}; pass the "
                          "folder that holds them (e.g. PHOTOS/validation).")
-    before, after = photo_answers(float_predictor, photos), photo_answers(int8_predictor, photos)
-    found = [(a, b) for a, b in zip(before["answers"], after["answers"]) if a is not None]
-    return {"directory": str(directory), "photos": len(photos), "found": len(found),
-            "same_class": sum(a == b for a, b in found),
-            "exact_float32": before["exact"], "exact_int8": after["exact"],
-            "group_float32": before["group"], "group_int8": after["group"]}
+    rows = np.arange(len(photo_set.images))
+    answers = {name: predict_in_batches(predictor, photo_set.images, flip=True).argmax(axis=1)
+               for name, predictor in (("float32", float_predictor), ("int8", int8_predictor))}
+    figures = {"directory": str(directory),
+               "photos": len(photo_set.images) + len(photo_set.left_out),
+               "found": len(photo_set.images),
+               "same_class": int((answers["float32"] == answers["int8"]).sum())}
+    for name, answer in answers.items():
+        figures[f"exact_{name}"] = int(photo_set.accepted[rows, answer].sum())
+        figures[f"group_{name}"] = int(photo_set.group[rows, answer].sum())
+    return figures
 
 
 def compare_models(float_file: Path, int8_file: Path, dataset, photos=None,

@@ -444,3 +444,22 @@ def test_the_command_line_answers_as_the_app_with_the_app_defaults(tmp_path, cap
     assert record["answer"] is not None
     assert record["answer_classes"] == list(app.answer.classes)
     assert record["answer_confidence"] == pytest.approx(app.answer.confidence, abs=1e-5)
+
+
+def test_the_int8_check_compares_answers_on_the_photos_as_the_app_sees_them(labelled_folder,
+                                                                         tmp_path,
+                                                                         monkeypatch):
+    from model import photos, quantize
+
+    monkeypatch.setattr(photos, "default_cache_path",
+                        lambda directory, view_count=0: tmp_path / "cache.npz")
+
+    class AlwaysTshirt(AlwaysTrouser):
+        def predict(self, images):
+            return super().predict(images)[:, [1, 0, 2, 3, 4, 5, 6, 7, 8, 9]]
+
+    figures = quantize.compare_on_photos(AlwaysTrouser(), AlwaysTshirt(), labelled_folder,
+                                         labelled_folder / "labels.csv")
+    assert figures["photos"] == 5 and figures["found"] == 4  # The corrupt file is left out.
+    assert figures["same_class"] == 0
+    assert (figures["exact_float32"], figures["exact_int8"]) == (2, 2)  # Trousers, then tops.
