@@ -14,6 +14,14 @@ from model.classes import CLASS_NAMES
 from segmentation import files
 
 
+def save_figure(figure, path: Path) -> None:
+    """Lays the figure out, writes it as PNG whole or not at all, and closes it."""
+    figure.tight_layout()
+    with files.atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=110)
+    plt.close(figure)
+
+
 def plot_training_curves(history: dict, path: Path) -> None:
     """Loss and accuracy against epoch, for training and validation."""
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4))
@@ -32,10 +40,7 @@ def plot_training_curves(history: dict, path: Path) -> None:
     for axis in (loss_axis, accuracy_axis):
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:  # Whole, or not at all.
-        figure.savefig(temporary, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def plot_confusion_matrix(matrix, path: Path, title: str = "Confusion matrix") -> None:
@@ -51,10 +56,7 @@ def plot_confusion_matrix(matrix, path: Path, title: str = "Confusion matrix") -
             axis.text(column, row, matrix[row, column], ha="center", va="center", fontsize=8,
                       color="white" if matrix[row, column] > threshold else "black")
     figure.colorbar(image, ax=axis, fraction=0.046)
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:  # Whole, or not at all.
-        figure.savefig(temporary, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def plot_risk_coverage(curve: list[dict], path: Path, chosen: float | None = None,
@@ -73,10 +75,7 @@ def plot_risk_coverage(curve: list[dict], path: Path, chosen: float | None = Non
              title=title, ylim=(0, 1))
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:  # Whole, or not at all.
-        figure.savefig(temporary, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def plot_reliability(diagrams: dict, path: Path) -> None:
@@ -98,7 +97,4 @@ def plot_reliability(diagrams: dict, path: Path) -> None:
         axis.set(xlabel="confidence of the shown answer", ylabel="share borne out",
                  title=f"{name}\nECE {error_text}", xlim=(0, 1), ylim=(0, 1))
         axis.legend(loc="upper left", fontsize=8)
-    figure.tight_layout()
-    with files.atomic_path(path) as temporary:  # Whole, or not at all.
-        figure.savefig(temporary, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)

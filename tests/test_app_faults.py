@@ -178,15 +178,23 @@ def teach_many(folder, count: int):
         save_example(folder, index % 10, random.integers(0, 256, (28, 28), dtype=np.uint8))
 
 
-def test_taught_examples_load_off_the_gui_thread_with_progress(qtbot, store, tmp_path,
-                                                              monkeypatch):
-    teach_many(tmp_path / "taught", 120)
+def window_loading(qtbot, store, folder, count: int, embed_seconds: float, monkeypatch):
+    """A shown window whose taught folder holds count examples without embeddings, on a fake
+    model that takes embed_seconds to embed them (so they load for that long)."""
+    teach_many(folder, count)
     monkeypatch.setattr(window_module, "load_predictor",
-                        lambda path=None: FakePredictor(embed_seconds=1.5))
-    window = MainWindow(source="demo", settings_store=store, taught_folder=tmp_path / "taught",
+                        lambda path=None: FakePredictor(embed_seconds=embed_seconds))
+    window = MainWindow(source="demo", settings_store=store, taught_folder=folder,
                         cameras=NO_CAMERAS)
     qtbot.addWidget(window)
     window.show()
+    return window
+
+
+def test_taught_examples_load_off_the_gui_thread_with_progress(qtbot, store, tmp_path,
+                                                              monkeypatch):
+    window = window_loading(qtbot, store, tmp_path / "taught", 120, 1.5,
+                            monkeypatch)
     with qtbot.waitSignal(window.first_frame_shown, timeout=15000):
         pass
     # Frames play while the examples are embedded (1.5 s on the loader's thread).
@@ -199,13 +207,8 @@ def test_taught_examples_load_off_the_gui_thread_with_progress(qtbot, store, tmp
 
 
 def test_flip_averaging_changed_while_loading_loads_again(qtbot, store, tmp_path, monkeypatch):
-    teach_many(tmp_path / "taught", 30)
-    monkeypatch.setattr(window_module, "load_predictor",
-                        lambda path=None: FakePredictor(embed_seconds=0.5))
-    window = MainWindow(source="demo", settings_store=store, taught_folder=tmp_path / "taught",
-                        cameras=NO_CAMERAS)
-    qtbot.addWidget(window)
-    window.show()
+    window = window_loading(qtbot, store, tmp_path / "taught", 30, 0.5,
+                            monkeypatch)
     qtbot.waitUntil(lambda: window.taught_loader is not None, timeout=15000)
     first = window.taught_loader
     flip = next(control.name for control in CONTROLS if control.kind == "check"
@@ -218,13 +221,8 @@ def test_flip_averaging_changed_while_loading_loads_again(qtbot, store, tmp_path
 
 def test_closing_while_taught_examples_load_waits_for_the_loader(qtbot, store, tmp_path,
                                                                  monkeypatch):
-    teach_many(tmp_path / "taught", 30)
-    monkeypatch.setattr(window_module, "load_predictor",
-                        lambda path=None: FakePredictor(embed_seconds=0.5))
-    window = MainWindow(source="demo", settings_store=store, taught_folder=tmp_path / "taught",
-                        cameras=NO_CAMERAS)
-    qtbot.addWidget(window)
-    window.show()
+    window = window_loading(qtbot, store, tmp_path / "taught", 30, 0.5,
+                            monkeypatch)
     qtbot.waitUntil(lambda: window.taught_loader is not None, timeout=15000)
     loader = window.taught_loader
     window.close()  # While it embeds: the thread must end before its object goes.

@@ -255,21 +255,27 @@ def taught_photos(tmp_path, monkeypatch):
     return folder
 
 
+def classify_tshirt_and_trouser(folder: Path, taught: Path, capsys) -> tuple[int, dict, str]:
+    """Writes a T-shirt and a trouser photo into folder and classifies them with the taught
+    examples: (exit status, JSON record by file name, stderr)."""
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a_tshirt.png"), tshirt_frame())
+    cv2.imwrite(str(folder / "b_trouser.png"), trouser_frame())
+    status = segmentation_command.main([str(folder), "--classify", "--taught", str(taught),
+                                        "--format", "json"])
+    captured = capsys.readouterr()
+    return status, {Path(record["path"]).name: record
+                    for record in map(json.loads, captured.out.strip().splitlines())}, captured.err
+
+
 def test_segmentation_command_classifies_with_taught_examples(taught_photos, tmp_path, capsys):
     photos = tmp_path / "photos"
-    photos.mkdir()
-    cv2.imwrite(str(photos / "a_tshirt.png"), tshirt_frame())
-    cv2.imwrite(str(photos / "b_trouser.png"), trouser_frame())
-    status = segmentation_command.main([str(photos), "--classify", "--taught",
-                                        str(taught_photos), "--format", "json"])
-    captured = capsys.readouterr()
-    records = {Path(record["path"]).name: record
-               for record in map(json.loads, captured.out.strip().splitlines())}
+    status, records, errors = classify_tshirt_and_trouser(photos, taught_photos, capsys)
     assert status == 0
     assert records["a_tshirt.png"]["label"] == "Coat" and records["a_tshirt.png"]["taught"]
     assert records["b_trouser.png"]["label"] == "T-shirt/top"
     assert records["b_trouser.png"]["taught"] is False
-    assert "broken.jpg" in captured.err and "1 taught example(s)" in captured.err
+    assert "broken.jpg" in errors and "1 taught example(s)" in errors
     segmentation_command.main([str(photos / "a_tshirt.png"), "--classify", "--taught",
                                str(taught_photos)])
     assert "-> Coat 1.00" in capsys.readouterr().out
@@ -280,13 +286,7 @@ def test_a_taught_nothing_example_makes_the_command_line_say_no_garment(taught_p
     (taught_photos / "nothing").mkdir()
     cv2.imwrite(str(taught_photos / "nothing" / "my-wall.png"), trouser_frame())
     photos = tmp_path / "photos"
-    photos.mkdir()
-    cv2.imwrite(str(photos / "a_tshirt.png"), tshirt_frame())
-    cv2.imwrite(str(photos / "b_trouser.png"), trouser_frame())
-    status = segmentation_command.main([str(photos), "--classify", "--taught",
-                                        str(taught_photos), "--format", "json"])
-    records = {Path(record["path"]).name: record
-               for record in map(json.loads, capsys.readouterr().out.strip().splitlines())}
+    status, records, _ = classify_tshirt_and_trouser(photos, taught_photos, capsys)
     assert status == 0
     assert records["a_tshirt.png"]["answer"] == "Coat"  # The taught class still decides.
     trouser = records["b_trouser.png"]
