@@ -86,10 +86,12 @@ def test_every_entry_point_ends_through_run_command():
 
 @pytest.fixture
 def many_photos(tmp_path) -> list[str]:
-    """One small photo named 400 times on the command line: a batch that takes a while."""
+    """One small photo named 3,000 times on the command line: a batch whose output lines
+    (about 450 kB) overflow a pipe's buffer, so the command cannot finish before the test
+    has read its first line, however busy the machine."""
     photo = tmp_path / "tshirt.png"
     cv2.imwrite(str(photo), tshirt_photo(240, 320)[0])
-    return [str(photo)] * 400
+    return [str(photo)] * 3000
 
 
 def start_segmentation(arguments) -> subprocess.Popen:
