@@ -108,6 +108,9 @@ class MainWindow(QMainWindow):
         self.gallery = None  # The gallery dialog, once opened.
         self.cameras = cameras
         self.worker = None
+        # Workers asked to stop that had not ended within their wait: kept until they have,
+        # since a QThread destroyed while it runs aborts the process.
+        self.ending_workers = []
         self.source_name = ""
         self.source_spec = None  # What the playing source was opened from ("0", "demo", a path).
         self.messages = {}  # The faults shown above the view, by kind ("model", "source", ...).
@@ -468,10 +471,14 @@ class MainWindow(QMainWindow):
     def source_ended(self):
         self.show_message(f"End of {self.source_name}. Open another file or choose a source.")
 
-    def stop_worker(self):
+    def stop_worker(self, wait: bool = False):
+        """Stops the worker; with wait, also waits for every worker still ending (on close)."""
         if self.worker is not None:
-            self.worker.stop()
+            if not self.worker.stop():
+                self.ending_workers.append(self.worker)
             self.worker = None
+        self.ending_workers = [worker for worker in self.ending_workers
+                               if not (wait and worker.wait()) and worker.isRunning()]
 
     # ----- Showing results -----
 
@@ -758,6 +765,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         self.stop_taught_loader(wait=True)
-        self.stop_worker()
+        self.stop_worker(wait=True)
         self.save_settings()
         super().closeEvent(event)

@@ -94,10 +94,18 @@ def many_photos(tmp_path) -> list[str]:
     return [str(photo)] * 3000
 
 
+def as_from_a_terminal() -> None:
+    """In the child before it starts: Ctrl-C as a terminal delivers it. A shell that starts a
+    job in the background (`make test &`, some CI runners) ignores SIGINT for it, and a Python
+    that starts with SIGINT ignored keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_segmentation(arguments) -> subprocess.Popen:
     environment = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "segmentation", *arguments], cwd=ROOT,
-                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=as_from_a_terminal)
 
 
 def test_a_closed_pipe_ends_the_command_quietly(many_photos):
@@ -306,7 +314,7 @@ def test_ctrl_c_closes_the_app_with_one_line_and_status_130(tmp_path):
                        XDG_DATA_HOME=str(tmp_path))
     process = subprocess.Popen([sys.executable, "-m", "camera_app", "--source", "demo"],
                                cwd=ROOT, env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+                               stderr=subprocess.PIPE, preexec_fn=as_from_a_terminal)
     settings = tmp_path / "FashionCam" / "FashionCam.conf"
     time.sleep(6)  # Start-up: imports, the window, the model and the first frames.
     assert process.poll() is None
