@@ -246,6 +246,20 @@ def data_sources(dataset, train_count: int, photo_set, validation_photos, config
     return sources
 
 
+def backup_and_restore(folder: Path):
+    """Keras's checkpoint of every epoch, kept after the run. Keras 3 also keeps the one before
+    (double_checkpoint), so a crash while writing loses nothing; Keras 2.15 (the Intel
+    environment) has no such option."""
+    import inspect
+
+    import keras
+
+    options = {"delete_checkpoint": False}
+    if "double_checkpoint" in inspect.signature(keras.callbacks.BackupAndRestore).parameters:
+        options["double_checkpoint"] = True
+    return keras.callbacks.BackupAndRestore(str(folder), **options)
+
+
 def train(config: TrainConfig, out: Path, verbose: int = 1, extra_callbacks=()) -> dict:
     """Trains, exports and evaluates; returns the model card that it also writes.
 
@@ -310,9 +324,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1, extra_callbacks=()) 
     keep_history_rows(out, resumed_at)
     callbacks += [keras.callbacks.CSVLogger(str(out / HISTORY_FILE), append=resumed_at > 0),
                   # After the logger: a row is never lost (one logged twice is cut on resume).
-                  keras.callbacks.BackupAndRestore(str(out / CHECKPOINT_FOLDER),
-                                                   double_checkpoint=True,
-                                                   delete_checkpoint=False),
+                  backup_and_restore(out / CHECKPOINT_FOLDER),
                   *extra_callbacks]
     if resumed_at:
         print(f"Resuming the interrupted run in {out} after epoch {resumed_at}.", flush=True)
