@@ -87,7 +87,7 @@ def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
                   settings) -> SteadyAnswer:
     """Folds one frame's probabilities (None: no garment) into the steady answer.
 
-    settings (a FrameSettings) gives smoothing, confidence_threshold, switch_margin and
+    settings (a FrameSettings) gives smoothing, answer_threshold, switch_margin and
     frames_before_no_garment.
     """
     if probabilities is None:
@@ -101,7 +101,7 @@ def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
     else:
         smoothed = (settings.smoothing * probabilities
                     + (1 - settings.smoothing) * previous.probabilities).astype(np.float32)
-    node = steady_node(previous.node, smoothed, settings.confidence_threshold,
+    node = steady_node(previous.node, smoothed, settings.answer_threshold,
                        settings.switch_margin)
     if node is None:
         return SteadyAnswer(smoothed, None, 0, NOT_SURE)

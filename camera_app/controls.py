@@ -47,7 +47,7 @@ CONTROLS = (
                     "background model); 0 uses the sampling window alone."),
     Control("close_iterations", "Closing iterations", "spin", 0, 10),
     Control("variant", "Variant", "choice", choices=VARIANTS),
-    Control("confidence_threshold", "Not-sure threshold %", "slider", 1, 100, scale=100),
+    Control("answer_threshold", "Not-sure threshold %", "slider", 1, 100, scale=100),
     Control("mirror", "Mirror", "check"),
     Control("flip_averaging", "Flip averaging", "check",
             tooltip="Average the answers for the image and its mirror image."),

@@ -50,8 +50,10 @@ class FrameSettings:
     # Weight of the newest frame in the exponential average of probabilities (1 = no smoothing).
     smoothing: float = 0.3
     # The smoothed summed probability from which a class or group is named; below it for
-    # every node the app says "not sure" (model.classes.most_specific_node).
-    confidence_threshold: float = ANSWER_THRESHOLD
+    # every node the app says "not sure" (model.classes.most_specific_node). Saved settings
+    # of the threshold before 2026-12-05 (confidence_threshold, of the top class alone, on
+    # uncalibrated probabilities) mean something else and are not read.
+    answer_threshold: float = ANSWER_THRESHOLD
     # Hysteresis against flicker: another class must lead the shown one by this much to replace
     # it, and the shown one stays until it falls this much below the threshold.
     switch_margin: float = 0.1
@@ -61,9 +63,9 @@ class FrameSettings:
     def __post_init__(self):
         if not 0 < self.smoothing <= 1:
             raise ValueError(f"smoothing must be in (0, 1], got {self.smoothing}.")
-        if not 0 < self.confidence_threshold <= 1:
-            raise ValueError("confidence_threshold must be in (0, 1], "
-                             f"got {self.confidence_threshold}.")
+        if not 0 < self.answer_threshold <= 1:
+            raise ValueError("answer_threshold must be in (0, 1], "
+                             f"got {self.answer_threshold}.")
 
 
 @dataclass(frozen=True)

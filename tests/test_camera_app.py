@@ -137,7 +137,7 @@ def test_a_new_garment_does_take_over():
 
 
 def test_low_confidence_says_not_sure_and_absence_says_no_garment():
-    settings = FrameSettings(confidence_threshold=0.5)
+    settings = FrameSettings(answer_threshold=0.5)
     answer = SteadyAnswer()
     for _ in range(10):  # Trouser 0.35; no group reaches 0.5 either.
         answer = update_answer(answer, one_hot_ish(1, 0.35), settings)
@@ -161,7 +161,7 @@ def footwear(sneaker: float) -> np.ndarray:
 
 
 def test_a_class_hovering_at_the_threshold_does_not_alternate_with_its_group():
-    settings = FrameSettings(confidence_threshold=0.5, smoothing=1.0)  # Hysteresis alone.
+    settings = FrameSettings(answer_threshold=0.5, smoothing=1.0)  # Hysteresis alone.
     answer = SteadyAnswer()
     texts = []
     for frame in range(20):

@@ -308,14 +308,14 @@ def test_controls_change_the_pipeline_configuration(open_window, qtbot, store):
     window.controls["sample_window"].setValue(25)
     window.controls["close_iterations"].setValue(4)
     window.controls["variant"].setCurrentText("naive")
-    window.controls["confidence_threshold"].setValue(70)
+    window.controls["answer_threshold"].setValue(70)
     window.controls["mirror"].setChecked(True)
     window.controls["flip_averaging"].setChecked(False)
     expected = FrameSettings(
         segmentation=SegmentationConfig(background_tolerance=0, hue_tolerance=33,
                                         saturation_tolerance=101, value_tolerance=77, sample_window=0.25,
                                         close_iterations=4, variant="naive"),
-        confidence_threshold=0.7, mirror=True, flip_averaging=False)
+        answer_threshold=0.7, mirror=True, flip_averaging=False)
     assert window.settings == expected
     assert window.worker.settings is window.settings
 
@@ -436,3 +436,13 @@ def test_a_snapshot_fault_goes_once_a_snapshot_is_saved(open_window, tmp_path):
     window.snapshot_folder = tmp_path / "snapshots"
     assert window.snapshot()
     assert not window.message.isVisible()
+
+
+def test_a_threshold_saved_under_the_old_rule_is_not_applied(open_window, store):
+    """Before 2026-12-05 the saved threshold was of the top class on uncalibrated
+    probabilities (confidence_threshold, 0.5 by default); the answer's threshold is new."""
+    store.setValue("confidence_threshold", 0.5)
+    window = open_window("demo")
+    assert window.settings.answer_threshold == FrameSettings().answer_threshold
+    assert window.controls["answer_threshold"].value() == round(
+        FrameSettings().answer_threshold * 100)
