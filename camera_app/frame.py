@@ -28,11 +28,11 @@ import numpy as np
 
 from camera_app.answer import NO_GARMENT, NO_MODEL, SteadyAnswer, update_answer
 from model.classes import ANSWER_THRESHOLD, CLASS_NAMES
-from model.predictor import predict_with_flip
+from model.classifier import classify_input
 from segmentation import EMPTY_FRAME, SegmentationConfig, SegmentationResult, segment
 from segmentation.files import write_text
 from segmentation.images import draw_overlay, write_image
-from model.taught import TaughtDecision, embed
+from model.taught import TaughtDecision
 
 NAMED_COLOUR = (80, 220, 80)  # BGR of the outline and label when a class is named.
 UNNAMED_COLOUR = (0, 200, 255)  # ... when the app says "not sure", "no garment" or "no model".
@@ -147,18 +147,11 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
 
     probabilities = embedding = decision = None
     if segmentation.found and predictor is not None:
-        images = segmentation.model_input[np.newaxis]
-        if taught is not None:
-            model_probabilities, embeddings = embed(predictor, images,
-                                                    settings.flip_averaging)
-            embedding = embeddings[0]
-            decision = taught.decide(embedding, model_probabilities[0])
-            # A taught "nothing" example: the frame counts as one without a garment.
-            probabilities = None if decision.nothing else decision.probabilities
-        elif settings.flip_averaging:
-            probabilities = predict_with_flip(predictor, images)[0]
-        else:
-            probabilities = predictor.predict(images)[0]
+        result = classify_input(predictor, segmentation.model_input, settings.flip_averaging,
+                                taught)
+        # probabilities is None when a taught "nothing" example decided: no garment.
+        probabilities, embedding, decision = (result.probabilities, result.embedding,
+                                              result.decision)
     answer = update_answer(previous, probabilities, settings)
     if predictor is None:
         answer = SteadyAnswer(misses=answer.misses, text=NO_MODEL)

@@ -1,8 +1,11 @@
-"""Classifying 28x28 model inputs as the app does, for the command lines and evaluation.
+"""Classifying one 28x28 model input as the app does: the one path from model input to the
+probabilities behind the shown answer, used by the app's per-frame work, the command lines
+and the scoring of labelled photos.
 
     predictor = load_classifier(arguments.model)          # calibrated, see model.calibration
-    probabilities = classify(predictor, inputs, flip_averaging=True)   # float32 (N, 10)
-    record = answer_fields(probabilities[0], arguments.threshold)
+    result = classify_input(predictor, model_input, flip_averaging=True, taught=taught)
+    result.probabilities                                  # float32 (10,), or None: no garment
+    record = answer_fields(result.probabilities, arguments.threshold)
 
 add_classifier_arguments gives every command line the same options with the app's
 defaults: flip averaging on (an input and its mirror image, averaged) and the not-sure
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +24,35 @@ import numpy as np
 from model.classes import (ANSWER_THRESHOLD, NODES, most_specific_node,
                            node_probabilities)
 from model.predictor import (INPUT_SHAPE, ModelLoadError, load_predictor, predict_with_flip)
-from model.taught import NOTHING, embed, load_taught
+from model.taught import TaughtDecision, TaughtExamples, embed, load_taught
+
+
+@dataclass(frozen=True)
+class Classification:
+    # float32 (10,): the calibrated probabilities behind the answer (a taught class's one-hot
+    # vector when a taught example decided), or None when a taught "nothing" example decided
+    # that there is no garment.
+    probabilities: np.ndarray | None
+    # float32 (D,): the input's embedding, or None without taught examples.
+    embedding: np.ndarray | None = None
+    # What the taught examples made of the input, or None without them.
+    decision: TaughtDecision | None = None
+
+
+def classify_input(predictor, model_input: np.ndarray, flip_averaging: bool = True,
+                   taught: TaughtExamples | None = None) -> Classification:
+    """One uint8 (28, 28) model input classified as the app does, in one inference: with flip
+    averaging, the input and its mirror image in one batch; with taught examples (the
+    predictor must give embeddings), the nearest one may decide (model.taught)."""
+    images = np.ascontiguousarray(model_input, dtype=np.uint8)[np.newaxis]
+    if taught is not None:
+        probabilities, embeddings = embed(predictor, images, flip_averaging)
+        decision = taught.decide(embeddings[0], probabilities[0])
+        return Classification(None if decision.nothing else decision.probabilities,
+                              embeddings[0], decision)
+    if flip_averaging:
+        return Classification(predict_with_flip(predictor, images)[0])
+    return Classification(predictor.predict(images)[0])
 
 
 def add_classifier_arguments(parser: argparse.ArgumentParser, model_help: str) -> None:
@@ -70,15 +102,6 @@ def load_classifier(model_path=None, output_size: int = 28):
         raise RuntimeError(f"Cannot classify: {error}") from error
 
 
-def classify(predictor, model_inputs: np.ndarray, flip_averaging: bool = True) -> np.ndarray:
-    """Class probabilities float32 (N, 10) for uint8 (N, 28, 28) inputs; flip_averaging
-    averages each input with its mirror image in one batch."""
-    model_inputs = np.ascontiguousarray(model_inputs, dtype=np.uint8)
-    if flip_averaging:
-        return predict_with_flip(predictor, model_inputs)
-    return predictor.predict(model_inputs)
-
-
 def load_taught_examples(predictor, folder, config, flip_averaging: bool = True):
     """The taught examples of a folder (model.taught) for --taught DIR; skipped files
     are reported on stderr. Raises RuntimeError when the model gives no embedding or the
@@ -95,19 +118,6 @@ def load_taught_examples(predictor, folder, config, flip_averaging: bool = True)
         print(message, file=sys.stderr)
     print(f"{len(taught)} taught example(s) from {folder}", file=sys.stderr)
     return taught
-
-
-def classify_with_taught(predictor, model_inputs: np.ndarray, taught,
-                         flip_averaging: bool = True
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The taught examples' rule on N inputs, from one inference for probabilities and
-    embeddings: (probabilities float32 (N, 10) after the rule, which inputs a taught class
-    decided bool (N,), which inputs a "nothing" example decided bool (N,): no garment)."""
-    probabilities, embeddings = embed(predictor, model_inputs, flip_averaging)
-    decided, taught_class = taught.decide_batch(embeddings, probabilities)
-    similarity, classes = taught.nearest(embeddings)
-    nothing = (similarity >= taught.threshold) & (classes == NOTHING)
-    return decided, taught_class, nothing
 
 
 def top_classes(probabilities: np.ndarray, count: int = 3) -> list[tuple[int, float]]:

@@ -177,21 +177,20 @@ def main(argv=None) -> int:
         else:
             read_count += 1
             result = segment(frame, config)
-            probabilities = decided = None
-            nothing = False
-            if predictor is not None and result.found and taught is not None:
-                probabilities, decided, nothing = classifier.classify_with_taught(
-                    predictor, result.model_input[None], taught, arguments.flip_averaging)
-                probabilities, decided, nothing = probabilities[0], decided[0], nothing[0]
-            elif predictor is not None and result.found:
-                probabilities = classifier.classify(predictor, result.model_input[None],
-                                                    arguments.flip_averaging)[0]
-            if nothing:  # A taught "nothing" example: no garment, as the app says.
+            classified = None
+            if predictor is not None and result.found:
+                classified = classifier.classify_input(predictor, result.model_input,
+                                                       arguments.flip_averaging, taught)
+            if classified is not None and classified.probabilities is None:
+                # A taught "nothing" example: no garment, as the app says.
                 record = record_for(path, result, threshold=arguments.threshold)
                 record.update(taught=True, reason=TAUGHT_NOTHING)
             else:
-                record = record_for(path, result, probabilities=probabilities, taught=decided,
-                                    threshold=arguments.threshold)
+                record = record_for(
+                    path, result, threshold=arguments.threshold,
+                    probabilities=None if classified is None else classified.probabilities,
+                    taught=None if classified is None or classified.decision is None
+                    else classified.decision.taught)
             if arguments.out is not None:
                 label = (f"{record['answer'] or 'not sure'} "
                          f"{record['answer_confidence'] or 0:.2f}" if record["label"] else None)

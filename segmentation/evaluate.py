@@ -87,15 +87,12 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
             continue
         result = segment(image, config)
         predicted, confidence, decided, probabilities = None, None, False, None
-        if result.found and taught is not None:
-            probabilities, decided, nothing = classifier.classify_with_taught(
-                predictor, result.model_input[None], taught, flip_averaging)
-            probabilities, decided = probabilities[0], bool(decided[0] or nothing[0])
-            if nothing[0]:  # A taught "nothing" example: no garment, nothing classified.
-                probabilities = None
-        elif result.found:
-            probabilities = classifier.classify(predictor, result.model_input[None],
-                                                flip_averaging)[0]
+        if result.found:
+            classified = classifier.classify_input(predictor, result.model_input,
+                                                   flip_averaging, taught)
+            # None when a taught "nothing" example decided: no garment, nothing classified.
+            probabilities = classified.probabilities
+            decided = classified.decision is not None and classified.decision.taught
         if probabilities is not None:
             predicted = int(np.argmax(probabilities))
             confidence = float(probabilities[predicted])
