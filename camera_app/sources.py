@@ -94,6 +94,9 @@ class VideoSource:
         self.capture.release()
 
 
+SECONDS_PER_IMAGE = 2.0  # How long a slideshow shows each image.
+
+
 class FolderSource:
     """The images in a folder (or one image file) shown as a slideshow.
 
@@ -103,11 +106,13 @@ class FolderSource:
 
     new_scene = True  # Every image is a new scene.
 
-    def __init__(self, path: str | os.PathLike, seconds_per_image: float = 2.0, loop: bool = True):
+    def __init__(self, path: str | os.PathLike, seconds_per_image: float | None = None,
+                 loop: bool = True):
         self.path = Path(path)
         self.name = self.path.name
         self.loop = loop
-        self.frame_interval = seconds_per_image
+        self.frame_interval = SECONDS_PER_IMAGE if seconds_per_image is None \
+            else seconds_per_image
         if self.path.is_dir():
             self.files = list_images(self.path)
         else:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QSettings, Qt
 
+from camera_app import sources as sources_module
 from camera_app import window as window_module
 from camera_app.controls import CONTROLS, setting_of
 from camera_app.frame import FrameSettings
@@ -379,7 +380,8 @@ def test_a_bad_model_and_a_missing_source_are_both_shown(open_window, tmp_path):
     assert "missing.mp4" not in window.message.text()
 
 
-def test_the_source_list_shows_what_plays(open_window, qtbot, tmp_path):
+def test_the_source_list_shows_what_plays(open_window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources_module, "SECONDS_PER_IMAGE", 0.1)  # A quick slideshow.
     cameras = [("/dev/video0", "Built-in"), ("/dev/video2", "USB camera")]  # As QCameraInfo.
     window = open_window("99", cameras=cameras)  # No such camera: the demo plays.
     assert [window.source_choice.itemText(index) for index in range(3)] == [
@@ -411,7 +413,8 @@ def test_frame_rate_starts_afresh_with_a_new_source(open_window, qtbot, tmp_path
     assert float(shown.group(1)) <= 6  # The clip's 5 FPS at most, not the earlier frames'.
 
 
-def test_a_slideshow_shows_what_it_left_out(open_window, qtbot, tmp_path):
+def test_a_slideshow_shows_what_it_left_out(open_window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources_module, "SECONDS_PER_IMAGE", 0.1)  # A quick slideshow.
     cv2.imwrite(str(tmp_path / "a.png"), garment_frame())
     (tmp_path / "text.png").write_bytes(b"not an image")
     cv2.imwrite(str(tmp_path / "z.png"), garment_frame())
