@@ -24,7 +24,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from model import quantize
+from model.data import DatasetError, load_fashion_mnist
 from model.network import with_embedding
+from model.paths import CARD_FILE
 from model.predictor import ModelLoadError, find_outputs
 from segmentation import files
 
@@ -139,10 +142,6 @@ def main(argv=None) -> int:
 
 def export_int8(model, out: Path, arguments) -> int:
     """The --quantize command: both exports checked and written, the card updated."""
-    from model import quantize
-    from model.data import DatasetError, load_fashion_mnist
-    from model.paths import CARD_FILE
-
     try:
         dataset = load_fashion_mnist(arguments.data_dir)
     except DatasetError as error:

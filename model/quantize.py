@@ -24,6 +24,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
+from model.photos import load_photo_set
+from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 from segmentation.files import write_bytes, write_text
 
 CARD_KEY = "int8"  # The model card's entry for the int8 export.
@@ -41,8 +45,6 @@ def float_path(path: str | os.PathLike) -> Path:
 def fashion_mnist_accuracy(predictor, dataset) -> dict:
     """Test accuracy (fractions) of a predictor, single pass and with flip averaging, and its
     int64 (10000,) single-pass answers."""
-    from model.predictor import predict_in_batches
-
     single = predict_in_batches(predictor, dataset.test_images).argmax(axis=1)
     flipped = predict_in_batches(predictor, dataset.test_images, flip=True).argmax(axis=1)
     return {"accuracy": float((single == dataset.test_labels).mean()),
@@ -54,11 +56,6 @@ def compare_on_photos(float_predictor, int8_predictor, directory, labels_file) -
     """How the int8 and float models answer on labelled photos seen through the app's
     segmentation (model.photos), with flip averaging: exact, group and the number of photos
     (where a garment is found) on which they name the same class."""
-    import numpy as np
-
-    from model.photos import load_photo_set
-    from model.predictor import predict_in_batches
-
     photo_set = load_photo_set(directory, labels_file)
     if not len(photo_set.images):
         raise ValueError(f"No photos found in the labelled folders of {directory}; pass the "
@@ -81,8 +78,6 @@ def compare_models(float_file: Path, int8_file: Path, dataset, photos=None,
     """The card entry: sizes and accuracies of both exports. Raises ValueError when the int8
     model's Fashion-MNIST test accuracy (single pass or flip averaged) is more than
     MAX_ACCURACY_DROP below the float model's."""
-    from model.predictor import LiteRtPredictor, ModelLoadError
-
     try:
         float_predictor, int8_predictor = LiteRtPredictor(float_file), LiteRtPredictor(int8_file)
     except ModelLoadError as error:

@@ -27,6 +27,7 @@ that holds another run is refused unless --overwrite.
 from __future__ import annotations
 
 import argparse
+import inspect
 import dataclasses
 import json
 import shutil
@@ -250,8 +251,6 @@ def backup_and_restore(folder: Path):
     """Keras's checkpoint of every epoch, kept after the run. Keras 3 also keeps the one before
     (double_checkpoint), so a crash while writing loses nothing; Keras 2.15 (the Intel
     environment) has no such option."""
-    import inspect
-
     import keras
 
     options = {"delete_checkpoint": False}
