@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -91,18 +92,42 @@ def file_sha256(path) -> str:
 def stored_temperature(model_path) -> float:
     """The temperature stored for this model file in the card beside it, else 1.0.
 
-    A card that cannot be read, or an entry for other contents, counts as no calibration.
+    No card, or no entry for this file name: 1.0 without a word (another model). A card that
+    cannot be read, or an entry fitted on other contents of the file: 1.0 with a warning
+    (UncalibratedWarning) that says what to do, since the answer's threshold assumes the
+    calibration.
     """
     model_path = Path(model_path)
     card_path = model_path.parent / CARD_FILE
+    if not card_path.is_file():
+        return 1.0
     try:
-        entry = json.loads(card_path.read_text())["calibration"][model_path.name]
+        entry = json.loads(card_path.read_text()).get("calibration", {}).get(model_path.name)
+        if entry is None:
+            return 1.0
         if entry["sha256"] != file_sha256(model_path):
+            warn_uncalibrated(f"the calibration in {card_path} was fitted on other contents of "
+                              f"{model_path.name}")
             return 1.0
         temperature = float(entry["temperature"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        warn_uncalibrated(f"{card_path} cannot be read ({error})")
         return 1.0
-    return temperature if 0 < temperature < np.inf else 1.0
+    if not 0 < temperature < np.inf:
+        warn_uncalibrated(f"{card_path} holds the temperature {temperature}")
+        return 1.0
+    return temperature
+
+
+class UncalibratedWarning(UserWarning):
+    """The model's stored calibration could not be used: its probabilities are the network's."""
+
+
+def warn_uncalibrated(why: str) -> None:
+    """Warns that the probabilities are uncalibrated, why, and what to do."""
+    warnings.warn(f"Uncalibrated probabilities: {why}. Run `python -m model.calibrate --model "
+                  "MODEL.tflite --photos PHOTOS/validation` to fit it again.",
+                  UncalibratedWarning, stacklevel=3)
 
 
 def calibration_entry(model_path, temperature: float, **figures) -> dict:

@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from model.calibration import (apply_temperature, calibration_entry, fit_temperature,
-                               set_log_loss, stored_temperature)
+from model.calibration import (UncalibratedWarning, apply_temperature, calibration_entry,
+                               fit_temperature, set_log_loss, stored_temperature)
 from model.classes import CLASS_NAMES, NODES, is_inside, most_specific_node, node_probabilities
 from model.paths import SHIPPED_TFLITE_MODEL
 from model.outcomes import (choose_threshold, expected_calibration_error, outcome,
@@ -102,17 +102,21 @@ def test_the_fit_averages_calibrated_views_and_weighs_each_set_alike():
         fit_temperature([])
 
 
-def test_a_stored_temperature_counts_only_for_the_file_it_was_fitted_on(tmp_path):
+def test_a_stored_temperature_counts_only_for_the_file_it_was_fitted_on(tmp_path, recwarn):
     model = tmp_path / "fashion_cnn.tflite"
     model.write_bytes(b"model one")
+    assert stored_temperature(model) == 1.0  # No card: another model, without a word.
     card = {"calibration": {model.name: calibration_entry(model, 0.7)}}
     (tmp_path / "model_card.json").write_text(json.dumps(card))
     assert stored_temperature(model) == pytest.approx(0.7)
+    assert stored_temperature(tmp_path / "other.tflite") == 1.0  # No entry for it.
+    assert not recwarn.list
     model.write_bytes(b"another model under the same name")
-    assert stored_temperature(model) == 1.0
+    with pytest.warns(UncalibratedWarning, match="fitted on other contents of fashion_cnn"):
+        assert stored_temperature(model) == 1.0
     (tmp_path / "model_card.json").write_text("{not json")
-    assert stored_temperature(model) == 1.0
-    assert stored_temperature(tmp_path / "other.tflite") == 1.0
+    with pytest.warns(UncalibratedWarning, match="cannot be read.*model.calibrate"):
+        assert stored_temperature(model) == 1.0
 
 
 def masks(*classes) -> np.ndarray:
