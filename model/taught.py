@@ -337,15 +337,12 @@ def saved_embedding(path: Path, expected_maker: str | None, size: int | None) ->
     if expected_maker is None or not path.is_file():
         return None
     try:
-        with np.load(path) as archive:
-            embedding = archive["embedding"]
-            maker = str(archive["made_by"])
-    except Exception:  # Empty, truncated or foreign (zipfile, EOFError...): made again.
+        embedding, maker = loaded_embedding(path.read_bytes())
+    except (OSError, ValueError):  # Unreadable, empty, truncated or foreign: made again.
         return None
-    if maker != expected_maker or embedding.ndim != 1 or not np.isfinite(embedding).all() \
-            or (size is not None and embedding.shape[0] != size):
+    if maker != expected_maker or (size is not None and embedding.shape[0] != size):
         return None
-    return embedding.astype(np.float32)
+    return embedding
 
 
 def read_model_input(path: Path) -> np.ndarray:
@@ -554,19 +551,15 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 
 def checked_name(name: str) -> tuple[str, str] | None:
-    """(class folder, file name) of a relative name CLASS/FILE with CLASS one of
-    CLASS_FOLDERS and nothing that could leave the folder; None otherwise."""
+    """(class folder, the rest) of a relative name CLASS/FILE or CLASS/SUB/.../FILE (a class
+    folder may hold sub-folders, as load_taught reads them), with CLASS one of CLASS_FOLDERS and
+    nothing that could leave the folder or hide a file; None otherwise."""
     parts = name.split("/")
-    if "\\" in name or name.startswith("/") or ":" in parts[0] or len(parts) != 2 \
-            or parts[0] not in CLASS_FOLDERS or parts[1] in ("", ".", "..") \
-            or parts[1].startswith("."):
+    if "\\" in name or name.startswith("/") or ":" in name or len(parts) < 2 \
+            or parts[0] not in CLASS_FOLDERS \
+            or any(part in ("", ".", "..") or part.startswith(".") for part in parts[1:]):
         return None
-    return parts[0], parts[1]
-
-
-def decoded(data: bytes, name: str) -> np.ndarray:
-    """An image file's bytes decoded (uint8 BGR); raises ImageReadError naming it."""
-    return image_files.decode_image(data, name)
+    return parts[0], "/".join(parts[1:])
 
 
 def loaded_embedding(data: bytes) -> tuple[np.ndarray, str]:
@@ -605,27 +598,30 @@ def import_examples(source, folder, predictor, flip: bool = True) -> ImportRepor
 def import_entries_into(entries, folder: Path, predictor, flip: bool,
                         refused: list) -> ImportReport:
     """import_examples for the (name, read) entries of import_entries."""
-    examples: dict[tuple[str, str], dict] = {}  # (class, stem) -> suffix: read
+    # (class folder/sub-folders, key) -> suffix: read. A saved example's files share their
+    # stem as key; a photo is an example of its own, keyed by its whole file name.
+    examples: dict[tuple[str, str], dict] = {}
     for name, read in entries:
         checked = checked_name(name)
         if checked is None:
             refused.append(f"{shown(name)}: not inside a class folder (0-9 or "
                            f"{NOTHING_FOLDER}), or a path that would leave it; refused")
             continue
-        class_folder, file_name = checked
+        directory, file_name = name.rsplit("/", 1)
         suffix = next((suffix for suffix in (INPUT_SUFFIX, CROP_SUFFIX, EMBEDDING_SUFFIX)
                        if file_name.endswith(suffix)), None)
         if suffix is None and Path(file_name).suffix.lower() in image_files.IMAGE_SUFFIXES:
-            suffix, stem = Path(file_name).suffix, Path(file_name).stem  # A photo.
+            suffix, key = Path(file_name).suffix, file_name  # A photo.
         elif suffix is None:
             refused.append(f"{shown(name)}: not an image or part of a saved example; refused")
             continue
         else:
-            stem = file_name[:-len(suffix)]
-        examples.setdefault((class_folder, stem), {})[suffix] = read
+            key = file_name[:-len(suffix)]
+        examples.setdefault((directory, key), {})[suffix] = read
     maker, size = made_by(predictor, flip), getattr(predictor, "embedding_size", None)
     written, again, already = 0, [], 0
-    for (class_folder, stem), readers in sorted(examples.items()):
+    for (class_folder, key), readers in sorted(examples.items()):
+        stem = Path(key).stem if key.endswith(tuple(readers)) else key
         name = f"{class_folder}/{stem}"
         parts = {}
         for suffix, read in readers.items():
@@ -638,7 +634,7 @@ def import_entries_into(entries, folder: Path, predictor, flip: bool,
         if not set(parts) & {INPUT_SUFFIX, CROP_SUFFIX, EMBEDDING_SUFFIX}:
             photo_suffix, data = next(iter(parts.items()))
             try:
-                decoded(data, name + photo_suffix)
+                image_files.decode_image(data, name + photo_suffix)
             except image_files.ImageReadError as error:
                 refused.append(f"{shown(error)}; refused")
                 continue
@@ -649,7 +645,7 @@ def import_entries_into(entries, folder: Path, predictor, flip: bool,
                             for suffix in parts]
                 continue
             try:
-                model_input = decoded(parts[INPUT_SUFFIX], name + INPUT_SUFFIX)
+                model_input = image_files.decode_image(parts[INPUT_SUFFIX], name + INPUT_SUFFIX)
                 if model_input.shape[:2] != (28, 28):
                     raise image_files.ImageReadError(f"{name + INPUT_SUFFIX} is not a 28x28 "
                                                      "model input")
@@ -658,7 +654,7 @@ def import_entries_into(entries, folder: Path, predictor, flip: bool,
                 continue
             if CROP_SUFFIX in parts:
                 try:
-                    decoded(parts[CROP_SUFFIX], name + CROP_SUFFIX)
+                    image_files.decode_image(parts[CROP_SUFFIX], name + CROP_SUFFIX)
                 except image_files.ImageReadError as error:
                     refused.append(f"{shown(error)}; refused (the example comes in without "
                                    "its crop)")

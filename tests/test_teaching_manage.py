@@ -346,3 +346,19 @@ def test_a_member_damaged_inside_the_zip_is_refused_and_the_rest_come_in(tmp_pat
     report = import_examples(tmp_path / "t.zip", tmp_path / "taught", predictor)
     assert report.imported == 3 and len(report.refused) == 1
     assert "1/photo.png: damaged in the .zip" in report.refused[0]
+
+
+def test_photos_sharing_a_name_or_in_sub_folders_survive_a_round_trip(tmp_path, predictor):
+    import cv2
+
+    folder = tmp_path / "taught"
+    (folder / "1" / "from-my-phone").mkdir(parents=True)
+    for name in ("photo.png", "photo.jpg", "from-my-phone/photo.png"):
+        cv2.imwrite(str(folder / "1" / name), trouser_frame())
+    assert len(load_taught(folder, predictor)) == 3  # The loader reads sub-folders too.
+    files_before = examples(folder)
+    assert export_zip(folder, tmp_path / "taught.zip") == 3
+    forget_all(folder)
+    report = import_examples(tmp_path / "taught.zip", folder, predictor)
+    assert (report.imported, report.refused) == (3, ())
+    assert examples(folder) == files_before
