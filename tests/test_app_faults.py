@@ -17,7 +17,7 @@ from camera_app import window as window_module
 from camera_app.controls import CONTROLS, setting_of, stored_setting
 from camera_app.frame import FrameSettings
 from camera_app.window import MainWindow
-from model.taught import save_example
+from model.taught import load_taught, save_example
 from synthetic_images import tshirt_photo
 
 NO_CAMERAS = []  # The machine's camera list, faked: none.
@@ -216,7 +216,12 @@ def test_flip_averaging_changed_while_loading_loads_again(qtbot, store, tmp_path
     window.controls[flip].toggle()
     assert window.taught_loader is not first and window.taught_loader is not None
     qtbot.waitUntil(lambda: window.taught is not None, timeout=15000)
-    assert len(window.taught) == 30
+    # The examples in use are those embedded with the new setting, not the first loader's.
+    new, old = (load_taught(tmp_path / "taught", FakePredictor(), flip=flip_now)
+                for flip_now in (window.settings.flip_averaging,
+                                 not window.settings.flip_averaging))
+    assert len(window.taught) == 30 and not np.allclose(new.embeddings, old.embeddings)
+    np.testing.assert_allclose(window.taught.embeddings, new.embeddings, atol=1e-6)
 
 
 def test_closing_while_taught_examples_load_waits_for_the_loader(qtbot, store, tmp_path,
