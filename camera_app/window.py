@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self.taught_folder = Path(taught_folder) if taught_folder else default_taught_folder()
         self.taught = None
         self.taught_loader = None  # The TaughtLoader at work, while taught examples load.
+        # Whether to load the taught examples again once the import at work has ended.
+        self.reload_taught = False
         self.taught_this_session = []  # Source paths of the examples taught here, for undo.
         self.gallery = None  # The gallery dialog, once opened.
         self.cameras = cameras
@@ -366,7 +368,10 @@ class MainWindow(QMainWindow):
         self.settings = self.settings_from_controls()
         if self.worker is not None:
             self.worker.settings = self.settings
-        if flip_changed and (self.taught is not None or self.taught_loader is not None):
+        if flip_changed and self.taught_loader is not None \
+                and self.taught_loader.importing is not None:
+            self.reload_taught = True  # Not while an import writes into the folder: after it.
+        elif flip_changed and (self.taught is not None or self.taught_loader is not None):
             self.open_teaching()  # Embeddings are made with the flip setting: make them again.
 
     def load_settings(self) -> FrameSettings:
@@ -587,6 +592,9 @@ class MainWindow(QMainWindow):
             return
         self.taught_loader = None
         self.show_taught(taught, note)
+        if self.reload_taught:  # The flip setting changed during an import.
+            self.reload_taught = False
+            self.open_teaching()
 
     def show_taught(self, taught, note: str):
         """Uses loaded taught examples (None: teaching off) and shows the note: the files

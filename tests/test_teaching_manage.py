@@ -280,6 +280,23 @@ def test_the_window_exports_and_imports_its_examples(open_window, camera, qtbot,
     assert window.worker.taught is window.taught
 
 
+def test_a_flip_change_during_an_import_loads_again_after_it(open_window, camera, qtbot,
+                                                              tmp_path, monkeypatch):
+    folder = tmp_path / "taught"
+    window = open_window(folder)
+    qtbot.keyClick(window, Qt.Key_4)
+    assert window.export_taught(tmp_path / "mine.zip")
+    monkeypatch.setattr(QMessageBox, "question", lambda *arguments: QMessageBox.Yes)
+    window.forget_button.click()
+    window.import_taught(tmp_path / "mine.zip")
+    window.controls["flip_averaging"].toggle()  # While the import writes into the folder.
+    assert window.reload_taught and window.taught_loader.importing is not None
+    qtbot.waitUntil(lambda: window.taught is not None and window.taught_loader is None,
+                    timeout=10000)
+    assert not window.reload_taught and "Imported 1 taught example(s)" in window.message.text()
+    assert window.taught.counts()[COAT] == 1 and window.worker.taught is window.taught
+
+
 # ----- "Nothing" -----
 
 def test_a_taught_nothing_example_makes_the_answer_no_garment():
