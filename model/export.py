@@ -5,7 +5,7 @@
 
 With --quantize, MODEL.tflite gets dynamic-range int8 weights (float input and output, the
 app's default) and MODEL_float32.tflite the float export; the int8 model is checked against the
-float one (Fashion-MNIST test accuracy within 0.1 point; with --photos, how often they name
+float one (Fashion-MNIST validation accuracy within 0.1 point, test reported; with --photos, how often they name
 the same class) and the figures go into the model card beside the model (model.quantize).
 
 The flatbuffer has two outputs from one invoke: the class probabilities (N, 10) and the

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.paths import SHIPPED_FLOAT_TFLITE_MODEL, SHIPPED_TFLITE_MODEL
-from model.predictor import LiteRtPredictor, predict_with_flip
+from model.predictor import LiteRtPredictor, predict_in_batches, predict_with_flip
 
 
 def tiny_model(path):
@@ -35,12 +35,14 @@ def test_quantized_export_writes_both_models_and_the_card_entry(fashion_mnist, t
 
     model = tiny_model(tmp_path / "fashion_cnn.keras")
     card = tmp_path / "model_card.json"
-    card.write_text(json.dumps({"name": "tiny", "calibration": {"temperature": 1.5}}))
+    calibration = {"fashion_cnn.tflite": {"sha256": "0" * 64, "temperature": 1.5}}
+    card.write_text(json.dumps({"name": "tiny", "calibration": calibration}))
     assert main([str(model), "--quantize", "--data-dir", str(fashion_mnist.directory)]) == 0
     written = json.loads(card.read_text())
-    assert written["name"] == "tiny" and written["calibration"] == {"temperature": 1.5}
-    test = written["int8"]["fashion_mnist_test"]
-    assert test["accuracy_int8"] >= test["accuracy_float32"] - 0.001
+    assert written["name"] == "tiny" and written["calibration"] == calibration
+    validation, test = (written["int8"][key] for key in ("fashion_mnist_validation",
+                                                         "fashion_mnist_test"))
+    assert (validation["images"], test["images"]) == (5000, 10000)
     int8_file, float_file = tmp_path / "fashion_cnn.tflite", tmp_path / "fashion_cnn_float32.tflite"
     assert written["int8"]["bytes_int8"] == int8_file.stat().st_size
     assert int8_weights(int8_file) > 0 and int8_weights(float_file) == 0
@@ -49,6 +51,8 @@ def test_quantized_export_writes_both_models_and_the_card_entry(fashion_mnist, t
     probabilities, embedding = int8.predict_with_embedding(images)
     assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-3) and embedding.shape == (50, 64)
     assert (probabilities.argmax(1) == float32.predict(images).argmax(1)).mean() >= 0.9
+    answers = predict_in_batches(int8, fashion_mnist.test_images).argmax(axis=1)
+    assert test["accuracy_int8"] == pytest.approx((answers == fashion_mnist.test_labels).mean())
     assert "Fashion-MNIST test (10,000 images)" in capsys.readouterr().out
 
 
@@ -62,6 +66,20 @@ def test_a_failed_check_writes_nothing(fashion_mnist, tmp_path, capsys, monkeypa
     assert main([str(model), "--quantize", "--data-dir", str(fashion_mnist.directory)]) == 2
     assert "nothing was written" in capsys.readouterr().err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["fashion_cnn.keras"]
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("card_text", ["{broken", "[1]"])
+def test_a_broken_card_stops_the_export_before_anything_is_written(fashion_mnist, tmp_path,
+                                                                   capsys, card_text):
+    from model.export import main
+
+    model = tiny_model(tmp_path / "fashion_cnn.keras")
+    (tmp_path / "model_card.json").write_text(card_text)
+    assert main([str(model), "--quantize", "--data-dir", str(fashion_mnist.directory)]) == 2
+    assert "model_card.json" in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["fashion_cnn.keras",
+                                                                "model_card.json"]
 
 
 @pytest.mark.tensorflow
