@@ -80,11 +80,21 @@ def differing_options(saved: dict, options: dict) -> list[str]:
 
 
 def checkpoint_epoch(out: Path) -> int:
-    """How many epochs the checkpoint in out holds (0 without one)."""
+    """How many epochs the checkpoint in out holds (0 without one).
+
+    Raises ValueError for a checkpoint without Keras 3's epoch count (Keras 2.15, as in the
+    Intel environment, keeps none): its history rows could not be matched to it.
+    """
+    folder = out / CHECKPOINT_FOLDER
     try:
-        metadata = json.loads((out / CHECKPOINT_FOLDER / "training_metadata.json").read_text())
+        metadata = json.loads((folder / "training_metadata.json").read_text())
         return int(metadata["epoch"])
     except (OSError, ValueError, KeyError, TypeError):
+        if folder.is_dir() and any(path.is_file() for path in folder.rglob("*")):
+            raise ValueError(f"{folder} holds a checkpoint without an epoch count (one Keras 2 "
+                             "writes), so the run cannot be resumed with this history; resume "
+                             "it with Keras 3 (the project's environment), or start again "
+                             "with --overwrite.") from None
         return 0
 
 

@@ -120,3 +120,17 @@ def test_a_run_interrupted_in_epoch_2_and_resumed_ends_as_an_uninterrupted_one(
     assert not (interrupted / CHECKPOINT_FOLDER).exists()
     for card in cards:  # Fashion-MNIST is named by its folder's last parts, not its path.
         assert not card["dataset"]["directory"].startswith("/")
+
+
+def test_a_checkpoint_without_an_epoch_count_is_refused_not_resumed_from_zero(tmp_path):
+    from model.run_folder import checkpoint_epoch
+
+    assert checkpoint_epoch(tmp_path) == 0  # No checkpoint: a fresh run.
+    chief = tmp_path / CHECKPOINT_FOLDER / "chief"
+    chief.mkdir(parents=True)
+    assert checkpoint_epoch(tmp_path) == 0  # An empty folder holds nothing yet.
+    (chief / "checkpoint").write_text("weights of Keras 2, no epoch count")
+    with pytest.raises(ValueError, match="without an epoch count.*--overwrite"):
+        checkpoint_epoch(tmp_path)
+    (tmp_path / CHECKPOINT_FOLDER / "training_metadata.json").write_text(json.dumps({"epoch": 2}))
+    assert checkpoint_epoch(tmp_path) == 2
