@@ -28,7 +28,7 @@ from model import outcomes
 from model.calibration import averaged_views, calibration_entry, fit_temperature, set_log_loss
 from model.classes import ANSWER_THRESHOLD, GROUPS, NUM_CLASSES
 from model.data import DatasetError, load_fashion_mnist, split_indices
-from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL
+from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 from segmentation.files import write_text
@@ -112,22 +112,28 @@ def main(argv=None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
 
-    try:
+    card_path = arguments.model.parent / CARD_FILE
+    out = arguments.out or arguments.model.parent
+    try:  # Everything that can stop it, before the work.
         predictor = LiteRtPredictor(arguments.model, temperature=1.0)
+        card = read_card_file(card_path)
+        out.mkdir(parents=True, exist_ok=True)
         dataset = load_fashion_mnist(arguments.data_dir or None)
         photo_set = load_photo_set(arguments.photos, arguments.photo_labels)
     except (ModelLoadError, DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    out = arguments.out or arguments.model.parent
-    out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"error: cannot write into {out} ({error.strerror or error}); choose another "
+              "--out.", file=sys.stderr)
+        return 2
     _, validation = split_indices(len(dataset.train_labels), arguments.validation_size,
                                   arguments.split_seed, 0)
     labels = dataset.train_labels[validation]
     fashion = (mirror_views(predictor, dataset.train_images[validation]),
                np.eye(NUM_CLASSES, dtype=bool)[labels], group_masks(labels),
                ["Fashion-MNIST"] * len(labels), [])
-    missing = [relative.split("/")[0] for relative in photo_set.left_out]
+    missing = photo_set.left_out_folders
     photos = (mirror_views(predictor, photo_set.images), photo_set.accepted, photo_set.group,
               photo_set.folders.tolist(), missing)
     temperature = fit_temperature([(photos[0], photos[1]), (fashion[0], fashion[1])])
@@ -169,13 +175,6 @@ def main(argv=None) -> int:
     print(f"Temperature {temperature:.4f}")
     if arguments.dry_run:
         return 0
-    card_path = arguments.model.parent / CARD_FILE
-    try:
-        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
-    except (OSError, ValueError) as error:
-        print(f"error: cannot read {card_path} ({error}); fix or remove it, or use --dry-run.",
-              file=sys.stderr)
-        return 2
     card.setdefault("calibration", {})[arguments.model.name] = entry
     write_text(card_path, json.dumps(card, indent=2) + "\n")
     print(f"Wrote the temperature for {arguments.model.name} into {card_path}")

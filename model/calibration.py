@@ -126,8 +126,8 @@ class UncalibratedWarning(UserWarning):
 def warn_uncalibrated(why: str) -> None:
     """Warns that the probabilities are uncalibrated, why, and what to do."""
     warnings.warn(f"Uncalibrated probabilities: {why}. Run `python -m model.calibrate --model "
-                  "MODEL.tflite --photos PHOTOS/validation` to fit it again.",
-                  UncalibratedWarning, stacklevel=3)
+                  "MODEL.tflite --photos PHOTOS/validation` to fit the calibration of a "
+                  ".tflite file.", UncalibratedWarning, stacklevel=3)
 
 
 def calibration_entry(model_path, temperature: float, **figures) -> dict:

@@ -12,7 +12,7 @@ import platform
 from pathlib import Path
 
 from model.metrics import classification_report, format_report
-from model.paths import CARD_FILE, KERAS_FILE, TFLITE_FILE
+from model.paths import CARD_FILE, KERAS_FILE, TFLITE_FILE, read_card_file
 from segmentation import files
 from model.predictor import KerasPredictor, predict_in_batches
 
@@ -31,9 +31,9 @@ def shown_path(path) -> str:
 
 
 def read_card(model_path) -> dict:
-    """The card next to a model file, or {} when there is none."""
-    card_path = Path(model_path).parent / CARD_FILE
-    return json.loads(card_path.read_text()) if card_path.is_file() else {}
+    """The card next to a model file, or {} when there is none (see read_card_file)."""
+    return read_card_file(Path(model_path).parent / CARD_FILE)
+
 
 
 def write_model(model, architecture: dict, dataset, train_indices, validation_indices,

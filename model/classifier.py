@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.calibration import warn_uncalibrated
 from model.classes import (ANSWER_THRESHOLD, NODES, most_specific_node,
                            node_probabilities)
 from model.predictor import (INPUT_SHAPE, ModelLoadError, load_predictor, predict_with_flip)
@@ -97,9 +98,13 @@ def load_classifier(model_path=None, output_size: int = 28):
                            f"reads {INPUT_SHAPE[0]}x{INPUT_SHAPE[1]} images. Leave --output-size "
                            f"at {INPUT_SHAPE[0]} to classify.")
     try:
-        return load_predictor(model_path)
+        predictor = load_predictor(model_path)
     except ModelLoadError as error:
         raise RuntimeError(f"Cannot classify: {error}") from error
+    if getattr(predictor, "temperature", None) is None:  # A .keras file: not calibrated.
+        warn_uncalibrated(f"{model_path} is a Keras model, which the app does not run; the "
+                          "threshold is chosen for the calibrated .tflite export")
+    return predictor
 
 
 def load_taught_examples(predictor, folder, config, flip_averaging: bool = True):

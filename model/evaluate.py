@@ -54,7 +54,7 @@ def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: 
                                           "garment found or unreadable, counted as wrong)"))
         print(format_outcomes(outcome_report(
             probabilities, photo_set.accepted, photo_set.group, photo_set.folders.tolist(),
-            threshold, [relative.split("/")[0] for relative in photo_set.left_out])))
+            threshold, photo_set.left_out_folders)))
     return 0
 
 

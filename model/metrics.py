@@ -109,7 +109,7 @@ def photo_report(probabilities: np.ndarray, photo_set) -> dict:
     predicted = probabilities.argmax(1)
     rows = np.arange(len(predicted))
     exact, group = photo_set.accepted[rows, predicted], photo_set.group[rows, predicted]
-    left_out_folders = [relative.split("/")[0] for relative in photo_set.left_out]
+    left_out_folders = photo_set.left_out_folders
     left_out = Counter(left_out_folders)
     folders = {}
     for folder in sorted(set(photo_set.folders.tolist()) | set(left_out)):

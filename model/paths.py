@@ -1,9 +1,10 @@
-"""Paths of the shipped model and demo clip: the one place that names them.
+"""Paths of the shipped model and demo clip: the one place that names them (and reads a card).
 
 In a clone (or an editable install) they sit in the top-level `assets/` folder. A wheel
 (`pip install .`, or from a git URL) carries that folder as package data, as `model/assets/`.
 """
 
+import json
 from pathlib import Path
 
 _MODEL_PACKAGE = Path(__file__).resolve().parent
@@ -27,3 +28,19 @@ SHIPPED_MODEL_CARD = ASSETS_DIR / CARD_FILE
 # The demo clip that the app plays when no camera is there, and the photos it is made from.
 DEMO_VIDEO = ASSETS_DIR / "demo.mp4"
 DEMO_MATERIAL_DIR = ASSETS_DIR / "demo_material"
+
+
+def read_card_file(card_path: Path) -> dict:
+    """A model card as a dict ({} when there is none); raises ValueError naming it when it
+    cannot be read or is not a JSON object."""
+    card_path = Path(card_path)
+    if not card_path.is_file():
+        return {}
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"The model card {card_path} cannot be read ({error}); fix or "
+                         "remove it.") from error
+    if not isinstance(card, dict):
+        raise ValueError(f"The model card {card_path} is not a JSON object; fix or remove it.")
+    return card

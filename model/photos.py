@@ -84,6 +84,11 @@ class PhotoSet:
     view_count: int
 
     @property
+    def left_out_folders(self) -> list[str]:
+        """The folder of each photo left out (no garment found, or unreadable)."""
+        return [relative.split("/")[0] for relative in self.left_out]
+
+    @property
     def checksum(self) -> str:
         """SHA-256 over the sources' names and checksums, the labels and the settings."""
         digest = hashlib.sha256()
@@ -207,6 +212,7 @@ def file_checksum(path: Path) -> str:
 
 
 def class_mask(indices) -> np.ndarray:
+    """bool (10,): True at the given class indices."""
     mask = np.zeros(NUM_CLASSES, dtype=bool)
     mask[list(indices)] = True
     return mask

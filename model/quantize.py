@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from model.data import split_indices
+from model.paths import read_card_file
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 from segmentation.files import write_bytes, write_text
@@ -122,29 +123,16 @@ def compare_models(float_file: Path, int8_file: Path, dataset, photos=None,
     return entry
 
 
-def read_card(card_path: Path) -> dict:
-    """The model card as a dict ({} when there is none); ValueError naming it when it cannot
-    be read or is not a JSON object."""
-    if not card_path.is_file():
-        return {}
-    try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError) as error:
-        raise ValueError(f"The model card {card_path} cannot be read ({error}); fix or remove "
-                         "it. Nothing was written.") from error
-    if not isinstance(card, dict):
-        raise ValueError(f"The model card {card_path} is not a JSON object; fix or remove it. "
-                         "Nothing was written.")
-    return card
-
-
 def write_checked(float_flatbuffer: bytes, int8_flatbuffer: bytes, out: Path, float_out: Path,
                   dataset, card_path: Path, photos=None, photo_labels=None) -> dict:
     """Writes the int8 flatbuffer to out and the float32 one to float_out once compare_models
     passes, and records the figures in the card; returns the card entry. Raises ValueError
     (nothing written) when the check fails. The float one must be checked against Keras
     already (model.export.check_export)."""
-    card = read_card(card_path)  # Before any work: a broken card stops it here.
+    try:  # Before any work: a broken card stops it here.
+        card = read_card_file(card_path)
+    except ValueError as error:
+        raise ValueError(f"{error} Nothing was written.") from error
     with tempfile.TemporaryDirectory() as folder:
         float_file, int8_file = Path(folder) / "float32.tflite", Path(folder) / "int8.tflite"
         float_file.write_bytes(float_flatbuffer)

@@ -107,6 +107,15 @@ def text_line(record: dict) -> str:
     return line
 
 
+def answer_caption(record: dict) -> str | None:
+    """The answer as the overlay shows it ("Footwear 0.92", "not sure"); None unclassified."""
+    if record["label"] is None:
+        return None
+    if record["answer"] is None:
+        return "not sure"
+    return f"{record['answer']} {record['answer_confidence']:.2f}"
+
+
 def write_outputs(out_dir: Path, index: int, path: Path, frame, result, label, config):
     """Writes the per-image pictures; returns the contact-sheet row for this image: four
     uint8 BGR (TILE_SIZE, TILE_SIZE, 3) tiles and a caption."""
@@ -192,8 +201,7 @@ def main(argv=None) -> int:
                     taught=None if classified is None or classified.decision is None
                     else classified.decision.taught)
             if arguments.out is not None:
-                label = (f"{record['answer'] or 'not sure'} "
-                         f"{record['answer_confidence'] or 0:.2f}" if record["label"] else None)
+                label = answer_caption(record)
                 try:
                     sheet_rows.append(write_outputs(arguments.out, index, path, frame, result,
                                                     label, config))

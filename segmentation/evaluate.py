@@ -30,9 +30,9 @@ import numpy as np
 from tqdm import tqdm
 
 from model import classifier, outcomes
-from model.classes import CLASS_NAMES, NUM_CLASSES
+from model.classes import CLASS_NAMES
 from model.metrics import folder_confusion, format_folder_confusion
-from model.photos import FolderLabels, labelled_files, labels_for, read_labels
+from model.photos import FolderLabels, class_mask, labelled_files, labels_for, read_labels
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
 from segmentation.options import add_config_arguments, config_from_arguments
@@ -103,25 +103,25 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
     return scores
 
 
-def class_mask(classes) -> np.ndarray:
-    """bool (10,): True at the given class indices."""
-    mask = np.zeros(NUM_CLASSES, bool)
-    mask[list(classes)] = True
-    return mask
+def scored_arrays(scores: list[PhotoScore], labels: list[FolderLabels]):
+    """The classified photos as model.outcomes takes them: probabilities float (N, 10),
+    accepted and group bool (N, 10), their folders, and the folder of each photo where
+    nothing was classified."""
+    by_folder = {item.folder: item for item in labels}
+    classified = [score for score in scores if score.probabilities is not None]
+    return (np.array([score.probabilities for score in classified]).reshape(-1, 10),
+            np.array([class_mask(by_folder[s.folder].accepted_classes) for s in classified]),
+            np.array([class_mask(by_folder[s.folder].group_classes) for s in classified]),
+            [score.folder for score in classified],
+            [score.folder for score in scores if score.probabilities is None])
 
 
 def outcome_report(scores: list[PhotoScore], labels: list[FolderLabels],
                    threshold: float) -> dict:
     """The shown answer's four outcomes per folder (model.outcomes.outcome_report); photos
     where nothing was classified count as "not sure"."""
-    by_folder = {item.folder: item for item in labels}
-    classified = [score for score in scores if score.probabilities is not None]
-    return outcomes.outcome_report(
-        np.array([score.probabilities for score in classified]).reshape(-1, 10),
-        np.array([class_mask(by_folder[s.folder].accepted_classes) for s in classified]),
-        np.array([class_mask(by_folder[s.folder].group_classes) for s in classified]),
-        [score.folder for score in classified], threshold,
-        [score.folder for score in scores if score.probabilities is None])
+    probabilities, accepted, group, folders, missing = scored_arrays(scores, labels)
+    return outcomes.outcome_report(probabilities, accepted, group, folders, threshold, missing)
 
 
 def summarise_scores(scores: list[PhotoScore]) -> dict:
@@ -207,13 +207,8 @@ def write_plots(scores: list[PhotoScore], labels: list[FolderLabels], report: di
         print("Plots skipped: they need matplotlib (pip install -e '.[train]').",
               file=sys.stderr)
         return
-    by_folder = {item.folder: item for item in labels}
-    classified = [score for score in scores if score.probabilities is not None]
-    curve = outcomes.risk_coverage(
-        np.array([score.probabilities for score in classified]).reshape(-1, 10),
-        np.array([class_mask(by_folder[s.folder].accepted_classes) for s in classified]),
-        np.array([class_mask(by_folder[s.folder].group_classes) for s in classified]),
-        missing=len(scores) - len(classified))
+    probabilities, accepted, group, _, missing = scored_arrays(scores, labels)
+    curve = outcomes.risk_coverage(probabilities, accepted, group, missing=len(missing))
     plot_risk_coverage(curve, out / "risk_coverage.png", report["threshold"])
     plot_reliability({f"shown answer at {report['threshold']:.2f}": (
         report["calibration_bins"], report["calibration_error"])}, out / "reliability.png")

@@ -192,3 +192,16 @@ def test_the_predictor_applies_the_temperature_stored_for_its_file(tmp_path):
     assert calibrated.temperature == pytest.approx(0.5)
     np.testing.assert_allclose(calibrated.predict(images), apply_temperature(raw, 0.5),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
+@pytest.mark.parametrize("card_text", ["{broken", "[1]"])
+def test_calibrate_names_a_broken_card_before_any_work(tmp_path, capsys, card_text):
+    from model import calibrate
+
+    model = tmp_path / "mine.tflite"
+    shutil.copyfile(SHIPPED_TFLITE_MODEL, model)
+    (tmp_path / "model_card.json").write_text(card_text)
+    assert calibrate.main(["--model", str(model), "--photos", str(tmp_path / "none")]) == 2
+    assert "model_card.json" in capsys.readouterr().err
+    assert (tmp_path / "model_card.json").read_text() == card_text

@@ -10,7 +10,7 @@ import pytest
 # The real class, taken before any test replaces it.
 from ai_edge_litert.interpreter import Interpreter as LiteRtInterpreter
 
-from model.paths import SHIPPED_MODEL_CARD, SHIPPED_TFLITE_MODEL
+from model.paths import SHIPPED_KERAS_MODEL, SHIPPED_MODEL_CARD, SHIPPED_TFLITE_MODEL
 from model.predictor import LiteRtPredictor, ModelLoadError, check_images, load_predictor
 
 
@@ -449,7 +449,8 @@ def test_photo_accuracy_counts_photos_left_out_as_wrong():
     photo_set = SimpleNamespace(accepted=accepted, group=accepted.copy(),
                                 folders=np.array(["t-shirt", "t-shirt", "pants"]),
                                 left_out={"t-shirt/blank.jpg": "no garment found",
-                                          "dress/broken.jpg": "unreadable"})
+                                          "dress/broken.jpg": "unreadable"},
+                                left_out_folders=["t-shirt", "dress"])
     probabilities = np.eye(10)[[0, 6, 1]]  # Right, wrong (Shirt), right.
     report = photo_report(probabilities, photo_set)
     assert report["photos"] == 5 and report["exact"] == pytest.approx(2 / 5)
@@ -457,3 +458,14 @@ def test_photo_accuracy_counts_photos_left_out_as_wrong():
                                             "group": pytest.approx(1 / 3)}
     assert report["folders"]["dress"]["photos"] == 1 and report["folders"]["dress"]["exact"] == 0
     assert report["confusion"]["t-shirt"][10] == 1 and report["confusion"]["dress"][10] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow
+@pytest.mark.skipif(not SHIPPED_KERAS_MODEL.is_file(), reason="the shipped model is missing")
+def test_classifying_with_a_keras_model_warns_that_it_is_uncalibrated():
+    from model.calibration import UncalibratedWarning
+    from model.classifier import load_classifier
+
+    with pytest.warns(UncalibratedWarning, match="Keras model"):
+        load_classifier(SHIPPED_KERAS_MODEL)
