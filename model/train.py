@@ -303,7 +303,7 @@ def train(config: TrainConfig, out: Path, verbose: int = 1, extra_callbacks=()) 
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
     strategy = distribution_strategy(config)
     with strategy.scope():
-        network = build_network(config.network)
+        network = build_network(config.network, fused_batch_norm=True)
         if config.init_from:
             try:
                 start = keras.models.load_model(config.init_from, compile=False)

@@ -139,6 +139,44 @@ def test_exported_embedding_agrees_with_keras(tmp_path):
 
 
 @pytest.mark.tensorflow
+def test_fused_batch_norm_trains_as_keras_batch_norm():
+    """One SGD step on the same batch from the same weights: the network with the fused
+    batch norm ends with the weights, moving averages and loss of the one with Keras's own."""
+    import keras
+
+    from model.config import NetworkConfig
+    from model.network import FusedBatchNormalization, build_network
+
+    keras.mixed_precision.set_global_policy("float32")
+    config = NetworkConfig(stem_filters=4, block_filters=(6, 8), dense_units=12,
+                           block_dropout=0.0, head_dropout=0.0)
+    keras.utils.set_random_seed(7)
+    plain = build_network(config)
+    fused = build_network(config, fused_batch_norm=True)
+    assert sum(isinstance(layer, FusedBatchNormalization) for layer in fused.layers) == 6
+    assert not any(isinstance(layer, FusedBatchNormalization) for layer in plain.layers)
+    initial = plain.get_weights()
+    fused.set_weights(initial)
+    random = np.random.default_rng(4)
+    images = random.integers(0, 256, (16, 28, 28, 1)).astype(np.float32)
+    labels = random.integers(0, 10, 16)
+    losses = []
+    for network in (plain, fused):
+        network.compile(optimizer=keras.optimizers.SGD(0.1),
+                        loss="sparse_categorical_crossentropy")
+        losses.append(network.train_on_batch(images, labels))
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+    changed = 0
+    for before, after_plain, after_fused in zip(initial, plain.get_weights(),
+                                                fused.get_weights()):
+        np.testing.assert_allclose(after_fused, after_plain, rtol=2e-4, atol=2e-5)
+        changed += not np.allclose(after_plain, before)
+    assert changed > 10  # the step moved the weights and the moving averages
+    np.testing.assert_allclose(fused.predict(images, verbose=0),
+                               plain.predict(images, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.tensorflow
 def test_probability_only_model_loads_and_refuses_embeddings(tmp_path):
     import keras
     from keras import layers

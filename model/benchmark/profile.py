@@ -82,8 +82,9 @@ def profile_training_step(steps: int, warmup_steps: int) -> dict:
         photo_batches(photos, config, photo_count)).prefetch(tf.data.AUTOTUNE)
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if config.precision == "bf16" else "float32")
-    model = build_network(config.network)
-    model.compile(optimizer=make_optimizer(config, 100), loss=partial_label_loss(config.label_smoothing, config.set_loss),
+    model = build_network(config.network, fused_batch_norm=True)  # As model.train trains it.
+    model.compile(optimizer=make_optimizer(config, 100),
+                  loss=partial_label_loss(config.label_smoothing, config.set_loss),
                   metrics=[accepted_accuracy])
     model.fit(data, epochs=1, steps_per_epoch=warmup_steps, verbose=0)
     ends = []
