@@ -110,7 +110,8 @@ def select_object(mask: np.ndarray, config: SegmentationConfig):
 
 
 def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: SegmentationConfig,
-                garment_colour=None, border_colours=None, centre_is_background=None):
+                garment_colour=None, border_colours=None, centre_is_background=None,
+                distances: steps.ColourDistances | None = None):
     """(mask, centre colours): 0/255 masks of the garment's pixels at working resolution, and
     of the pixels whose colour is much more common at the centre than in the border (None
     when not used).
@@ -123,19 +124,23 @@ def colour_mask(small_bgr: np.ndarray, hsv: np.ndarray, colour, config: Segmenta
     be garment after all (a dark garment on a dark floor), or a brightly lit patch of floor:
     find_object adds them only when that at least doubles the object; steps.colour_share_masks
     counts both. Neither in the second look, which reads the centre as background.
+    distances (steps.ColourDistances of small_bgr), when given, shares the colour distance
+    images with the frame's other readings.
     """
     if config.background_tolerance <= 0 or border_colours is None:
         return steps.hsv_range_mask(hsv, colour, config.hue_tolerance,
                                     config.saturation_tolerance, config.value_tolerance,
                                     config.low_saturation), None
-    background = steps.background_mask(small_bgr, garment_colour, border_colours,
+    if distances is None:
+        distances = steps.ColourDistances(small_bgr)
+    background = steps.background_mask(distances, garment_colour, border_colours,
                                        config.background_tolerance,
                                        centre_is_background=centre_is_background)
     if centre_is_background or (config.border_ratio <= 0 and config.centre_ratio <= 0):
         return cv2.bitwise_not(background), None
     border_colours_mask, centre_colours_mask = steps.colour_share_masks(
         small_bgr, max(config.garment_window, config.sample_window), config.border_ratio,
-        config.centre_ratio)
+        config.centre_ratio, planes=distances.planes)
     return (cv2.bitwise_not(cv2.bitwise_or(background, border_colours_mask)),
             centre_colours_mask if config.centre_ratio > 0 else None)
 
@@ -223,12 +228,13 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     too. timer, when given, records the steps.
     """
     lap = timer.lap if timer is not None else (lambda name: None)
-    garment_colour = border_colours = None
+    garment_colour = border_colours = distances = None
     if config.background_tolerance > 0:
         border_colours = steps.sample_border_colours(small)
         garment_colour = centre_garment_colour(small, border_colours, config)
+        distances = steps.ColourDistances(small)  # Shared by both readings of the frame.
     mask, centre_colours = colour_mask(small, hsv, colour, config, garment_colour,
-                                       border_colours)
+                                       border_colours, distances=distances)
     lap("mask")
     mask = steps.close_mask(mask, config.close_kernel, config.close_iterations)
     lap("close")
@@ -244,8 +250,8 @@ def find_object(small: np.ndarray, hsv: np.ndarray, colour, config: Segmentation
     matching = steps.matches_border(garment_colour, border_colours)
     if config.second_look and 0 < matching <= len(border_colours) / 2:
         other = closed_object(colour_mask(small, hsv, colour, config, garment_colour,
-                                          border_colours, centre_is_background=True)[0],
-                              config)
+                                          border_colours, centre_is_background=True,
+                                          distances=distances)[0], config)
         lap("second_look")
         if larger_reading(small, current, other, config):
             return other

@@ -109,3 +109,148 @@ def test_colour_share_masks_as_with_one_lookup_per_mask(ratios):
     wanted = plain_colour_share_masks(image, 0.4, *ratios)
     assert np.array_equal(got[0], wanted[0]) and np.array_equal(got[1], wanted[1])
     assert got[0].any() or got[1].any()
+
+
+def test_colour_bins_are_the_eight_level_colours():
+    import cv2
+
+    image = np.random.default_rng(9).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    levels = image.astype(np.uint16) >> 5
+    wanted = levels[..., 0] * 64 + levels[..., 1] * 8 + levels[..., 2]
+    bins = steps.colour_bins(cv2.split(image))
+    assert bins.dtype == np.uint16 and np.array_equal(bins, wanted)
+
+
+def test_colour_share_masks_from_given_planes_as_from_the_image():
+    import cv2
+
+    image = np.random.default_rng(10).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    image[20:40, 25:55] = (30, 60, 200)
+    got = steps.colour_share_masks(image, 0.4, 3.0, 10.0, planes=cv2.split(image))
+    wanted = steps.colour_share_masks(image, 0.4, 3.0, 10.0)
+    assert np.array_equal(got[0], wanted[0]) and np.array_equal(got[1], wanted[1])
+
+
+def test_colour_distances_keep_one_image_per_colour():
+    import cv2
+
+    image = np.random.default_rng(11).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    distances = steps.ColourDistances(image)
+    first = distances.to((10, 200, 30))
+    assert first is distances.to(np.array([10, 200, 30]))  # The same colour is not measured again.
+    wanted = np.minimum(np.abs(image.astype(int) - (10, 200, 30)).sum(axis=2), 255)
+    assert np.array_equal(first, wanted) and distances.shape == (20, 30)
+    assert np.array_equal(distances.to((0, 0, 0)),
+                          steps.colour_distance(cv2.split(image), (0, 0, 0)))
+
+
+@pytest.mark.parametrize("centre_is_background", [None, True, False])
+def test_background_mask_from_shared_distances_as_from_the_image(centre_is_background):
+    random = np.random.default_rng(12)
+    image = random.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    border = [tuple(int(value) for value in colour) for colour in random.integers(0, 256, (16, 3))]
+    garment = border[0]  # One border piece has the garment's colour.
+    distances = steps.ColourDistances(image)
+    for _ in range(2):  # The second call reads the kept distance images.
+        got = steps.background_mask(distances, garment, border, 100,
+                                    centre_is_background=centre_is_background)
+        wanted = steps.background_mask(image, garment, border, 100,
+                                       centre_is_background=centre_is_background)
+        assert np.array_equal(got, wanted)
+
+
+def plain_edge_contrast(image_bgr, object_mask, halvings=2, reach=1):
+    """edge_contrast as it was: numpy's broadcast product and boolean selection."""
+    import cv2
+
+    image, inside = image_bgr, object_mask
+    for _ in range(halvings):
+        if min(inside.shape[:2]) < 8:
+            break
+        size = (inside.shape[1] // 2, inside.shape[0] // 2)
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        inside = cv2.resize(inside, size, interpolation=cv2.INTER_AREA)
+    image = image.astype(np.float32)
+    inside = inside.astype(np.float32) * (1.0 / 255.0)
+    window = (2 * reach + 1, 2 * reach + 1)
+    share_in = cv2.blur(inside, window, borderType=cv2.BORDER_REPLICATE)
+    mean_all = cv2.blur(image, window, borderType=cv2.BORDER_REPLICATE)
+    mean_masked = cv2.blur(image * inside[..., None], window, borderType=cv2.BORDER_REPLICATE)
+    outline = (share_in > 0.25) & (share_in < 0.75)
+    if not outline.any():
+        return 0.0
+    share = share_in[outline]
+    difference = mean_masked[outline] - share[:, None] * mean_all[outline]
+    steps_across = np.abs(difference).sum(axis=1) / (share * (1.0 - share))
+    middle = len(steps_across) // 2
+    return float(np.partition(steps_across, middle)[middle])
+
+
+@pytest.mark.parametrize("shape", [(240, 320), (37, 53), (9, 7), (3, 2), (1, 1)])
+def test_edge_contrast_as_before(shape):
+    import cv2
+
+    random = np.random.default_rng(13)
+    for _ in range(5):
+        image = random.integers(0, 256, shape + (3,), dtype=np.uint8)
+        mask = np.zeros(shape, np.uint8)
+        cv2.ellipse(mask, (shape[1] // 2, shape[0] // 2), (shape[1] // 3 + 1, shape[0] // 4 + 1),
+                    0, 0, 360, 255, -1)
+        assert steps.edge_contrast(image, mask) == plain_edge_contrast(image, mask)
+    assert steps.edge_contrast(image, np.full(shape, 255, np.uint8)) == 0.0  # No outline.
+
+
+def plain_stretch_contrast(values, weights, below=256):
+    """stretch_contrast as it was, with np.median and np.percentile."""
+    garment = values[weights > 0.5]
+    if garment.size < 4 or np.median(garment) >= below:
+        return values
+    low, high = np.percentile(garment, (2, 98))
+    if high - low < 1:
+        return values
+    floor = 40.0
+    stretched = floor + (values - low) * ((255.0 - floor) / (high - low))
+    return np.clip(stretched, 0, 255)
+
+
+def test_stretch_contrast_as_with_numpys_median_and_percentile():
+    random = np.random.default_rng(14)
+    for index in range(300):
+        shape = (int(random.integers(2, 29)), int(random.integers(2, 29)))
+        values = random.integers(0, 256, shape).astype(np.float32)
+        if index % 3 == 0:
+            values = (random.random(shape) * 300 - 20).astype(np.float32)
+        weights = random.random(shape).astype(np.float32)
+        for below in (64, 256):
+            got = steps.stretch_contrast(values, weights, below)
+            wanted = plain_stretch_contrast(values, weights, below)
+            assert got.dtype == wanted.dtype and np.array_equal(got, wanted)
+
+
+def test_float_median_and_percentiles_are_numpys():
+    random = np.random.default_rng(15)
+    for count in list(range(1, 12)) + [575, 576, 1001]:
+        values = (random.random(count) * 255).astype(np.float32)
+        assert steps.float_median(values) == np.median(values)
+        assert type(steps.float_median(values)) is type(np.median(values))
+        percents = (0, 2, 50, 98, 100)
+        got, wanted = steps.percentiles(values, percents), np.percentile(values, percents)
+        assert got == wanted.tolist() and all(isinstance(value, np.float64) for value in got)
+
+
+def plain_circular_median_hue(hues):
+    """circular_median_hue as it was, with .mean() and np.median."""
+    angles = hues.astype(np.float32) * (2 * np.pi / 180)
+    mean_angle = np.arctan2(np.sin(angles).mean(), np.cos(angles).mean())
+    mean_hue = mean_angle * 180 / (2 * np.pi)
+    shifted = (hues.astype(np.float32) - mean_hue + 90) % 180
+    return int(round(np.median(shifted) + mean_hue - 90)) % 180
+
+
+def test_circular_median_hue_as_before():
+    random = np.random.default_rng(16)
+    for _ in range(500):
+        count = int(random.integers(1, 700))
+        centre, spread = random.integers(0, 180), random.integers(1, 60)
+        hues = (random.normal(centre, spread, count) % 180).astype(np.uint8)
+        assert steps.circular_median_hue(hues) == plain_circular_median_hue(hues)
