@@ -81,7 +81,7 @@ def measure_training(variant_name: str, config: BenchmarkConfig) -> dict:
     keras.utils.set_random_seed(train_config.seed)
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if variant_name == "train_bf16_mixed" else "float32")
-    model = build_network()
+    model = build_network(fused_batch_norm=True)  # As model.train trains it.
     model.compile(optimizer=make_optimizer(train_config, steps_per_epoch=100),
                   loss=keras.losses.CategoricalCrossentropy(
                       label_smoothing=train_config.label_smoothing),
