@@ -57,9 +57,15 @@ class FusedBatchNormalization(layers.BatchNormalization):
 
 
 def fused_batch_norm_available() -> bool:
-    """Whether FusedBatchNormalization can train here: Keras 3 on TensorFlow. Keras 2.15 (the
-    Intel environment) fuses its own BatchNormalization already."""
-    return int(keras.__version__.split(".")[0]) >= 3 and keras.backend.backend() == "tensorflow"
+    """Whether FusedBatchNormalization trains here: Keras 3 on TensorFlow's CPU. Keras 2.15
+    (the Intel environment) fuses its own BatchNormalization already; where TensorFlow sees a
+    GPU, Keras's own layer is kept, since the fused layer was measured and tested on CPUs
+    only."""
+    if int(keras.__version__.split(".")[0]) < 3 or keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
 
 
 def convolution_block(x, filters: int, name: str, batch_norm=layers.BatchNormalization):
