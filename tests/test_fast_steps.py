@@ -254,3 +254,40 @@ def test_circular_median_hue_as_before():
         centre, spread = random.integers(0, 180), random.integers(1, 60)
         hues = (random.normal(centre, spread, count) % 180).astype(np.uint8)
         assert steps.circular_median_hue(hues) == plain_circular_median_hue(hues)
+
+
+def plain_centre_garment_colour(small, border_colours, config, near=48, shown_by=0.4):
+    """pipeline.centre_garment_colour as it was, with numpy's sum over the colour axis."""
+    centre = steps.median_colour(steps.centre_pixels(small, config.sample_window))
+    pixels = steps.centre_pixels(small, config.garment_window)
+    wide = steps.median_colour(pixels)
+    if steps.colour_differences(border_colours, wide).min() >= \
+            steps.colour_differences(border_colours, centre).min():
+        return wide
+    matching = steps.matches_border(wide, border_colours)
+    shown = np.abs(pixels.astype(np.int32) - np.asarray(wide, np.int32)).sum(axis=1) <= near
+    if 0 < matching <= len(border_colours) / 4 and shown.mean() >= shown_by:
+        return wide
+    return centre
+
+
+def test_centre_garment_colour_as_before():
+    from segmentation import SegmentationConfig
+    from segmentation.pipeline import centre_garment_colour
+
+    random = np.random.default_rng(17)
+    config, branches = SegmentationConfig(), set()
+    for _ in range(300):
+        image = random.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+        garment, floor = random.integers(30, 226, 3), random.integers(0, 256, 3)
+        # The wide square: part garment (with noise), the rest random; a print at the centre.
+        rows, noise = int(random.integers(8, 25)), int(random.integers(1, 40))
+        image[18:18 + rows, 28:52] = np.clip(
+            garment + random.integers(-noise, noise + 1, (rows, 24, 3)), 0, 255)
+        image[27:33, 37:43] = random.integers(0, 256, 3)
+        border = [tuple(int(value) for value in floor + random.integers(-30, 31, 3))
+                  for _ in range(15)] + [tuple(int(value) for value in garment)]
+        got = centre_garment_colour(image, border, config)
+        assert got == plain_centre_garment_colour(image, border, config)
+        branches.add(got == steps.median_colour(steps.centre_pixels(image, 0.4)))
+    assert branches == {True, False}  # Both the wide and the centre square's colour came back.
