@@ -22,7 +22,7 @@ def test_colour_differences_are_l1_distances():
     assert distances.tolist() == [15, 5 + 245 + 2]
 
 
-def plain_distinct_colours(colours, min_difference=12):
+def plain_distinct_colours(colours, min_difference):
     """The loop that distinct_colours replaced."""
     kept = []
     for colour in colours:
@@ -37,8 +37,17 @@ def test_distinct_colours_keeps_what_the_plain_loop_kept():
     for _ in range(50):
         colours = [tuple(int(value) for value in colour)
                    for colour in random.integers(100, 130, (16, 3))]
-        assert steps.distinct_colours(colours) == plain_distinct_colours(colours)
+        for min_difference in (12, 24):
+            assert steps.distinct_colours(colours, min_difference) == \
+                plain_distinct_colours(colours, min_difference)
     assert steps.distinct_colours([]) == []
+
+
+def test_colours_within_24_count_as_one_by_default():
+    colours = [(100, 100, 100), (110, 110, 100), (111, 111, 100), (130, 100, 100)]
+    assert steps.distinct_colours(colours) == [(100, 100, 100), (130, 100, 100)]
+    assert steps.distinct_colours(colours, 12) == [(100, 100, 100), (110, 110, 100),
+                                                   (130, 100, 100)]
 
 
 def plain_border_colours(image_bgr, strip_fraction=0.04, segments=4):
