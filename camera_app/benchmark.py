@@ -7,8 +7,9 @@
     python -m camera_app.benchmark --model M.tflite --taught 0 500   # cost of taught examples
 
 Frames are read from the source first (decoding is not part of the app's per-frame cost),
-resized to 640x480, then each goes through process_frame: segmentation, inference (with flip
-averaging unless --no-flip) and overlay, exactly as the app's worker runs it. With --worker
+resized to 640x480, then each is copied (so that it is in the CPU's cache, as a freshly
+decoded frame is in the app) and goes through process_frame: segmentation, inference (with
+flip averaging unless --no-flip) and overlay, exactly as the app's worker runs it. With --worker
 the app's FrameWorker thread reads, decodes and processes the frames as fast as it can (no
 pacing, no display), and the FPS includes decoding and the hand-over to the GUI thread.
 Prints frames per second and the median and 95th percentile of each stage. The goal is a
@@ -160,7 +161,10 @@ def main(argv=None) -> int:
         tally = Tally()
         started, cpu_started = time.perf_counter(), time.process_time()
         for index, frame in enumerate(frames, start=1):
-            result = process_frame(frame, predictor, settings, answer)
+            # A copy, as the decoder writes each frame in the app just before its work: 400
+            # frames read first lie cold in memory, which made the segmentation's first resize
+            # 0.2 ms slower than in the app (docs/experiments.md, 2026-12-05, "speed again").
+            result = process_frame(frame.copy(), predictor, settings, answer)
             answer = result.answer
             tally.add(result)
             if index % 100 == 0 or index == len(frames):
