@@ -163,7 +163,8 @@ def main(argv=None) -> int:
         for index, frame in enumerate(frames, start=1):
             # A copy, as the decoder writes each frame in the app just before its work: 400
             # frames read first lie cold in memory, which made the segmentation's first resize
-            # 0.2 ms slower than in the app (docs/experiments.md, 2026-12-05, "speed again").
+            # 0.2 ms slower than in the app (docs/experiments.md, 2026-12-05, "the frame, as the app
+            # sees it").
             result = process_frame(frame.copy(), predictor, settings, answer)
             answer = result.answer
             tally.add(result)
