@@ -18,7 +18,6 @@ same name with other contents, gets no temperature (1.0). Numpy only: the app im
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from model.paths import CARD_FILE
+from segmentation.files import sha256_of_file
 
 EPSILON = 1e-12  # Smallest probability inside a logarithm.
 # The temperatures searched, log-spaced: a dense grid, then a finer one around its best.
@@ -84,11 +84,6 @@ def fit_temperature(sets) -> float:
     return float(fine[int(np.argmin([loss(value) for value in fine]))])
 
 
-def file_sha256(path) -> str:
-    """SHA-256 of a file's bytes, as hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def stored_temperature(model_path) -> float:
     """The temperature stored for this model file in the card beside it, else 1.0.
 
@@ -105,7 +100,7 @@ def stored_temperature(model_path) -> float:
         entry = json.loads(card_path.read_text()).get("calibration", {}).get(model_path.name)
         if entry is None:
             return 1.0
-        if entry["sha256"] != file_sha256(model_path):
+        if entry["sha256"] != sha256_of_file(model_path):
             warn_uncalibrated(f"the calibration in {card_path} was fitted on other contents of "
                               f"{model_path.name}")
             return 1.0
@@ -132,5 +127,5 @@ def warn_uncalibrated(why: str) -> None:
 
 def calibration_entry(model_path, temperature: float, **figures) -> dict:
     """The card's entry for a model file: its SHA-256, the temperature and any figures."""
-    return {"sha256": file_sha256(model_path), "temperature": round(float(temperature), 4),
+    return {"sha256": sha256_of_file(model_path), "temperature": round(float(temperature), 4),
             **figures}

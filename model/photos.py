@@ -195,20 +195,16 @@ def labelled_files(directory, labels: list[FolderLabels]) -> list[tuple[FolderLa
 
     A labelled folder that does not exist is reported on stderr and skipped.
     """
-    files = []
+    found = []
     for folder_labels in labels:
         folder = Path(directory) / folder_labels.folder
         if not folder.is_dir():
             print(f"Warning: folder {folder} from the labels does not exist; skipped.",
                   file=sys.stderr)
             continue
-        files += [(folder_labels, path) for path in image_files.find_images([folder])
+        found += [(folder_labels, path) for path in image_files.find_images([folder])
                   if not path.name.endswith(CROP_SUFFIX)]  # A saved example's crop.
-    return files
-
-
-def file_checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
 
 
 def class_mask(indices) -> np.ndarray:
@@ -241,10 +237,10 @@ def build_photo_set(directory, labels: list[FolderLabels],
     random_view); unreadable photos and those with no garment are reported on stderr and
     left out. The views are the same for the same files: their seed is fixed."""
     directory = Path(directory)
-    files = labelled_files(directory, labels)
+    labelled = labelled_files(directory, labels)
     random = np.random.default_rng(0)
     rows, sources, left_out = [], {}, {}
-    for folder_labels, path in tqdm(files, desc="segmenting photos", unit="photo",
+    for folder_labels, path in tqdm(labelled, desc="segmenting photos", unit="photo",
                                     file=sys.stderr, disable=not progress):
         relative = path.relative_to(directory).as_posix()
         try:
@@ -343,11 +339,11 @@ def cache_is_current(photo_set: PhotoSet, directory, labels: list[FolderLabels],
             or photo_set.view_count != view_count:
         return False
     directory = Path(directory)
-    files = labelled_files(directory, labels)
-    relatives = {path.relative_to(directory).as_posix(): path for _, path in files}
+    labelled = labelled_files(directory, labels)
+    relatives = {path.relative_to(directory).as_posix(): path for _, path in labelled}
     if set(relatives) != set(photo_set.sources):
         return False
-    return all(file_checksum(path) == photo_set.sources[relative]
+    return all(files.sha256_of_file(path) == photo_set.sources[relative]
                for relative, path in relatives.items())
 
 

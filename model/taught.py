@@ -55,7 +55,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import hashlib
 import io
 import os
 import shutil
@@ -246,7 +245,7 @@ def made_by(predictor, flip: bool) -> str | None:
     path = getattr(predictor, "path", None)
     if not path:
         return None
-    return f"{hashlib.sha256(Path(path).read_bytes()).hexdigest()} flip={flip}"
+    return f"{files.sha256_of_file(path)} flip={flip}"
 
 
 def save_example(folder, class_index: int, model_input: np.ndarray, crop=None,

@@ -4,6 +4,7 @@
         model.save(temporary)
     write_bytes("out/mask.png", encoded)                # bytes, e.g. from cv2.imencode
     write_text("out/card.json", text)
+    sha256_of_file("assets/fashion_cnn.tflite")       # the hex SHA-256 of a file's bytes
 
 A reader never sees half a file: an interrupted or failed write (Ctrl-C, a full disk) leaves the
 old file, or none, and no temporary file. Every file the app and the commands write goes
@@ -13,6 +14,7 @@ through here. The temporary name keeps the suffix (Keras and numpy choose the fo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -51,3 +53,9 @@ def write_bytes(path: str | os.PathLike, data) -> None:
 def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
     """Writes text to path whole or not at all."""
     write_bytes(path, text.encode(encoding))
+
+
+def sha256_of_file(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, as 64 hex digits (what model cards, photo caches and
+    saved embeddings record of the files they depend on)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
