@@ -121,17 +121,9 @@ def augment_photo_batch(images, labels):
 def augment_photo_blur_when_drawn(image, label):
     """model.augment.augment_photo with the blur computed only for the photos it is drawn for
     (the same images for the same seed)."""
-    from model.augment import similarity_transform
+    from model.augment import random_photo_view
 
-    image = tf.image.random_flip_left_right(image)
-    scale = 1.0 + tf.random.uniform([], -PHOTO_SCALE, PHOTO_SCALE)
-    angle = tf.random.uniform([], -1.0, 1.0) * PHOTO_ROTATION_DEGREES * math.pi / 180
-    shift_x, shift_y = tf.unstack(tf.random.uniform([2], -1.0, 1.0) * PHOTO_SHIFT_PIXELS)
-    image = similarity_transform(image, scale, angle, shift_x, shift_y)
-    garment = image > 0.5
-    gain = 1.0 + tf.random.uniform([], -PHOTO_CONTRAST, PHOTO_CONTRAST)
-    offset = tf.random.uniform([], -PHOTO_BRIGHTNESS, PHOTO_BRIGHTNESS)
-    image = tf.where(garment, tf.clip_by_value(image * gain + offset, 1.0, 255.0), 0.0)
+    image = random_photo_view(image)
     image = tf.cond(tf.random.uniform([]) < PHOTO_BLUR_PROBABILITY,
                     lambda: 0.5 * (image + tf.nn.avg_pool2d(image[None], 3, 1, "SAME")[0]),
                     lambda: image)

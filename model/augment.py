@@ -73,7 +73,18 @@ def similarity_transform(image, scale, angle, shift_x, shift_y):
 
 def augment_photo(image, label):
     """Augments one float32 (28, 28, 1) photo input of raw 0-255 values; the background
-    (zero) stays zero."""
+    (zero) stays zero: random_photo_view, then a light blur with PHOTO_BLUR_PROBABILITY."""
+    image = random_photo_view(image)
+    blurred = tf.nn.avg_pool2d(image[None], 3, 1, "SAME")[0]
+    image = tf.cond(tf.random.uniform([]) < PHOTO_BLUR_PROBABILITY,
+                    lambda: 0.5 * (image + blurred), lambda: image)
+    return image, label
+
+
+def random_photo_view(image):
+    """One float32 (28, 28, 1) photo input of raw 0-255 values mirrored at random, moved,
+    scaled and turned a little, and made lighter or darker and of more or less contrast; the
+    background (zero) stays zero."""
     image = tf.image.random_flip_left_right(image)
     scale = 1.0 + tf.random.uniform([], -PHOTO_SCALE, PHOTO_SCALE)
     angle = tf.random.uniform([], -1.0, 1.0) * PHOTO_ROTATION_DEGREES * math.pi / 180
@@ -82,8 +93,4 @@ def augment_photo(image, label):
     garment = image > 0.5
     gain = 1.0 + tf.random.uniform([], -PHOTO_CONTRAST, PHOTO_CONTRAST)
     offset = tf.random.uniform([], -PHOTO_BRIGHTNESS, PHOTO_BRIGHTNESS)
-    image = tf.where(garment, tf.clip_by_value(image * gain + offset, 1.0, 255.0), 0.0)
-    blurred = tf.nn.avg_pool2d(image[None], 3, 1, "SAME")[0]
-    image = tf.cond(tf.random.uniform([]) < PHOTO_BLUR_PROBABILITY,
-                    lambda: 0.5 * (image + blurred), lambda: image)
-    return image, label
+    return tf.where(garment, tf.clip_by_value(image * gain + offset, 1.0, 255.0), 0.0)
