@@ -7,7 +7,11 @@
 
 The answer is a node of model.classes.NODES: a class, or a group such as Footwear when the
 belief is spread over its classes. Smoothing over frames and hysteresis keep the label from
-flickering between close classes, and between a class and its group.
+flickering between close classes, and between a class and its group. With the model's
+detector of other garments (model.other_garments), its smoothed score may instead make the
+answer NOT_ONE_OF_THE_TEN (a hat, shorts, a skirt):
+
+    answer = update_answer(answer, probabilities, settings, other_score, detector.threshold)
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.classes import NODES, is_inside, most_specific_node, node_probabilities
+from model.other_garments import NOT_ONE_OF_THE_TEN
 
 NO_GARMENT = "no garment"
 NOT_SURE = "not sure"
@@ -32,8 +37,12 @@ class SteadyAnswer:
     node: int | None = None
     # Frames in a row without a garment.
     misses: int = 0
-    # What the app shows: a class or group name, "no garment", "not sure" or "no model".
+    # What the app shows: a class or group name, "no garment", "not sure", "no model" or
+    # NOT_ONE_OF_THE_TEN.
     text: str = NO_GARMENT
+    # Exponential average of recent scores of "not one of the ten", or None without a
+    # detector (or before the first garment).
+    other_score: float | None = None
 
     @property
     def confidence(self) -> float:
@@ -84,25 +93,35 @@ def steady_node(previous: int | None, smoothed: np.ndarray, threshold: float,
 
 
 def update_answer(previous: SteadyAnswer, probabilities: np.ndarray | None,
-                  settings) -> SteadyAnswer:
+                  settings, other_score: float | None = None,
+                  other_threshold: float = 1.0) -> SteadyAnswer:
     """Folds one frame's probabilities (None: no garment) into the steady answer.
 
     settings (a FrameSettings) gives smoothing, answer_threshold, switch_margin and
-    frames_before_no_garment.
+    frames_before_no_garment. other_score is the frame's score of "not one of the ten"
+    (None without a detector): smoothed as the probabilities are, the answer is
+    NOT_ONE_OF_THE_TEN while it reaches other_threshold, and stays so until it falls
+    switch_margin below it.
     """
     if probabilities is None:
         misses = previous.misses + 1
         if misses >= settings.frames_before_no_garment:
             return SteadyAnswer(misses=misses, text=NO_GARMENT)
         # A garment missed for a frame or two keeps its answer, so the label does not blink.
-        return SteadyAnswer(previous.probabilities, previous.node, misses, previous.text)
+        return SteadyAnswer(previous.probabilities, previous.node, misses, previous.text,
+                            previous.other_score)
     if previous.probabilities is None:
         smoothed = probabilities.astype(np.float32)
     else:
         smoothed = (settings.smoothing * probabilities
                     + (1 - settings.smoothing) * previous.probabilities).astype(np.float32)
+    other = other_score if other_score is None or previous.other_score is None else \
+        settings.smoothing * other_score + (1 - settings.smoothing) * previous.other_score
+    held = previous.text == NOT_ONE_OF_THE_TEN
+    if other is not None and other >= other_threshold - (settings.switch_margin if held else 0):
+        return SteadyAnswer(smoothed, None, 0, NOT_ONE_OF_THE_TEN, other)
     node = steady_node(previous.node, smoothed, settings.answer_threshold,
                        settings.switch_margin)
     if node is None:
-        return SteadyAnswer(smoothed, None, 0, NOT_SURE)
-    return SteadyAnswer(smoothed, node, 0, NODES[node].name)
+        return SteadyAnswer(smoothed, None, 0, NOT_SURE, other)
+    return SteadyAnswer(smoothed, node, 0, NODES[node].name, other)

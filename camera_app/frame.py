@@ -8,7 +8,8 @@
 
 process_frame segments the garment, classifies its 28x28 image (with flip test-time
 augmentation), folds the probabilities into the steady answer (camera_app.answer) and draws
-the overlay. Given taught examples (model.taught.TaughtExamples), the same single
+the overlay; with the model's detector of other garments (model.other_garments) the
+answer may be "not one of the ten". Given taught examples (model.taught.TaughtExamples), the same single
 inference also gives the embedding, the nearest taught example may decide the frame's
 probabilities, and the overlay marks an answer so decided with TAUGHT_MARK. When the nearest
 taught example is a "nothing" example (TaughtDecision.nothing), the frame counts as one
@@ -145,14 +146,16 @@ def process_frame(frame: np.ndarray | None, predictor, settings: FrameSettings,
         segmentation = segment(frame, config=settings.segmentation)
     segmented = time.perf_counter()
 
-    probabilities = embedding = decision = None
+    probabilities = embedding = decision = other_score = None
     if segmentation.found and predictor is not None:
         result = classify_input(predictor, segmentation.model_input, settings.flip_averaging,
                                 taught)
         # probabilities is None when a taught "nothing" example decided: no garment.
-        probabilities, embedding, decision = (result.probabilities, result.embedding,
-                                              result.decision)
-    answer = update_answer(previous, probabilities, settings)
+        probabilities, embedding, decision, other_score = (
+            result.probabilities, result.embedding, result.decision, result.other_score)
+    detector = getattr(predictor, "other_garments", None)
+    answer = update_answer(previous, probabilities, settings, other_score,
+                           1.0 if detector is None else detector.threshold)
     if predictor is None:
         answer = SteadyAnswer(misses=answer.misses, text=NO_MODEL)
     classified = time.perf_counter()
@@ -196,6 +199,7 @@ def save_snapshot(result: FrameResult, folder: str | Path) -> list[Path]:
         "class_index": result.answer.class_index,
         "answer_classes": list(result.answer.classes),
         "confidence": result.answer.confidence,
+        "other_score": result.answer.other_score,
         "garment_found": bool(result.segmentation.found),
         "reason": result.segmentation.reason,
         "box": [int(value) for value in result.segmentation.box] if result.segmentation.box else None,

@@ -34,26 +34,41 @@ class Classification:
     # vector when a taught example decided), or None when a taught "nothing" example decided
     # that there is no garment.
     probabilities: np.ndarray | None
-    # float32 (D,): the input's embedding, or None without taught examples.
+    # float32 (D,): the input's embedding, or None without taught examples or a detector of
+    # other garments.
     embedding: np.ndarray | None = None
     # What the taught examples made of the input, or None without them.
     decision: TaughtDecision | None = None
+    # The chance that the garment is none of the ten classes (model.other_garments), or None
+    # without a detector, or when a taught example decided.
+    other_score: float | None = None
+    # True when other_score reaches the detector's threshold: for this input alone, the
+    # answer is "not one of the ten".
+    other: bool = False
 
 
 def classify_input(predictor, model_input: np.ndarray, flip_averaging: bool = True,
                    taught: TaughtExamples | None = None) -> Classification:
     """One uint8 (28, 28) model input classified as the app does, in one inference: with flip
     averaging, the input and its mirror image in one batch; with taught examples (the
-    predictor must give embeddings), the nearest one may decide (model.taught)."""
+    predictor must give embeddings), the nearest one may decide (model.taught); with the
+    predictor's detector of other garments (predictor.other_garments), the same inference
+    gives its score."""
     images = np.ascontiguousarray(model_input, dtype=np.uint8)[np.newaxis]
-    if taught is not None:
-        probabilities, embeddings = embed(predictor, images, flip_averaging)
-        decision = taught.decide(embeddings[0], probabilities[0])
-        return Classification(None if decision.nothing else decision.probabilities,
-                              embeddings[0], decision)
-    if flip_averaging:
-        return Classification(predict_with_flip(predictor, images)[0])
-    return Classification(predictor.predict(images)[0])
+    detector = getattr(predictor, "other_garments", None)
+    if taught is None and detector is None:
+        if flip_averaging:
+            return Classification(predict_with_flip(predictor, images)[0])
+        return Classification(predictor.predict(images)[0])
+    probabilities, embeddings = embed(predictor, images, flip_averaging)
+    decision = None if taught is None else taught.decide(embeddings[0], probabilities[0])
+    other_score = None if detector is None or (decision is not None and decision.taught) \
+        else float(detector.scores(embeddings[0]))
+    other = other_score is not None and other_score >= detector.threshold
+    if decision is None:
+        return Classification(probabilities[0], embeddings[0], None, other_score, other)
+    return Classification(None if decision.nothing else decision.probabilities,
+                          embeddings[0], decision, other_score, other)
 
 
 def add_classifier_arguments(parser: argparse.ArgumentParser, model_help: str) -> None:
@@ -75,16 +90,22 @@ def check_threshold(threshold: float) -> None:
         raise ValueError(f"--threshold must be above 0 and at most 1, got {threshold}.")
 
 
-def answer_fields(probabilities: np.ndarray | None, threshold: float) -> dict:
+def answer_fields(probabilities: np.ndarray | None, threshold: float,
+                  other_score: float | None = None, other: bool = False) -> dict:
     """The shown answer for one probability vector (10,) (None: nothing classified):
-    {"answer": node name or None, "answer_classes": class indices ([] when not sure),
-    "answer_confidence": the node's summed probability, or None}."""
-    if probabilities is None:
-        return {"answer": None, "answer_classes": [], "answer_confidence": None}
+    {"answer": node name or None, "answer_classes": class indices ([] when not sure or none of
+    the ten), "answer_confidence": the node's summed probability, or None, "other_garment":
+    whether the garment is shown as none of the ten (other, from Classification.other; then
+    "answer" is None), "other_score": other_score rounded, or None without a detector}."""
+    fields = {"answer": None, "answer_classes": [], "answer_confidence": None,
+              "other_garment": bool(probabilities is not None and other),
+              "other_score": None if other_score is None else round(float(other_score), 5)}
+    if probabilities is None or other:
+        return fields
     node = most_specific_node(probabilities, threshold)
     if node is None:
-        return {"answer": None, "answer_classes": [], "answer_confidence": None}
-    return {"answer": NODES[node].name, "answer_classes": list(NODES[node].classes),
+        return fields
+    return {**fields, "answer": NODES[node].name, "answer_classes": list(NODES[node].classes),
             "answer_confidence": round(float(node_probabilities(probabilities)[node]), 5)}
 
 

@@ -28,10 +28,13 @@ OUTCOMES = ("right", "coarser", "not sure", "wrong")
 THRESHOLDS = tuple(round(value, 2) for value in np.arange(0.50, 1.0, 0.01))
 
 
-def outcome(classes, accepted: np.ndarray, group: np.ndarray) -> str:
+def outcome(classes, accepted: np.ndarray, group: np.ndarray, other: bool = False) -> str:
     """One of OUTCOMES for the class indices of a shown answer (empty: not sure) and a
-    photo's bool (10,) masks."""
+    photo's bool (10,) masks; other: the answer was "not one of the ten"
+    (model.other_garments), which is wrong for a photo that accepts a class."""
     classes = list(classes)
+    if other:
+        return "wrong"
     if not classes:
         return "not sure"
     if np.all(accepted[classes]):
@@ -84,17 +87,21 @@ def outcome_counts(outcomes: list[str]) -> dict:
 
 
 def outcome_report(probabilities: np.ndarray, accepted: np.ndarray, group: np.ndarray,
-                   folders, threshold: float, missing_folders=()) -> dict:
+                   folders, threshold: float, missing_folders=(), others=None) -> dict:
     """The four outcomes per folder and overall, with the calibration of the shown answer.
 
     probabilities float (N, 10), accepted and group bool (N, 10), folders (N,) names;
     missing_folders names the folder of each photo where no garment was found or that could
-    not be read: those count as "not sure". The calibration is over the answers shown.
+    not be read: those count as "not sure". others, bool (N,) or None, marks the photos
+    shown as "not one of the ten" (model.other_garments): wrong answers here. The calibration
+    is over the classes and groups shown.
     """
     probabilities = np.asarray(probabilities, np.float64).reshape(-1, NUM_CLASSES)
-    nodes = shown_nodes(probabilities, threshold)
-    outcomes = [outcome(node_classes(node), row_accepted, row_group)
-                for node, row_accepted, row_group in zip(nodes, accepted, group)]
+    others = np.zeros(len(probabilities), bool) if others is None else np.asarray(others, bool)
+    nodes = [None if other else node
+             for node, other in zip(shown_nodes(probabilities, threshold), others)]
+    outcomes = [outcome(node_classes(node), row_accepted, row_group, other)
+                for node, row_accepted, row_group, other in zip(nodes, accepted, group, others)]
     sums = node_probabilities(probabilities)
     shown = [index for index, node in enumerate(nodes) if node is not None]
     confidences = [float(sums[index, nodes[index]]) for index in shown]

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from model.calibration import apply_temperature, stored_temperature
 from model.classes import NUM_CLASSES
+from model.other_garments import stored_detector
 from model.paths import SHIPPED_TFLITE_MODEL
 
 INPUT_SHAPE = (28, 28)
@@ -207,6 +208,9 @@ class LiteRtPredictor:
                                  f"({error}).") from error
         self.renormalise = quantised
         self.temperature = calibration
+        # The detector of garments that are none of the ten (model.other_garments), stored for
+        # this file in the card beside it; None without one or without an embedding.
+        self.other_garments = stored_detector(self.path, self.embedding_size)
 
     def runs_integers(self) -> bool:
         """Whether the model computes with quantised integer tensors (int8 or uint8)."""

@@ -7,9 +7,11 @@
 
 --classify answers as the app does, with its defaults: flip averaging, the calibrated
 model, and the answer a class or group (e.g. Footwear) whose summed probability reaches
---threshold, else "not sure". Folders are searched recursively for image files. With --out DIR each image gets a mask,
-an overlay (contour and box), a crop, the 28x28 input and a 10x copy of it, and the batch
-gets one contact sheet. A file that cannot be read is reported on its own line and the rest
+--threshold, else "not sure"; and "not one of the ten" for a garment the model's detector
+of other garments (hats, shorts, skirts; model.other_garments) takes for none of the ten
+classes. Folders are searched recursively for image files. With --out DIR each image gets a
+mask, an overlay (contour and box), a crop, the 28x28 input and a 10x copy of it, and the
+batch gets one contact sheet. A file that cannot be read is reported on its own line and the rest
 go on; the exit status is 1 only when no input could be read.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from model import classifier
 from model.classes import CLASS_NAMES
+from model.other_garments import NOT_ONE_OF_THE_TEN
 from segmentation import images as image_files
 from segmentation.command import run_command
 from segmentation.options import add_config_arguments, config_from_arguments
@@ -54,13 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def record_for(path, result=None, error=None, probabilities=None, taught=None,
-               threshold: float = classifier.ANSWER_THRESHOLD) -> dict:
+               threshold: float = classifier.ANSWER_THRESHOLD, other_score=None,
+               other: bool = False) -> dict:
     """The JSON record of one image; nulls where not found, not classified or unreadable.
 
     "label" is the most likely class; "answer" what the app shows (a class or group whose
-    summed probability reaches threshold, null when not sure), with "answer_classes" and
-    "answer_confidence". "taught" says whether a taught example decided the label (null
-    without --taught)."""
+    summed probability reaches threshold, null when not sure or not one of the ten), with
+    "answer_classes" and "answer_confidence"; "other_garment" is true when the app shows
+    "not one of the ten" (other), with the detector's "other_score" (model.other_garments).
+    "taught" says whether a taught example decided the label (null without --taught)."""
     record = {"path": str(path), "found": None, "reason": None, "bbox": None,
               "area_fraction": None, "label": None, "label_index": None,
               "confidence": None, "top3": None, "error": error, "taught": None,
@@ -80,7 +85,8 @@ def record_for(path, result=None, error=None, probabilities=None, taught=None,
                       confidence=round(top3[0][1], 5),
                       top3=[[CLASS_NAMES[index], round(probability, 5)]
                             for index, probability in top3],
-                      **classifier.answer_fields(probabilities, threshold))
+                      **classifier.answer_fields(probabilities, threshold, other_score,
+                                                 other))
         if taught is not None:
             record["taught"] = bool(taught)
     return record
@@ -98,8 +104,7 @@ def text_line(record: dict) -> str:
     if record["label"] is None and record["taught"]:
         line += " -> no garment (taught)"
     if record["label"] is not None:
-        answer = (f"{record['answer']} {record['answer_confidence']:.2f}" if record["answer"]
-                  else "not sure")
+        answer = answer_caption(record)
         top3 = ", ".join(f"{name} {probability:.2f}" for name, probability in record["top3"])
         line += f" -> {answer} ({top3})"
         if record.get("taught"):
@@ -111,6 +116,8 @@ def answer_caption(record: dict) -> str | None:
     """The answer as the overlay shows it ("Footwear 0.92", "not sure"); None unclassified."""
     if record["label"] is None:
         return None
+    if record["other_garment"]:
+        return f"{NOT_ONE_OF_THE_TEN} {record['other_score']:.2f}"
     if record["answer"] is None:
         return "not sure"
     return f"{record['answer']} {record['answer_confidence']:.2f}"
@@ -199,7 +206,9 @@ def main(argv=None) -> int:
                     path, result, threshold=arguments.threshold,
                     probabilities=None if classified is None else classified.probabilities,
                     taught=None if classified is None or classified.decision is None
-                    else classified.decision.taught)
+                    else classified.decision.taught,
+                    other_score=None if classified is None else classified.other_score,
+                    other=classified is not None and classified.other)
             if arguments.out is not None:
                 label = answer_caption(record)
                 try:

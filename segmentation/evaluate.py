@@ -4,6 +4,7 @@
     python -m segmentation.evaluate photos/ --labels labels.csv --variant naive --out report/
     python -m segmentation.evaluate photos/ --labels labels.csv --format json
     python -m segmentation.evaluate photos/ --taught taught/   # with taught examples
+    python -m segmentation.evaluate PHOTOS/validation --other-folders hat shorts skirt
 
 labels.csv has a header and one line per folder: folder,accepted_classes,group_classes, where
 the classes are Fashion-MNIST indices separated by spaces (e.g. `shirt,6,0 2 4 6`). A photo is
@@ -12,7 +13,8 @@ photos where nothing is found count as wrong. Prints found rate, exact and group
 the most likely class per folder and overall, then what the app would show, with its
 defaults (flip averaging, the calibrated model, --threshold): the four outcomes of the shown
 answer per folder (right, coarser, not sure, wrong; model.outcomes) and its calibration
-error. --out DIR writes failures.png (photo, mask, 28x28 input, prediction), and, where
+error. "not one of the ten" (model.other_garments) counts as wrong for a labelled photo;
+--other-folders reports what the app shows for garments without a class. --out DIR writes failures.png (photo, mask, 28x28 input, prediction), and, where
 matplotlib is installed, risk_coverage.png and reliability.png.
 With --taught DIR (laid out as the app saves it: sub-folders 0-9) the nearest taught example
 decides an answer as in the app (model.taught), and the photos so decided are counted.
@@ -32,6 +34,7 @@ from tqdm import tqdm
 from model import classifier, outcomes
 from model.classes import CLASS_NAMES
 from model.metrics import folder_confusion, format_folder_confusion
+from model.other_garments import NOT_ONE_OF_THE_TEN
 from model.photos import FolderLabels, class_mask, labelled_files, labels_for, read_labels
 from segmentation import images as image_files
 from segmentation.config import SegmentationConfig
@@ -61,6 +64,10 @@ class PhotoScore:
     taught: bool = False
     # The probabilities (10,) the answer was made from, or None when nothing was classified.
     probabilities: np.ndarray | None = None
+    # The score of "not one of the ten" (model.other_garments), or None without a detector.
+    other_score: float | None = None
+    # True when the answer shown is "not one of the ten".
+    other: bool = False
 
 
 def load_photos(directory, labels: list[FolderLabels]):
@@ -87,41 +94,77 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
             continue
         result = segment(image, config)
         predicted, confidence, decided, probabilities = None, None, False, None
+        other_score, other = None, False
         if result.found:
             classified = classifier.classify_input(predictor, result.model_input,
                                                    flip_averaging, taught)
             # None when a taught "nothing" example decided: no garment, nothing classified.
             probabilities = classified.probabilities
             decided = classified.decision is not None and classified.decision.taught
+            other_score, other = classified.other_score, classified.other
         if probabilities is not None:
             predicted = int(np.argmax(probabilities))
             confidence = float(probabilities[predicted])
         scores.append(PhotoScore(folder_labels.folder, path, result, predicted, confidence,
                                  predicted in folder_labels.accepted_classes,
                                  predicted in folder_labels.group_classes, taught=decided,
-                                 probabilities=probabilities))
+                                 probabilities=probabilities, other_score=other_score,
+                                 other=probabilities is not None and other))
     return scores
 
 
 def scored_arrays(scores: list[PhotoScore], labels: list[FolderLabels]):
     """The classified photos as model.outcomes takes them: probabilities float (N, 10),
-    accepted and group bool (N, 10), their folders, and the folder of each photo where
-    nothing was classified."""
+    accepted and group bool (N, 10), their folders, the folder of each photo where nothing
+    was classified, and bool (N,): shown as "not one of the ten"."""
     by_folder = {item.folder: item for item in labels}
     classified = [score for score in scores if score.probabilities is not None]
     return (np.array([score.probabilities for score in classified]).reshape(-1, 10),
             np.array([class_mask(by_folder[s.folder].accepted_classes) for s in classified]),
             np.array([class_mask(by_folder[s.folder].group_classes) for s in classified]),
             [score.folder for score in classified],
-            [score.folder for score in scores if score.probabilities is None])
+            [score.folder for score in scores if score.probabilities is None],
+            np.array([score.other for score in classified], bool))
 
 
 def outcome_report(scores: list[PhotoScore], labels: list[FolderLabels],
                    threshold: float) -> dict:
     """The shown answer's four outcomes per folder (model.outcomes.outcome_report); photos
-    where nothing was classified count as "not sure"."""
-    probabilities, accepted, group, folders, missing = scored_arrays(scores, labels)
-    return outcomes.outcome_report(probabilities, accepted, group, folders, threshold, missing)
+    where nothing was classified count as "not sure", and "not one of the ten" as wrong."""
+    probabilities, accepted, group, folders, missing, others = scored_arrays(scores, labels)
+    return outcomes.outcome_report(probabilities, accepted, group, folders, threshold, missing,
+                                   others)
+
+
+def other_folder_report(scores: list[PhotoScore], threshold: float) -> dict:
+    """What the app shows for photos of garments without a class (hats, shorts, skirts), per
+    folder and overall: counts of "not one of the ten", "not sure" (also when nothing was
+    found) and of each class or group named."""
+
+    def shown(subset):
+        answers = ["not sure" if score.probabilities is None else
+                   NOT_ONE_OF_THE_TEN if score.other else
+                   classifier.answer_fields(score.probabilities, threshold)["answer"] or
+                   "not sure" for score in subset]
+        return {"photos": len(answers), **{name: answers.count(name)
+                                          for name in sorted(set(answers))}}
+
+    folders = sorted({score.folder for score in scores})
+    return {"folders": {folder: shown([score for score in scores if score.folder == folder])
+                        for folder in folders}, "overall": shown(scores)}
+
+
+def format_other_folders(report: dict) -> str:
+    """The other-folder report as text lines: the share of each answer per folder."""
+    lines = ["garments without a class: what the app shows (share of photos)"]
+    for name, counts in list(report["folders"].items()) + [("overall", report["overall"])]:
+        photos = counts["photos"]
+        shares = ", ".join(f"{answer} {count / photos:.0%} ({count})"
+                           for answer, count in sorted(counts.items(),
+                                                       key=lambda item: -item[1])
+                           if answer != "photos")
+        lines.append(f"{name:<14}{photos:>5} photos: {shares}")
+    return "\n".join(lines)
 
 
 def summarise_scores(scores: list[PhotoScore]) -> dict:
@@ -147,13 +190,15 @@ def summarise_scores(scores: list[PhotoScore]) -> dict:
 def photo_record(score: PhotoScore, folder_labels: FolderLabels, threshold: float) -> dict:
     """One photo's outcome, for comparing settings photo by photo: the most likely class,
     and the shown answer (model.classifier.answer_fields) with its outcome."""
-    answer = classifier.answer_fields(score.probabilities, threshold)
+    answer = classifier.answer_fields(score.probabilities, threshold, score.other_score,
+                                      score.other)
     return {"path": str(score.path), "folder": score.folder, "predicted": score.predicted,
             "confidence": score.confidence, "exact": score.exact, "group": score.group,
             "taught": score.taught, **answer,
             "outcome": outcomes.outcome(answer["answer_classes"],
                                         class_mask(folder_labels.accepted_classes),
-                                        class_mask(folder_labels.group_classes)),
+                                        class_mask(folder_labels.group_classes),
+                                        answer["other_garment"]),
             "reason": score.error or (score.result.reason if score.result is not None else None)}
 
 
@@ -207,7 +252,7 @@ def write_plots(scores: list[PhotoScore], labels: list[FolderLabels], report: di
         print("Plots skipped: they need matplotlib (pip install -e '.[train]').",
               file=sys.stderr)
         return
-    probabilities, accepted, group, _, missing = scored_arrays(scores, labels)
+    probabilities, accepted, group, _, missing, _ = scored_arrays(scores, labels)
     curve = outcomes.risk_coverage(probabilities, accepted, group, missing=len(missing))
     plot_risk_coverage(curve, out / "risk_coverage.png", report["threshold"])
     plot_reliability({f"shown answer at {report['threshold']:.2f}": (
@@ -231,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--taught", type=Path, metavar="DIR",
                         help="taught examples (sub-folders 0-9 of photos or saved examples, as "
                              "the app saves them) that decide answers as in the app")
+    parser.add_argument("--other-folders", nargs="+", default=[], metavar="NAME",
+                        help="sub-folders of DIR of garments that are none of the ten classes "
+                             "(e.g. hat shorts skirt): also report what the app shows for them")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="a text table, or one JSON object with the summary")
     add_config_arguments(parser)
@@ -269,6 +317,15 @@ def main(argv=None) -> int:
                           taught=taught)
     summary = summarise_scores(scores)
     summary["outcomes"] = outcome_report(scores, labels, arguments.threshold)
+    if arguments.other_folders:
+        other_photos = load_photos(arguments.directory, [FolderLabels(name, (), ())
+                                                         for name in arguments.other_folders])
+        for _, path, _, error in other_photos:
+            if error:
+                print(f"{path}: error: {error}", file=sys.stderr)
+        summary["other_folders"] = other_folder_report(
+            score_photos(other_photos, predictor, config, arguments.flip_averaging,
+                         taught=taught), arguments.threshold)
     if taught is not None:
         summary["overall"]["taught"] = sum(score.taught for score in scores)
     confusion = folder_confusion([score.folder for score in scores],
@@ -286,6 +343,8 @@ def main(argv=None) -> int:
                   f"{len(scores)} photos ({len(taught)} taught examples)")
         print(format_folder_confusion(confusion))
         print(outcomes.format_outcomes(summary["outcomes"]))
+        if arguments.other_folders:
+            print(format_other_folders(summary["other_folders"]))
     if arguments.out is not None:
         sheet_path = arguments.out / "failures.png"
         image_files.write_image(sheet_path, failure_sheet(scores, photos, labels, config))

@@ -22,7 +22,7 @@ from synthetic_images import TROUSER_OUTLINE, draw_garment, plain_background, po
 
 JSON_KEYS = {"path", "found", "reason", "bbox", "area_fraction", "label", "label_index",
              "confidence", "top3", "error", "taught", "answer", "answer_classes",
-             "answer_confidence"}
+             "answer_confidence", "other_garment", "other_score"}
 
 
 @pytest.fixture
