@@ -28,13 +28,15 @@ from model.outcomes import format_outcomes, outcome_report
 from model.paths import SHIPPED_TFLITE_MODEL
 from model.photos import load_photo_set
 from model.predictor import ModelLoadError, load_predictor, predict_in_batches
+from model.taught import embed
 from segmentation import files
 
 
 def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: bool,
                     threshold: float = ANSWER_THRESHOLD) -> int:
     """Exact and group accuracy, per folder, the folder confusion of each model, and the
-    four outcomes of the answer shown at threshold (model.outcomes)."""
+    four outcomes of the answer shown at threshold (model.outcomes; "not one of the ten" from
+    the model's detector of other garments, model.other_garments, counts as wrong)."""
     try:
         photo_set = load_photo_set(directory, labels)
     except ValueError as error:
@@ -47,14 +49,20 @@ def evaluate_photos(models: list, directory: str, labels: str | None, flip_tta: 
         except ModelLoadError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        probabilities = predict_in_batches(predictor, photo_set.images, flip=flip_tta)
+        detector = getattr(predictor, "other_garments", None)
+        others = None
+        if detector is None:
+            probabilities = predict_in_batches(predictor, photo_set.images, flip=flip_tta)
+        else:  # Answers "not one of the ten" where the model's detector says so.
+            probabilities, embeddings = embed(predictor, photo_set.images, flip_tta)
+            others = detector.scores(embeddings) >= detector.threshold
         report = photo_report(probabilities, photo_set)
         print(format_photo_report(report, f"== {path}{suffix}: {report['photos']} photos of "
                                           f"{directory} ({len(photo_set.left_out)} with no "
                                           "garment found or unreadable, counted as wrong)"))
         print(format_outcomes(outcome_report(
             probabilities, photo_set.accepted, photo_set.group, photo_set.folders.tolist(),
-            threshold, photo_set.left_out_folders)))
+            threshold, photo_set.left_out_folders, others)))
     return 0
 
 
