@@ -207,3 +207,25 @@ def test_the_fit_stores_a_detector_that_the_app_and_the_command_lines_use(tmp_pa
     record = json.loads(capsys.readouterr().out)
     assert record["other_garment"] is True and record["answer"] is None
     assert record["other_score"] >= detector.threshold
+
+
+def test_the_command_line_and_the_app_both_say_not_one_of_the_ten(tmp_path, capsys, monkeypatch):
+    import cv2
+
+    from camera_app.frame import process_frame
+    from model import classifier
+    from segmentation import __main__ as command_line
+    from synthetic_images import tshirt_photo
+
+    frame = tshirt_photo(colour=(60, 40, 150))[0]
+    cv2.imwrite(str(tmp_path / "photo.png"), frame)
+    predictor = DetectingPredictor()
+    predictor.other_garments = OtherGarmentDetector(np.zeros(16, np.float32), 5.0, 0.9)
+    monkeypatch.setattr(classifier, "load_classifier", lambda path=None, output_size=28: predictor)
+    assert command_line.main([str(tmp_path / "photo.png"), "--classify", "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    app = process_frame(frame, predictor, FrameSettings(), SteadyAnswer())
+    assert app.answer.text == NOT_ONE_OF_THE_TEN and app.label == NOT_ONE_OF_THE_TEN
+    assert record["other_garment"] is True and record["answer"] is None
+    assert record["other_score"] == pytest.approx(app.answer.other_score, abs=1e-5)
+    assert record["label"] == "T-shirt/top"  # The most likely class is still reported.
