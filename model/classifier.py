@@ -24,8 +24,9 @@ import numpy as np
 from model.calibration import warn_uncalibrated
 from model.classes import (ANSWER_THRESHOLD, NODES, most_specific_node,
                            node_probabilities)
-from model.predictor import (INPUT_SHAPE, ModelLoadError, load_predictor, predict_with_flip)
-from model.taught import TaughtDecision, TaughtExamples, embed, load_taught
+from model.predictor import (INPUT_SHAPE, ModelLoadError, load_predictor, predict_with_flip,
+                             predict_with_flip_and_embedding)
+from model.taught import TaughtDecision, TaughtExamples, load_taught
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,11 @@ def classify_input(predictor, model_input: np.ndarray, flip_averaging: bool = Tr
         if flip_averaging:
             return Classification(predict_with_flip(predictor, images)[0])
         return Classification(predictor.predict(images)[0])
-    probabilities, embeddings = embed(predictor, images, flip_averaging)
+    probabilities, embeddings = (predict_with_flip_and_embedding(predictor, images)
+                                 if flip_averaging else predictor.predict_with_embedding(images))
     decision = None if taught is None else taught.decide(embeddings[0], probabilities[0])
     other_score = None if detector is None or (decision is not None and decision.taught) \
-        else float(detector.scores(embeddings[0]))
+        else detector.score(embeddings[0])
     other = other_score is not None and other_score >= detector.threshold
     if decision is None:
         return Classification(probabilities[0], embeddings[0], None, other_score, other)

@@ -19,6 +19,7 @@ file, or the same name with other contents, gets no detector. Numpy only: the ap
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,15 @@ class OtherGarmentDetector:
                              "a finite number.")
         if not 0 < self.threshold <= 1:
             raise ValueError(f"the detector's threshold must be in (0, 1], got {self.threshold}.")
+
+    def score(self, embedding: np.ndarray) -> float:
+        """The chance that one input is none of the ten: float (D,) -> float in [0, 1]. The
+        per-frame path: a dot product, no array work besides it."""
+        if np.shape(embedding) != self.weights.shape:
+            raise ValueError(f"an embedding of shape {np.shape(embedding)} does not fit the "
+                             f"detector's {self.weights.shape[0]} weights.")
+        logit = float(np.dot(embedding, self.weights)) + self.bias
+        return 1.0 / (1.0 + math.exp(-min(max(logit, -60.0), 60.0)))
 
     def scores(self, embeddings: np.ndarray) -> np.ndarray:
         """The chance that each input is none of the ten: float (N, D) or (D,) -> float32 (N,)
