@@ -18,7 +18,6 @@ Choose on validation data only, never on a test set.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,10 +27,9 @@ from model import outcomes
 from model.calibration import averaged_views, calibration_entry, fit_temperature, set_log_loss
 from model.classes import ANSWER_THRESHOLD, GROUPS, NUM_CLASSES
 from model.data import DatasetError, load_fashion_mnist, split_indices
-from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file
+from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file, store_card_entry
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
-from segmentation.files import write_text
 
 
 def mirror_views(predictor, images: np.ndarray) -> np.ndarray:
@@ -175,8 +173,7 @@ def main(argv=None) -> int:
     print(f"Temperature {temperature:.4f}")
     if arguments.dry_run:
         return 0
-    card.setdefault("calibration", {})[arguments.model.name] = entry
-    write_text(card_path, json.dumps(card, indent=2) + "\n")
+    store_card_entry(card_path, card, "calibration", arguments.model.name, entry)
     print(f"Wrote the temperature for {arguments.model.name} into {card_path}")
     return 0
 

@@ -19,7 +19,6 @@ SHA-256 (unless --dry-run). No threshold that costs nothing: nothing stored, exi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -29,11 +28,10 @@ from model import outcomes
 from model.classes import ANSWER_THRESHOLD
 from model.other_garments import (OtherGarmentDetector, choose_l2, detector_entry,
                                   fit_logistic, sigmoid)
-from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file
+from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file, store_card_entry
 from model.photos import FolderLabels, build_photo_set, load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError
 from model.taught import embed
-from segmentation.files import write_text
 
 THRESHOLDS = tuple(round(value, 2) for value in np.arange(0.50, 1.0, 0.01))
 
@@ -158,8 +156,7 @@ def main(argv=None) -> int:
                     "ten_classes": len(known_scores)})
     if arguments.dry_run:
         return 0
-    card.setdefault("other_garments", {})[arguments.model.name] = entry
-    write_text(card_path, json.dumps(card, indent=2) + "\n")
+    store_card_entry(card_path, card, "other_garments", arguments.model.name, entry)
     print(f"Wrote the detector for {arguments.model.name} into {card_path}")
     return 0
 

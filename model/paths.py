@@ -44,3 +44,13 @@ def read_card_file(card_path: Path) -> dict:
     if not isinstance(card, dict):
         raise ValueError(f"The model card {card_path} is not a JSON object; fix or remove it.")
     return card
+
+
+def store_card_entry(card_path: Path, card: dict, section: str, file_name: str,
+                     entry: dict) -> None:
+    """Writes card (as read by read_card_file) with entry under card[section][file_name]
+    (e.g. "calibration", "fashion_cnn.tflite"), whole or not at all."""
+    from segmentation.files import write_text
+
+    card.setdefault(section, {})[file_name] = entry
+    write_text(card_path, json.dumps(card, indent=2) + "\n")
