@@ -3,7 +3,7 @@
 TrainConfig holds the network's, the augmentation's and the photos' configurations; each
 field is an option of `python -m model.train` (see model.options). The defaults are the
 recipe of the shipped model (assets/model_card.json): 48-96-144 filters, 60 epochs, bf16,
-seed 31, and with --photos 20% of every batch photos with 8 views each; so `make model`
+seed 31, and with --photos 20% of every batch photos with 16 views each; so `make model`
 passes only where the data is.
 """
 
@@ -63,9 +63,9 @@ class PhotoConfig:
                                    "taught folder of sub-folders 0-9 needs none)")
     photo_share: float = option(0.2, "share of every batch taken from the photos when "
                                      "--photos is given", low=0, high=0.9)
-    photo_views: int = option(8, "random views of each photo (cropped, turned, lighter or "
-                                 "darker) seen through the segmentation besides the photo",
-                                 low=0, high=1000)
+    photo_views: int = option(16, "random views of each photo (cropped, turned, lighter or "
+                                  "darker, and segmented at settings drawn around the app's) "
+                                  "seen besides the photo", low=0, high=1000)
     validation_photos: str = option("", "folder of labelled photos measured after every "
                                         "epoch (never trained on)")
     validation_photo_labels: str = option("", "labels file of --validation-photos "

@@ -44,7 +44,9 @@ from segmentation import pipeline, steps
 from segmentation.config import SegmentationConfig
 from segmentation.pipeline import segment
 
-CACHE_FORMAT = 1  # Version of the cache file's layout.
+# Version of the cache file's layout, and of how its views are made (2: views segmented at
+# jittered settings, since 2026-12-05), so that an older cache is built again.
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -230,15 +232,34 @@ def random_view(image: np.ndarray, random: np.random.Generator) -> np.ndarray:
     return cv2.convertScaleAbs(view, alpha=float(random.uniform(0.85, 1.15)))
 
 
+def random_settings(config: SegmentationConfig,
+                    random: np.random.Generator) -> SegmentationConfig:
+    """config with its colour ranges, background model, closing and sampling windows moved at
+    random within about a third of their defaults, and the second look left out one time in
+    five: the masks a garment could get from a slightly different segmentation."""
+    return dataclasses.replace(
+        config,
+        hue_tolerance=int(random.integers(8, 19)),
+        saturation_tolerance=int(random.integers(50, 91)),
+        value_tolerance=int(random.integers(50, 91)),
+        background_tolerance=int(random.integers(70, 131)),
+        border_ratio=float(random.uniform(2.0, 5.0)),
+        close_kernel=int(random.choice([3, 5, 7])),
+        garment_window=float(random.uniform(0.3, 0.5)),
+        sample_window=float(random.uniform(0.06, 0.14)),
+        second_look=bool(random.random() < 0.8))
+
+
 def build_photo_set(directory, labels: list[FolderLabels],
                     config: SegmentationConfig = SegmentationConfig(),
                     progress: bool = True, view_count: int = 0) -> PhotoSet:
-    """Segments every labelled photo once (and view_count random views of it, see
-    random_view); unreadable photos and those with no garment are reported on stderr and
-    left out. The views are the same for the same files: their seed is fixed."""
+    """Segments every labelled photo once at config (and view_count random views of it, see
+    random_view, each at settings drawn by random_settings); unreadable photos and those with
+    no garment are reported on stderr and left out. The views are the same for the same
+    files: their seeds are fixed."""
     directory = Path(directory)
     labelled = labelled_files(directory, labels)
-    random = np.random.default_rng(0)
+    random, settings_random = np.random.default_rng(0), np.random.default_rng(1)
     rows, sources, left_out = [], {}, {}
     for folder_labels, path in tqdm(labelled, desc="segmenting photos", unit="photo",
                                     file=sys.stderr, disable=not progress):
@@ -263,7 +284,8 @@ def build_photo_set(directory, labels: list[FolderLabels],
         group = class_mask(folder_labels.group_classes)
         rows.append((result.model_input, accepted, group, folder_labels.folder, relative, 0))
         for view in range(1, view_count + 1):
-            view_result = segment(random_view(image, random), config)
+            framed = random_view(image, random)
+            view_result = segment(framed, random_settings(config, settings_random))
             if view_result.found:
                 rows.append((view_result.model_input, accepted, group, folder_labels.folder,
                              relative, view))

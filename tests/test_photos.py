@@ -135,3 +135,24 @@ def test_a_taught_folder_needs_no_labels_and_its_saved_inputs_are_used_as_they_a
     (tmp_path / "plain").mkdir()
     with pytest.raises(ValueError, match="no sub-folders named by class index"):
         labels_for(tmp_path / "plain")
+
+
+def test_each_view_is_segmented_at_settings_drawn_around_the_app_and_the_photo_at_them(
+        tmp_path, monkeypatch):
+    import model.photos as photos
+    from segmentation.config import SegmentationConfig
+
+    root = make_photo_folder(tmp_path / "photos", count=1)
+    used = []
+    segment = photos.segment
+    monkeypatch.setattr(photos, "segment",
+                        lambda image, config: used.append(config) or segment(image, config))
+    build_photo_set(root, read_labels(root / "labels.csv"), progress=False, view_count=4)
+    app = SegmentationConfig()
+    # A T-shirt and its four views, a blank photo (no garment, no views), a trouser and its
+    # four views.
+    assert len(used) == 11 and all(used[index] == app for index in (0, 5, 6))
+    views = used[1:5] + used[7:11]
+    assert all(config != app for config in views) and len(set(views)) == len(views)
+    assert all(8 <= config.hue_tolerance <= 18 and config.close_kernel in (3, 5, 7)
+               for config in views)
