@@ -78,9 +78,10 @@ benchmark: install-test intel-env
 		--json $(BENCHMARK_OUTPUT).json --markdown $(BENCHMARK_OUTPUT).md $(ARGS)
 
 # The shipped model (assets/): one run from scratch at 48-96-144 filters, 60 epochs, with 20% of
-# every batch labelled photos (and 8 random views of each photo): model.train's defaults, so
-# only the data is named here. PHOTOS holds train/, validation/ and labels.csv. Training took
-# 52.7 min on 2 cores here (docs/experiments.md; 124 min before the fused batch norm). It writes runs/shipped/ (MODEL_OUT), then the int8
+# every batch labelled photos (and 16 random views of each photo, segmented at jittered
+# settings): model.train's defaults, so only the data is named here. PHOTOS holds train/,
+# validation/ and labels.csv. Training took 48.9 min on 2 cores here (docs/experiments.md). It
+# writes runs/shipped/ (MODEL_OUT), then the int8
 # export the app runs (fashion_cnn.tflite; the float32 one as fashion_cnn_float32.tflite), checked
 # against the float one, with its figures in the card, and the calibration of both files
 # (model.calibrate: the temperature into the card, the threshold it chooses printed; set

@@ -9,8 +9,8 @@ of each photo's 28x28 input: the training photos of --other-folders (hats, short
 against those of the labelled folders, each side weighing the same, its L2 penalty chosen by
 5-fold cross-validation on them. Its threshold is chosen on the validation photos: the lowest
 (0.50-0.99) at which the labelled folders keep the answers the app shows without it (at the
-model's stored calibration and the app's threshold): no right answer lost, no wrong one
-added, since "not one of the ten" is wrong for a garment of the ten classes. Prints the
+model's stored calibration and the app's threshold, model.classes.ANSWER_THRESHOLD: fit again
+after changing either): no right answer lost, no wrong one added, since "not one of the ten" is wrong for a garment of the ten classes. Prints the
 figures, writes other_garments.png (the scores of both kinds of validation photos) beside
 the model, and stores the detector in the model card beside the model, tied to the file's
 SHA-256 (unless --dry-run). No threshold that costs nothing: nothing stored, exit status 1.
