@@ -74,28 +74,6 @@ def kept_answers(probabilities, accepted, group, folders, missing, flagged) -> b
     return after["right"] >= before["right"] and after["wrong"] <= before["wrong"]
 
 
-def plot_scores(known: np.ndarray, other: np.ndarray, threshold: float | None,
-                path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6.4, 3.6))
-    bins = np.linspace(0, 1, 41)
-    axes.hist(known, bins, alpha=0.6, label=f"garments of the ten classes ({len(known)})")
-    axes.hist(other, bins, alpha=0.6, label=f"other garments ({len(other)})")
-    if threshold is not None:
-        axes.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.2f}")
-    axes.set_xlabel('score of "not one of the ten"')
-    axes.set_ylabel("validation photos")
-    axes.set_yscale("log")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
 def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     card_path = arguments.model.parent / CARD_FILE
@@ -131,8 +109,10 @@ def main(argv=None) -> int:
     threshold = next((value for value in THRESHOLDS if kept_answers(
         probabilities, known_validation.accepted, known_validation.group,
         known_validation.folders, missing, known_scores >= value)), None)
-    plot_scores(known_scores, other_scores, threshold, arguments.model.parent /
-                "other_garments.png")
+    from model.plots import plot_other_garment_scores
+
+    plot_other_garment_scores(known_scores, other_scores, threshold,
+                              arguments.model.parent / "other_garments.png")
     print(f"Wrote {arguments.model.parent / 'other_garments.png'}", file=sys.stderr)
     if threshold is None:
         print("No threshold keeps the labelled folders' answers; nothing stored.")

@@ -1,4 +1,5 @@
-"""PNG plots of training curves and confusion matrices (matplotlib, no display needed)."""
+"""PNG plots (matplotlib, no display needed): training curves, confusion matrices, the calibration
+of the shown answer and the scores of garments of none of the ten; each written whole or not at all."""
 
 from __future__ import annotations
 
@@ -97,4 +98,20 @@ def plot_reliability(diagrams: dict, path: Path) -> None:
         axis.set(xlabel="confidence of the shown answer", ylabel="share borne out",
                  title=f"{name}\nECE {error_text}", xlim=(0, 1), ylim=(0, 1))
         axis.legend(loc="upper left", fontsize=8)
+    save_figure(figure, path)
+
+
+def plot_other_garment_scores(known, other, threshold: float | None, path: Path) -> None:
+    """Histograms of the scores of "not one of the ten" (model.other_garments) for validation
+    photos of the ten classes and of other garments, with the chosen threshold."""
+    figure, axes = plt.subplots(figsize=(6.4, 3.6))
+    bins = np.linspace(0, 1, 41)
+    axes.hist(known, bins, alpha=0.6, label=f"garments of the ten classes ({len(known)})")
+    axes.hist(other, bins, alpha=0.6, label=f"other garments ({len(other)})")
+    if threshold is not None:
+        axes.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.2f}")
+    axes.set_xlabel('score of "not one of the ten"')
+    axes.set_ylabel("validation photos")
+    axes.set_yscale("log")
+    axes.legend(fontsize=8)
     save_figure(figure, path)
