@@ -18,13 +18,12 @@ same name with other contents, gets no temperature (1.0). Numpy only: the app im
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from model.paths import CARD_FILE
+from model.paths import CardEntryError, stored_card_entry
 from segmentation.files import sha256_of_file
 
 EPSILON = 1e-12  # Smallest probability inside a logarithm.
@@ -92,24 +91,21 @@ def stored_temperature(model_path) -> float:
     (UncalibratedWarning) that says what to do, since the answer's threshold assumes the
     calibration.
     """
-    model_path = Path(model_path)
-    card_path = model_path.parent / CARD_FILE
-    if not card_path.is_file():
-        return 1.0
     try:
-        entry = json.loads(card_path.read_text()).get("calibration", {}).get(model_path.name)
+        entry = stored_card_entry(model_path, "calibration")
         if entry is None:
             return 1.0
-        if entry["sha256"] != sha256_of_file(model_path):
-            warn_uncalibrated(f"the calibration in {card_path} was fitted on other contents of "
-                              f"{model_path.name}")
-            return 1.0
         temperature = float(entry["temperature"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        warn_uncalibrated(f"{card_path} cannot be read ({error})")
+    except CardEntryError as error:
+        warn_uncalibrated(str(error))
+        return 1.0
+    except (KeyError, TypeError, ValueError) as error:
+        warn_uncalibrated(f"the calibration entry beside {Path(model_path).name} cannot be "
+                          f"read ({error})")
         return 1.0
     if not 0 < temperature < np.inf:
-        warn_uncalibrated(f"{card_path} holds the temperature {temperature}")
+        warn_uncalibrated(f"the card beside {Path(model_path).name} holds the temperature "
+                          f"{temperature}")
         return 1.0
     return temperature
 

@@ -18,7 +18,6 @@ file, or the same name with other contents, gets no detector. Numpy only: the ap
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.paths import CARD_FILE
+from model.paths import CardEntryError, stored_card_entry
 from segmentation.files import sha256_of_file
 
 NOT_ONE_OF_THE_TEN = "not one of the ten"  # What the app shows for such a garment.
@@ -139,26 +138,25 @@ def stored_detector(model_path, embedding_size: int | None) -> OtherGarmentDetec
     on other contents of the file, or one that cannot be read: None with a warning that says
     what to do.
     """
-    model_path = Path(model_path)
-    card_path = model_path.parent / CARD_FILE
-    if embedding_size is None or not card_path.is_file():
+    if embedding_size is None:
         return None
     try:
-        entry = json.loads(card_path.read_text()).get("other_garments", {}).get(model_path.name)
+        entry = stored_card_entry(model_path, "other_garments")
         if entry is None:
-            return None
-        if entry["sha256"] != sha256_of_file(model_path):
-            warn_no_detector(f"the detector in {card_path} was fitted on other contents of "
-                             f"{model_path.name}")
             return None
         detector = OtherGarmentDetector(np.asarray(entry["weights"], np.float32),
                                         float(entry["bias"]), float(entry["threshold"]))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        warn_no_detector(f"{card_path} cannot be read ({error})")
+    except CardEntryError as error:
+        warn_no_detector(str(error))
+        return None
+    except (KeyError, TypeError, ValueError) as error:
+        warn_no_detector(f"the detector entry beside {Path(model_path).name} cannot be read "
+                         f"({error})")
         return None
     if detector.weights.shape != (embedding_size,):
-        warn_no_detector(f"the detector in {card_path} has {detector.weights.shape[0]} weights "
-                         f"for an embedding of {embedding_size}")
+        warn_no_detector(f"the detector beside {Path(model_path).name} has "
+                         f"{detector.weights.shape[0]} weights for an embedding of "
+                         f"{embedding_size}")
         return None
     return detector
 

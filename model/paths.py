@@ -46,6 +46,37 @@ def read_card_file(card_path: Path) -> dict:
     return card
 
 
+class CardEntryError(ValueError):
+    """A model file's entry in the card beside it cannot be used; the message says why."""
+
+
+def stored_card_entry(model_path, section: str) -> dict | None:
+    """card[section][model file name] of the card beside a model file (e.g. "calibration"),
+    once its SHA-256 is checked against the file's contents: the one place that reads an
+    entry tied to a model file.
+
+    None when there is no card or no such entry (another model). Raises CardEntryError saying
+    why when the card cannot be read or the entry was fitted on other contents of the file.
+    """
+    from segmentation.files import sha256_of_file
+
+    model_path = Path(model_path)
+    card_path = model_path.parent / CARD_FILE
+    if not card_path.is_file():
+        return None
+    try:
+        entry = json.loads(card_path.read_text()).get(section, {}).get(model_path.name)
+        if entry is None:
+            return None
+        fitted_on = entry["sha256"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise CardEntryError(f"{card_path} cannot be read ({error})") from error
+    if fitted_on != sha256_of_file(model_path):
+        raise CardEntryError(f"the {section} entry in {card_path} was fitted on other "
+                             f"contents of {model_path.name}")
+    return entry
+
+
 def store_card_entry(card_path: Path, card: dict, section: str, file_name: str,
                      entry: dict) -> None:
     """Writes card (as read by read_card_file) with entry under card[section][file_name]

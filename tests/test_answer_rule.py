@@ -9,7 +9,7 @@ import pytest
 from model.calibration import (UncalibratedWarning, apply_temperature, calibration_entry,
                                fit_temperature, set_log_loss, stored_temperature)
 from model.classes import CLASS_NAMES, NODES, is_inside, most_specific_node, node_probabilities
-from model.paths import SHIPPED_TFLITE_MODEL
+from model.paths import SHIPPED_TFLITE_MODEL, CardEntryError, stored_card_entry
 from model.outcomes import (choose_threshold, expected_calibration_error, outcome,
                             outcome_report, risk_coverage)
 
@@ -117,6 +117,21 @@ def test_a_stored_temperature_counts_only_for_the_file_it_was_fitted_on(tmp_path
     (tmp_path / "model_card.json").write_text("{not json")
     with pytest.warns(UncalibratedWarning, match="cannot be read.*model.calibrate"):
         assert stored_temperature(model) == 1.0
+
+
+def test_a_card_entry_is_read_for_its_own_section_and_file_contents(tmp_path):
+    model = tmp_path / "fashion_cnn.tflite"
+    model.write_bytes(b"model one")
+    entry = calibration_entry(model, 0.7)
+    (tmp_path / "model_card.json").write_text(json.dumps({"calibration": {model.name: entry},
+                                                          "other_garments": []}))
+    assert stored_card_entry(model, "calibration") == entry
+    assert stored_card_entry(model, "int8") is None  # No such section.
+    with pytest.raises(CardEntryError, match="cannot be read"):  # A section that is no dict.
+        stored_card_entry(model, "other_garments")
+    model.write_bytes(b"model two")
+    with pytest.raises(CardEntryError, match="calibration entry .* other contents"):
+        stored_card_entry(model, "calibration")
 
 
 def masks(*classes) -> np.ndarray:
