@@ -71,7 +71,12 @@ def stored_card_entry(model_path, section: str) -> dict | None:
         fitted_on = entry["sha256"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise CardEntryError(f"{card_path} cannot be read ({error})") from error
-    if fitted_on != sha256_of_file(model_path):
+    try:
+        contents = sha256_of_file(model_path)
+    except OSError as error:
+        raise CardEntryError(f"{model_path} cannot be read ({error.strerror or error})") \
+            from error
+    if fitted_on != contents:
         raise CardEntryError(f"the {section} entry in {card_path} was fitted on other "
                              f"contents of {model_path.name}")
     return entry

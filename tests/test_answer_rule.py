@@ -132,6 +132,10 @@ def test_a_card_entry_is_read_for_its_own_section_and_file_contents(tmp_path):
     model.write_bytes(b"model two")
     with pytest.raises(CardEntryError, match="calibration entry .* other contents"):
         stored_card_entry(model, "calibration")
+    model.unlink()
+    model.mkdir()  # A model path that cannot be read as a file: a message, not a traceback.
+    with pytest.raises(CardEntryError, match="fashion_cnn.tflite cannot be read"):
+        stored_card_entry(model, "calibration")
 
 
 def masks(*classes) -> np.ndarray:
