@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +27,17 @@ from camera_app.teaching import (class_label, class_name, export, forget, forget
                                  gallery_entries, open_taught, remove_example, taught_count,
                                  teach)
 from camera_app.worker import FrameWorker, TaughtLoader
+from model.calibration import UncalibratedWarning
 from model.classes import CLASS_NAMES
+from model.other_garments import NoDetectorWarning
 from model.predictor import ModelLoadError, load_predictor
 from model.taught import NOTHING
 from segmentation.images import IMAGE_SUFFIXES
 
 DEFAULT_SNAPSHOT_FOLDER = Path.home() / "Pictures" / "FashionCam"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")  # Offered by "Open file...".
+# Warnings of a model that loads without part of what the app relies on; shown in the window.
+MODEL_WARNINGS = (UncalibratedWarning, NoDetectorWarning)
 
 
 def control_value(widget):
@@ -406,12 +411,26 @@ class MainWindow(QMainWindow):
     def start(self):
         self.shown_seconds = time.perf_counter() - self.launched
         try:
-            self.predictor = load_predictor(self.model_path)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self.predictor = load_predictor(self.model_path)
+            self.show_model_warnings(caught)
         except Exception as error:  # Whatever a model file makes LiteRT or Keras raise.
             self.show_message(f"The model could not be loaded: {fault_text(error)} "
                               "Frames are still segmented, but not named.", "model")
         self.open_teaching()
         self.set_source(self.requested_source, fall_back_to_demo=True)
+
+    def show_model_warnings(self, caught):
+        """Shows what the model loaded without (its calibration, the detector of other
+        garments) above the view, and passes every caught warning on as before (stderr)."""
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+        texts = [str(warning.message) for warning in caught
+                 if issubclass(warning.category, MODEL_WARNINGS)]
+        if texts:
+            self.show_message(" ".join(texts), "model")
 
     def set_source(self, spec: str, fall_back_to_demo: bool = False) -> bool:
         """Switches to another source; on failure keeps the current one (or plays the demo)."""

@@ -161,10 +161,15 @@ def stored_detector(model_path, embedding_size: int | None) -> OtherGarmentDetec
     return detector
 
 
+class NoDetectorWarning(UserWarning):
+    """The model's stored detector of other garments could not be used: no answer "not one
+    of the ten"."""
+
+
 def warn_no_detector(why: str) -> None:
     warnings.warn(f"No answer '{NOT_ONE_OF_THE_TEN}': {why}. Run `python -m "
                   "model.fit_other_garments --model MODEL.tflite ...` to fit it again.",
-                  UserWarning, stacklevel=3)
+                  NoDetectorWarning, stacklevel=3)
 
 
 def detector_entry(model_path, detector: OtherGarmentDetector, **figures) -> dict:

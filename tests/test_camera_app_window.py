@@ -4,8 +4,10 @@ Every window gets a QSettings file in a temporary folder, so the user's settings
 """
 
 import dataclasses
+import json
 import os
 import re
+import shutil
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,8 +25,9 @@ from camera_app.sources import SourceError, VideoSource
 from camera_app.window import MainWindow
 from camera_app.worker import FrameWorker
 from fakes import FakePredictor
+from model.calibration import UncalibratedWarning
 from model.classes import CLASS_NAMES
-from model.paths import DEMO_VIDEO, SHIPPED_TFLITE_MODEL
+from model.paths import DEMO_VIDEO, SHIPPED_MODEL_CARD, SHIPPED_TFLITE_MODEL
 from model.predictor import predict_with_flip
 from segmentation import SegmentationConfig, segment
 from synthetic_images import write_video
@@ -451,3 +454,30 @@ def test_a_threshold_saved_under_the_old_rule_is_not_applied(open_window, store)
     assert window.settings.answer_threshold == FrameSettings().answer_threshold
     assert window.controls["answer_threshold"].value() == round(
         FrameSettings().answer_threshold * 100)
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
+def test_a_model_without_its_calibration_says_so_in_the_window(open_window, tmp_path):
+    # A copy of the shipped model whose card was fitted on other contents of the file (as
+    # after a new export): no temperature and no detector of other garments. The app still
+    # runs, and the window (not only stderr) says what is missing and what to do.
+    model = tmp_path / SHIPPED_TFLITE_MODEL.name
+    shutil.copyfile(SHIPPED_TFLITE_MODEL, model)
+    card = json.loads(SHIPPED_MODEL_CARD.read_text())
+    for section in ("calibration", "other_garments"):
+        card[section][model.name]["sha256"] = "0" * 64
+    (tmp_path / SHIPPED_MODEL_CARD.name).write_text(json.dumps(card))
+    with pytest.warns(UncalibratedWarning):
+        window = open_window("demo", model_path=model)
+    assert window.predictor is not None
+    text = window.message.text()
+    assert window.message.isVisible()
+    assert "Uncalibrated probabilities" in text and "model.calibrate" in text
+    assert "not one of the ten" in text
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
+def test_the_shipped_model_loads_without_a_message(open_window):
+    window = open_window("demo", model_path=SHIPPED_TFLITE_MODEL)
+    assert window.predictor is not None
+    assert "model" not in window.messages
