@@ -3,7 +3,7 @@
     python -m model.evaluate                                   # the shipped model (LiteRT)
     python -m model.evaluate assets/fashion_cnn.keras assets/fashion_cnn.tflite
     python -m model.evaluate runs/a/fashion_cnn.keras runs/b/fashion_cnn.keras --flip-tta --out eval/
-    python -m model.evaluate --photos photos/validation --flip-tta    # labelled photos
+    python -m model.evaluate --photos photos/validation               # labelled photos, as the app
 
 Prints accuracy, per-class precision, recall, F1 and one-vs-rest ROC AUC, and the confusion
 matrix for each model, for their ensemble (averaged probabilities) when there are several,
@@ -71,10 +71,16 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", default=[str(SHIPPED_TFLITE_MODEL)],
                         help=".keras or .tflite files (default: the shipped model)")
-    parser.add_argument("--flip-averaging", "--flip-tta", dest="flip_tta", action="store_true",
-                        help="average each image's probabilities with its mirror image's")
+    parser.add_argument("--flip-averaging", "--flip-tta", dest="flip_tta",
+                        action=argparse.BooleanOptionalAction, default=None,
+                        help="average each image's probabilities with its mirror image's "
+                             "(default: off on the test set, a single pass; on with --photos, "
+                             "as the app)")
     parser.add_argument("--data-dir", help="folder of the Fashion-MNIST IDX files")
-    parser.add_argument("--out", help="folder for confusion-matrix PNGs and a JSON report")
+    parser.add_argument("--out", help="folder for confusion-matrix PNGs and a JSON report "
+                                      "(the test set only; for photos, `python -m "
+                                      "segmentation.evaluate --out` draws the failures, the "
+                                      "risk-coverage curve and the reliability diagram)")
     parser.add_argument("--photos", metavar="DIR",
                         help="evaluate on labelled photos instead (one sub-folder per line of "
                              "the labels file, seen through the segmentation at the app's "
@@ -87,6 +93,11 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     if not 0 < arguments.threshold <= 1:
         parser.error(f"--threshold must be above 0 and at most 1, got {arguments.threshold}.")
+    if arguments.photos and arguments.out:
+        parser.error("--out writes the test set's reports; for photos use `python -m "
+                     "segmentation.evaluate DIR --labels CSV --out OUT`.")
+    if arguments.flip_tta is None:
+        arguments.flip_tta = bool(arguments.photos)
     if arguments.out:
         try:
             Path(arguments.out).mkdir(parents=True, exist_ok=True)

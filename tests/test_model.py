@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import types
 import subprocess
 import sys
 
@@ -507,3 +508,32 @@ def test_classifying_with_a_keras_model_warns_that_it_is_uncalibrated():
 
     with pytest.warns(UncalibratedWarning, match="Keras model"):
         load_classifier(SHIPPED_KERAS_MODEL)
+
+
+def test_evaluate_averages_flips_on_photos_as_the_app_and_not_on_the_test_set(monkeypatch,
+                                                                              tmp_path, capsys):
+    from model import evaluate
+
+    calls = []
+    monkeypatch.setattr(evaluate, "evaluate_photos",
+                        lambda models, directory, labels, flip, threshold: calls.append(flip) or 0)
+    assert evaluate.main(["--photos", str(tmp_path)]) == 0
+    assert evaluate.main(["--photos", str(tmp_path), "--no-flip-averaging"]) == 0
+    assert calls == [True, False]
+    with pytest.raises(SystemExit):
+        evaluate.main(["--photos", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert "segmentation.evaluate" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    # The test set: a single pass unless asked (the goal's measure).
+    labels = np.arange(10)
+    monkeypatch.setattr(evaluate, "load_fashion_mnist", lambda data_dir: types.SimpleNamespace(
+        test_images=np.zeros((10, 28, 28), np.uint8), test_labels=labels))
+    monkeypatch.setattr(evaluate, "load_predictor", lambda path: None)
+    flips = []
+    monkeypatch.setattr(evaluate, "predict_in_batches",
+                        lambda predictor, images, batch, flip, progress: flips.append(flip)
+                        or np.eye(10, dtype=np.float32))
+    assert evaluate.main(["model.tflite"]) == 0
+    assert evaluate.main(["model.tflite", "--flip-averaging"]) == 0
+    assert flips == [False, True]
+    assert "100.00%  model.tflite with flip TTA" in capsys.readouterr().out
