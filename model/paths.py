@@ -14,8 +14,10 @@ ASSETS_DIR = _IN_WHEEL if _IN_WHEEL.is_dir() else _IN_CLONE
 # The names of the files that training writes into its output folder (and assets/ holds).
 KERAS_FILE = "fashion_cnn.keras"
 TFLITE_FILE = "fashion_cnn.tflite"
-# The float32 export beside it when TFLITE_FILE has int8 weights (model.quantize.float_path).
-FLOAT_TFLITE_FILE = "fashion_cnn_float32.tflite"
+# The float32 export beside it when TFLITE_FILE has int8 weights (model.quantize.float_path):
+# MODEL.tflite is int8, MODEL_float32.tflite the float export.
+FLOAT_SUFFIX = "_float32"
+FLOAT_TFLITE_FILE = Path(TFLITE_FILE).stem + FLOAT_SUFFIX + Path(TFLITE_FILE).suffix
 CARD_FILE = "model_card.json"
 
 # The trained classifier, as LiteRT flatbuffers (the int8 one used by the app, and float32)

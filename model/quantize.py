@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from model.config import TrainConfig
 from model.data import split_indices
-from model.paths import read_card_file
+from model.paths import FLOAT_SUFFIX, read_card_file
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 from segmentation.files import write_bytes, write_text
@@ -36,8 +37,7 @@ from segmentation.files import write_bytes, write_text
 CARD_KEY = "int8"  # The model card's entry for the int8 export.
 MAX_ACCURACY_DROP = 0.001  # Fashion-MNIST validation accuracy may fall by 0.1 point at most.
 # Fashion-MNIST's validation split, as model.train holds it out by default.
-VALIDATION_SIZE, SPLIT_SEED = 5000, 1
-FLOAT_SUFFIX = "_float32"  # MODEL.tflite is int8, MODEL_float32.tflite the float export.
+VALIDATION_SIZE, SPLIT_SEED = TrainConfig().validation_size, TrainConfig().split_seed
 
 
 def float_path(path: str | os.PathLike) -> Path:

@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from model.options import argument_values
-from model.paths import CARD_FILE, KERAS_FILE, TFLITE_FILE
+from model.paths import CARD_FILE, FLOAT_TFLITE_FILE, KERAS_FILE, TFLITE_FILE
 from segmentation import files
 from segmentation.images import make_output_folder
 
@@ -28,8 +28,8 @@ CHECKPOINT_FOLDER = "checkpoint"  # BackupAndRestore's folder inside --out.
 HISTORY_FILE = "history.csv"  # One row of logs per epoch (CSVLogger).
 RUN_CONFIG_FILE = "run_config.json"  # The options of the run that writes the folder.
 # What a run writes into its folder; one of them there means the folder holds a run.
-RUN_FILES = (KERAS_FILE, TFLITE_FILE, CARD_FILE, HISTORY_FILE, "training_curves.png",
-             "confusion_matrix.png", RUN_CONFIG_FILE, CHECKPOINT_FOLDER)
+RUN_FILES = (KERAS_FILE, TFLITE_FILE, FLOAT_TFLITE_FILE, CARD_FILE, HISTORY_FILE,
+             "training_curves.png", "confusion_matrix.png", RUN_CONFIG_FILE, CHECKPOINT_FOLDER)
 
 
 def prepare_output(out: Path, config, resume: bool = False, overwrite: bool = False) -> None:

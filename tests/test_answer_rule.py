@@ -224,3 +224,25 @@ def test_calibrate_names_a_broken_card_before_any_work(tmp_path, capsys, card_te
     assert calibrate.main(["--model", str(model), "--photos", str(tmp_path / "none")]) == 2
     assert "model_card.json" in capsys.readouterr().err
     assert (tmp_path / "model_card.json").read_text() == card_text
+
+
+@pytest.mark.parametrize("option, value", [("--validation-size", "0"), ("--split-seed", "-1"),
+                                           ("--most-wrong", "1.5")])
+def test_calibrate_refuses_a_bad_option_before_any_work(tmp_path, capsys, option, value):
+    from model import calibrate
+
+    with pytest.raises(SystemExit) as stop:
+        calibrate.main(["--model", str(tmp_path / "none.tflite"), "--photos",
+                        str(tmp_path / "none"), option, value])
+    assert stop.value.code == 2
+    assert option in capsys.readouterr().err
+
+
+def test_calibrate_and_the_int8_check_hold_out_what_model_train_holds_out():
+    from model import calibrate, quantize
+    from model.config import TrainConfig
+
+    parsed = calibrate.build_parser().parse_args(["--photos", "photos"])
+    split = (TrainConfig().validation_size, TrainConfig().split_seed)
+    assert (parsed.validation_size, parsed.split_seed) == split
+    assert (quantize.VALIDATION_SIZE, quantize.SPLIT_SEED) == split

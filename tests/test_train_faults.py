@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from model.card import shown_path
+from model.paths import FLOAT_TFLITE_FILE
 from model.config import TrainConfig
 from model.run_folder import CHECKPOINT_FOLDER, RUN_CONFIG_FILE, prepare_output
 
@@ -51,10 +52,11 @@ def test_a_folder_that_holds_a_run_is_refused_unless_asked(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "history.csv").write_text("epoch,loss\n0,1.0\n")
+    (out / FLOAT_TFLITE_FILE).write_bytes(b"the float export of an older model")
     (out / "notes.txt").write_text("mine")
     arguments = ["--out", str(out), "--data-dir", str(tmp_path / "none")]
     assert main(arguments) == 2
-    assert "already holds a run (history.csv)" in capsys.readouterr().err
+    assert f"already holds a run ({FLOAT_TFLITE_FILE}, history.csv)" in capsys.readouterr().err
     assert main(arguments + ["--resume"]) == 2
     assert "no interrupted run to resume" in capsys.readouterr().err
     prepare_output(out, TrainConfig(), overwrite=True)  # --overwrite: the old run goes.
