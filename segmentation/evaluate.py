@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,8 @@ class PhotoScore:
     folder: str
     # Path of the photo.
     path: Path
-    # The segmentation result, or None when the file could not be read.
+    # The segmentation result without its full-size crop, or None when the file could not be
+    # read.
     result: object
     # Predicted class index, or None when nothing was found or the file was unreadable.
     predicted: int | None
@@ -68,29 +69,30 @@ class PhotoScore:
     other_score: float | None = None
     # True when the answer shown is "not one of the ten".
     other: bool = False
+    # For the failure sheet, when the class is not accepted and the photo was read: uint8
+    # tiles of at most TILE_SIZE (overlay BGR, mask, 28x28 input), small so that a batch of
+    # large photos does not pile up in memory.
+    tiles: tuple | None = None
 
 
-def load_photos(directory, labels: list[FolderLabels]):
-    """(folder labels, path, image or None, error or None) for each photo in labelled folders."""
-    photos = []
-    for folder_labels, path in labelled_files(directory, labels):
-        try:
-            photos.append((folder_labels, path, image_files.read_image(path), None))
-        except image_files.ImageReadError as error:
-            photos.append((folder_labels, path, None, str(error)))
-    return photos
+def photo_files(directory, labels: list[FolderLabels]) -> list[tuple[FolderLabels, Path]]:
+    """(folder labels, path) of each photo in the labelled folders; nothing is read yet."""
+    return list(labelled_files(directory, labels))
 
 
 def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: bool = True,
                  progress: bool = False, taught=None) -> list[PhotoScore]:
-    """Segments and classifies each loaded photo and scores the answer; taught
-    (TaughtExamples), when given, decides answers as in the app."""
+    """Reads, segments and classifies each photo of photo_files() and scores the answer, one
+    photo in memory at a time; an unreadable photo is scored with its error and the rest go
+    on. taught (TaughtExamples), when given, decides answers as in the app."""
     scores = []
-    for folder_labels, path, image, error in tqdm(photos, unit="photo", file=sys.stderr,
-                                                  disable=not progress):
-        if image is None:
+    for folder_labels, path in tqdm(photos, unit="photo", file=sys.stderr,
+                                    disable=not progress):
+        try:
+            image = image_files.read_image(path)
+        except image_files.ImageReadError as error:
             scores.append(PhotoScore(folder_labels.folder, path, None, None, None, False, False,
-                                     error))
+                                     str(error)))
             continue
         result = segment(image, config)
         predicted, confidence, decided, probabilities = None, None, False, None
@@ -105,11 +107,15 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
         if probabilities is not None:
             predicted = int(np.argmax(probabilities))
             confidence = float(probabilities[predicted])
-        scores.append(PhotoScore(folder_labels.folder, path, result, predicted, confidence,
-                                 predicted in folder_labels.accepted_classes,
+        exact = predicted in folder_labels.accepted_classes
+        tiles = None if exact else tuple(image_files.fit_tile(picture) for picture in (
+            image_files.draw_overlay(image, result, None, config.sampling_windows()),
+            result.mask, result.model_input))
+        scores.append(PhotoScore(folder_labels.folder, path, replace(result, crop=None),
+                                 predicted, confidence, exact,
                                  predicted in folder_labels.group_classes, taught=decided,
                                  probabilities=probabilities, other_score=other_score,
-                                 other=probabilities is not None and other))
+                                 other=probabilities is not None and other, tiles=tiles))
     return scores
 
 
@@ -219,9 +225,9 @@ def summary_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def failure_sheet(scores: list[PhotoScore], photos, labels: list[FolderLabels], config):
-    """Contact sheet of the photos that were not exact: overlay, mask, 28x28 input, prediction."""
-    images_by_path = {path: image for _, path, image, _ in photos}
+def failure_sheet(scores: list[PhotoScore], labels: list[FolderLabels]) -> np.ndarray:
+    """Contact sheet (uint8 BGR) of the photos that were not exact: overlay, mask, 28x28
+    input, prediction; a line for each unreadable one."""
     accepted_by_folder = {item.folder: item.accepted_classes for item in labels}
     entries = []
     for score in scores:
@@ -235,10 +241,7 @@ def failure_sheet(scores: list[PhotoScore], photos, labels: list[FolderLabels], 
             said = f"not found ({score.result.reason})"
         else:
             said = f"{CLASS_NAMES[score.predicted]} {score.confidence:.2f}"
-        overlay = image_files.draw_overlay(images_by_path[score.path], score.result, None,
-                                           config.sampling_windows())
-        entries.append(([overlay, score.result.mask, score.result.model_input],
-                        f"{score.folder}: {said} (want {accepted})"))
+        entries.append((list(score.tiles), f"{score.folder}: {said} (want {accepted})"))
     return image_files.contact_sheet(entries, entries_per_row=2)
 
 
@@ -305,27 +308,23 @@ def main(argv=None) -> int:
     except (RuntimeError, OSError) as error:
         print(error, file=sys.stderr)
         return 2
-    photos = load_photos(arguments.directory, labels)
+    photos = photo_files(arguments.directory, labels)
     if not photos:
         print(f"No photos found under {arguments.directory} for the folders in the labels.",
               file=sys.stderr)
         return 1
-    for _, path, _, error in photos:
-        if error:
-            print(f"{path}: error: {error}", file=sys.stderr)
     scores = score_photos(photos, predictor, config, arguments.flip_averaging, progress=True,
                           taught=taught)
+    report_unreadable(scores)
     summary = summarise_scores(scores)
     summary["outcomes"] = outcome_report(scores, labels, arguments.threshold)
     if arguments.other_folders:
-        other_photos = load_photos(arguments.directory, [FolderLabels(name, (), ())
-                                                         for name in arguments.other_folders])
-        for _, path, _, error in other_photos:
-            if error:
-                print(f"{path}: error: {error}", file=sys.stderr)
-        summary["other_folders"] = other_folder_report(
-            score_photos(other_photos, predictor, config, arguments.flip_averaging,
-                         taught=taught), arguments.threshold)
+        other_scores = score_photos(
+            photo_files(arguments.directory, [FolderLabels(name, (), ())
+                                              for name in arguments.other_folders]),
+            predictor, config, arguments.flip_averaging, taught=taught)
+        report_unreadable(other_scores)
+        summary["other_folders"] = other_folder_report(other_scores, arguments.threshold)
     if taught is not None:
         summary["overall"]["taught"] = sum(score.taught for score in scores)
     confusion = folder_confusion([score.folder for score in scores],
@@ -347,10 +346,23 @@ def main(argv=None) -> int:
             print(format_other_folders(summary["other_folders"]))
     if arguments.out is not None:
         sheet_path = arguments.out / "failures.png"
-        image_files.write_image(sheet_path, failure_sheet(scores, photos, labels, config))
-        print(f"Wrote {sheet_path}", file=sys.stderr)
-        write_plots(scores, labels, summary["outcomes"], arguments.out)
-    return 0 if any(image is not None for _, _, image, _ in photos) else 1
+        try:
+            image_files.write_image(sheet_path, failure_sheet(scores, labels))
+            print(f"Wrote {sheet_path}", file=sys.stderr)
+            write_plots(scores, labels, summary["outcomes"], arguments.out)
+        except OSError as error:
+            print(f"error: cannot write into {arguments.out}: {error.strerror or error}. Free "
+                  "some space or choose another --out; the scores above are complete.",
+                  file=sys.stderr)
+            return 2
+    return 0 if any(score.error is None for score in scores) else 1
+
+
+def report_unreadable(scores: list[PhotoScore]) -> None:
+    """Says on stderr which photos could not be read, and why."""
+    for score in scores:
+        if score.error:
+            print(f"{score.path}: error: {score.error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

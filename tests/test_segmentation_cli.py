@@ -214,7 +214,7 @@ class AlwaysTrouser:
 
 def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     labels = evaluate.read_labels(labelled_folder / "labels.csv")
-    photos = evaluate.load_photos(labelled_folder, labels)
+    photos = evaluate.photo_files(labelled_folder, labels)
     scores = evaluate.score_photos(photos, AlwaysTrouser(), evaluate.SegmentationConfig())
     summary = evaluate.summarise_scores(scores)
     assert summary["folders"]["bottoms"]["photos"] == 3
@@ -233,7 +233,7 @@ def test_scores_count_exact_group_and_unreadable_photos(labelled_folder):
     assert evaluate.outcome_report(scores, labels, 0.9)["overall"]["not sure"] == 5
     table = evaluate.summary_table(summary)
     assert "overall" in table and "40%" in table and "2 of 5 exact (40.0%)" in table
-    sheet = evaluate.failure_sheet(scores, photos, labels, evaluate.SegmentationConfig())
+    sheet = evaluate.failure_sheet(scores, labels)
     assert sheet.shape[0] >= 2 * 160  # Two tops and the corrupt file failed.
 
 
@@ -289,6 +289,20 @@ def test_evaluate_refuses_an_output_it_cannot_write_before_the_work(labelled_fol
     captured = capsys.readouterr()
     assert status == 2 and "it is a file, not a folder" in captured.err
     assert captured.out == ""  # No table: nothing was scored.
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="no shipped model yet")
+def test_evaluate_says_when_the_report_cannot_be_written_after_the_scores(labelled_folder,
+                                                                         tmp_path, capsys):
+    out = tmp_path / "report"
+    (out / "failures.png").mkdir(parents=True)  # Stands in for a disk that fills up.
+    status = evaluate.main([str(labelled_folder), "--labels", str(labelled_folder / "labels.csv"),
+                            "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "overall" in captured.out  # The scores were printed first.
+    assert "cannot write into" in captured.err and "Traceback" not in captured.err
+    assert "broken.jpg: error:" in captured.err  # The unreadable photo is named.
 
 
 # --- Help and the benchmark ------------------------------------------------------------------------
