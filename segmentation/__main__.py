@@ -11,13 +11,15 @@ model, and the answer a class or group (e.g. Footwear) whose summed probability 
 of other garments (hats, shorts, skirts; model.other_garments) takes for none of the ten
 classes. Folders are searched recursively for image files. With --out DIR each image gets a
 mask, an overlay (contour and box), a crop, the 28x28 input and a 10x copy of it, and the
-batch gets one contact sheet. A file that cannot be read is reported on its own line and the rest
-go on; the exit status is 1 only when no input could be read.
+batch gets one contact sheet. A file that cannot be read, or whose pictures cannot be written,
+is reported on its own line and the rest go on; the exit status is 1 when no input could be
+read, 2 when some pictures were not written (a full disk stops the batch at once).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -27,6 +29,7 @@ import numpy as np
 from model import classifier
 from model.classes import CLASS_NAMES
 from model.other_garments import NOT_ONE_OF_THE_TEN
+from segmentation import files
 from segmentation import images as image_files
 from segmentation.command import run_command
 from segmentation.options import add_config_arguments, config_from_arguments
@@ -34,6 +37,9 @@ from segmentation.pipeline import segment
 
 
 # The reason given for a garment that a taught "nothing" example decided is no garment.
+# Bytes of a source file's name kept in its output files' names (after a 4-digit index), so
+# that a long name stays within the file system's limit of 255 bytes.
+STEM_BYTES = 100
 TAUGHT_NOTHING = "taught as no garment (a 'nothing' example is the nearest)"
 
 
@@ -126,7 +132,7 @@ def answer_caption(record: dict) -> str | None:
 def write_outputs(out_dir: Path, index: int, path: Path, frame, result, label, config):
     """Writes the per-image pictures; returns the contact-sheet row for this image: four
     uint8 BGR (TILE_SIZE, TILE_SIZE, 3) tiles and a caption."""
-    stem = f"{index:04d}_{path.stem}"
+    stem = f"{index:04d}_{files.clipped(path.stem, STEM_BYTES)}"
     overlay = image_files.draw_overlay(frame, result, label, config.sampling_windows())
     enlarged = image_files.enlarge(result.model_input, 10)
     image_files.write_image(out_dir / f"{stem}_mask.png", result.mask)
@@ -140,6 +146,12 @@ def write_outputs(out_dir: Path, index: int, path: Path, frame, result, label, c
     tiles = [image_files.fit_tile(image) for image in
              (overlay, result.mask, result.crop, result.model_input)]
     return tiles, caption
+
+
+def stops_the_batch(error: OSError) -> bool:
+    """Whether a write error will hit every later image too (a full disk or quota), so the
+    batch stops; other errors concern one image's pictures."""
+    return error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def write_failed(out_dir: Path, error: OSError) -> int:
@@ -183,7 +195,7 @@ def main(argv=None) -> int:
     if not paths:
         print("No image files found in " + ", ".join(arguments.paths), file=sys.stderr)
         return 1
-    read_count, sheet_rows = 0, []
+    read_count, sheet_rows, unwritten = 0, [], 0
     for index, path in enumerate(paths):
         try:
             frame = image_files.read_image(path)
@@ -215,7 +227,13 @@ def main(argv=None) -> int:
                     sheet_rows.append(write_outputs(arguments.out, index, path, frame, result,
                                                     label, config))
                 except OSError as error:
-                    return write_failed(arguments.out, error)
+                    if stops_the_batch(error):
+                        return write_failed(arguments.out, error)
+                    unwritten += 1
+                    sheet_rows.append(([None], f"{path.name}: pictures not written"))
+                    print(f"{path}: error: its pictures could not be written into "
+                          f"{arguments.out} ({error.strerror or error}); the other images go "
+                          "on.", file=sys.stderr)
         print(json.dumps(record) if arguments.format == "json" else text_line(record),
               flush=True)
     if arguments.out is not None:
@@ -225,11 +243,12 @@ def main(argv=None) -> int:
             image_files.write_image(sheet_path, sheet)
         except OSError as error:
             return write_failed(arguments.out, error)
-        print(f"Wrote pictures for {read_count} images and {sheet_path}", file=sys.stderr)
+        print(f"Wrote pictures for {read_count - unwritten} images and {sheet_path}",
+              file=sys.stderr)
     if read_count == 0:
         print("No input could be read.", file=sys.stderr)
         return 1
-    return 0
+    return 2 if unwritten else 0
 
 
 if __name__ == "__main__":

@@ -22,8 +22,14 @@ from pathlib import Path
 
 
 def temporary_name(path: Path) -> Path:
-    """A fresh hidden name beside path with the same suffix, e.g. .mask.png.1a2b3c4d.tmp.png."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    """A fresh hidden name beside path with the same suffix, e.g. .mask.png.1a2b3c4d.tmp.png;
+    at most 200 bytes of path's name go into it, so that it fits where path's name fits."""
+    return path.with_name(f".{clipped(path.name, 200)}.{secrets.token_hex(4)}.tmp{path.suffix}")
+
+
+def clipped(text: str, max_bytes: int) -> str:
+    """The longest start of text whose UTF-8 form has at most max_bytes (a file name part)."""
+    return text.encode("utf-8", "surrogateescape")[:max_bytes].decode("utf-8", "ignore")
 
 
 @contextlib.contextmanager

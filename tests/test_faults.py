@@ -138,6 +138,46 @@ def test_a_full_disk_under_out_is_one_message(tmp_path, monkeypatch, capsys):
     assert list(out.iterdir()) == []  # No half-written PNG.
 
 
+def test_a_long_file_name_gets_its_pictures_and_a_temporary_name_that_fits(tmp_path, capsys):
+    # 240 bytes of name: its own outputs and their temporary names would pass the 255-byte limit.
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("é" * 117 + "t.png", "short.png"):
+        cv2.imwrite(str(photos / name), tshirt_photo()[0])
+    out = tmp_path / "out"
+    assert command_line.main([str(photos), "--out", str(out)]) == 0
+    written = sorted(path.name for path in out.iterdir())
+    assert len([name for name in written if name.endswith("_input_x10.png")]) == 2
+    assert max(len(name.encode()) for name in written) <= 255
+    assert "error" not in capsys.readouterr().err
+    assert files.clipped("é" * 3, 5) == "éé"  # A character is never cut in half.
+
+
+def test_pictures_that_cannot_be_written_for_one_image_do_not_stop_the_batch(tmp_path,
+                                                                             monkeypatch,
+                                                                             capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        cv2.imwrite(str(photos / name), tshirt_photo()[0])
+    write_outputs = command_line.write_outputs
+
+    def refuse_b(out_dir, index, path, *rest):
+        if path.name == "b.png":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return write_outputs(out_dir, index, path, *rest)
+
+    monkeypatch.setattr(command_line, "write_outputs", refuse_b)
+    out = tmp_path / "out"
+    assert command_line.main([str(photos), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.count("found") == 3  # Every image is still segmented and printed.
+    assert "b.png: error: its pictures could not be written" in captured.err
+    assert "Permission denied" in captured.err
+    assert {path.name.split("_")[1] for path in out.glob("*_mask.png")} == {"a", "c"}
+    assert (out / "contact_sheet.png").is_file()
+
+
 def test_the_contact_sheet_keeps_small_tiles_only(tmp_path):
     """Each image's row of the sheet is kept as tiles, not as full-size pictures."""
     from segmentation.config import SegmentationConfig
