@@ -706,7 +706,13 @@ def write_example(directory: Path, stem: str, parts: dict) -> str | None:
 
 
 def count(arguments) -> int:
-    """Loads a taught folder and prints its examples per class and what was skipped."""
+    """Loads a taught folder and prints its examples per class and what was skipped; status 2
+    when the folder is not there (a mistyped path must not read as "nothing taught")."""
+    if not Path(arguments.folder).is_dir():
+        print(f"error: {shown(Path(arguments.folder))} is not a folder; give the folder the app "
+              "saves taught examples in (its --taught DIR, or the default the README names).",
+              file=sys.stderr)
+        return 2
     try:
         predictor = load_predictor(arguments.model)
         taught = load_taught(arguments.folder, predictor, flip=not arguments.no_flip)

@@ -260,6 +260,10 @@ def test_export_and_import_on_the_command_line(tmp_path, predictor, monkeypatch,
     assert taught_module.main(["count", str(tmp_path / "copy")]) == 0
     out = capsys.readouterr().out
     assert "4 Coat" in out and out.splitlines()[-1].split() == ["n", "nothing", "1"]
+    # A mistyped folder is an error, not ten classes of nothing.
+    assert taught_module.main(["count", str(tmp_path / "cpoy")]) == 2
+    captured = capsys.readouterr()
+    assert "cpoy is not a folder" in captured.err and captured.out == ""
 
 
 def test_the_window_exports_and_imports_its_examples(open_window, camera, qtbot, tmp_path,
