@@ -20,11 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.classes import NODES, is_inside, most_specific_node, node_probabilities
+from model.classes import NODES, NOT_SURE, is_inside, most_specific_node, node_probabilities
 from model.other_garments import NOT_ONE_OF_THE_TEN
 
 NO_GARMENT = "no garment"
-NOT_SURE = "not sure"
 NO_MODEL = "no model"
 
 

@@ -71,6 +71,7 @@ NODES = tuple(Node(name, (index,)) for index, name in enumerate(CLASS_NAMES)) + 
 # ones (`python -m model.calibrate`; docs/experiments.md, "the answer a user sees" and, for
 # the model shipped on 2026-12-05 at night, "the answer a user sees, a third time").
 ANSWER_THRESHOLD = 0.64
+NOT_SURE = "not sure"  # What the app and the command lines show when no node reaches it.
 # float32 (nodes, 10): row k is 1 on the classes of NODES[k]; probabilities @ NODE_MATRIX.T
 # gives each node's summed probability.
 NODE_MATRIX = np.array([[index in node.classes for index in range(NUM_CLASSES)]

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from model import classifier
-from model.classes import CLASS_NAMES
+from model.classes import CLASS_NAMES, NOT_SURE
 from model.other_garments import NOT_ONE_OF_THE_TEN
 from segmentation import files
 from segmentation import images as image_files
@@ -125,7 +125,7 @@ def answer_caption(record: dict) -> str | None:
     if record["other_garment"]:
         return f"{NOT_ONE_OF_THE_TEN} {record['other_score']:.2f}"
     if record["answer"] is None:
-        return "not sure"
+        return NOT_SURE
     return f"{record['answer']} {record['answer_confidence']:.2f}"
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from model import classifier, outcomes
-from model.classes import CLASS_NAMES
+from model.classes import CLASS_NAMES, NOT_SURE
 from model.metrics import folder_confusion, format_folder_confusion
 from model.other_garments import NOT_ONE_OF_THE_TEN
 from model.photos import FolderLabels, class_mask, labelled_files, labels_for, read_labels
@@ -148,10 +148,10 @@ def other_folder_report(scores: list[PhotoScore], threshold: float) -> dict:
     found) and of each class or group named."""
 
     def shown(subset):
-        answers = ["not sure" if score.probabilities is None else
+        answers = [NOT_SURE if score.probabilities is None else
                    NOT_ONE_OF_THE_TEN if score.other else
                    classifier.answer_fields(score.probabilities, threshold)["answer"] or
-                   "not sure" for score in subset]
+                   NOT_SURE for score in subset]
         return {"photos": len(answers), **{name: answers.count(name)
                                           for name in sorted(set(answers))}}
 
