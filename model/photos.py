@@ -401,7 +401,13 @@ def load_photo_set(directory, labels_path=None, cache=None,
         except ValueError as error:
             print(f"  {error} Rebuilding it.", file=sys.stderr)
     photo_set = build_photo_set(directory, labels, config, progress, view_count)
-    write_photo_set(cache, photo_set)
+    try:
+        write_photo_set(cache, photo_set)
+    except OSError as error:  # The cache only saves time: go on without it.
+        print(f"  the photo cache {cache} could not be written ({error.strerror or error}); "
+              "going on without it (run from a folder you can write to, to keep it).",
+              file=sys.stderr)
+        return photo_set
     if progress:
         print(f"  photos of {directory}: {len(photo_set.images)} used, "
               f"{len(photo_set.left_out)} left out; cached in {cache}", file=sys.stderr)

@@ -377,3 +377,15 @@ def test_a_damaged_photo_cache_is_built_again(tmp_path, damage, capsys):
     assert len(photo_set.images) > 0
     assert "Rebuilding it" in capsys.readouterr().err
     assert load_photo_set(root, cache=cache).checksum == photo_set.checksum  # Whole now.
+
+
+def test_a_photo_cache_that_cannot_be_written_costs_only_time(tmp_path, capsys):
+    from model.photos import load_photo_set
+    from synthetic_images import make_photo_folder
+
+    root = make_photo_folder(tmp_path / "photos", count=1)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    photo_set = load_photo_set(root, cache=blocker / "cache.npz")
+    assert len(photo_set.images) > 0
+    assert "could not be written" in capsys.readouterr().err
