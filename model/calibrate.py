@@ -26,13 +26,10 @@ import numpy as np
 from model import outcomes
 from model.calibration import averaged_views, calibration_entry, fit_temperature, set_log_loss
 from model.classes import ANSWER_THRESHOLD, GROUPS, NUM_CLASSES
-from model.config import TrainConfig
-from model.data import DatasetError, load_fashion_mnist, split_indices
+from model.data import DatasetError, load_fashion_mnist, split_indices, training_split
 from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file, store_card_entry
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
-
-TRAINING = TrainConfig()  # model.train's defaults: its validation split.
 
 
 def mirror_views(predictor, images: np.ndarray) -> np.ndarray:
@@ -77,12 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--photo-labels", help="its labels file (default: DIR/labels.csv)")
     parser.add_argument("--data-dir", default="", help="Fashion-MNIST folder (default: the "
                                                        "usual places)")
-    parser.add_argument("--validation-size", type=int, default=TRAINING.validation_size,
-                        help="Fashion-MNIST training images held out for validation, as in "
-                             f"model.train (default {TRAINING.validation_size})")
-    parser.add_argument("--split-seed", type=int, default=TRAINING.split_seed,
-                        help=f"seed of that split, as in model.train (default "
-                             f"{TRAINING.split_seed})")
+    parser.add_argument("--validation-size", type=int,
+                        help="Fashion-MNIST training images held out for validation (default: "
+                             "as the model card's training options say, else model.train's "
+                             "default)")
+    parser.add_argument("--split-seed", type=int,
+                        help="seed of that split (default: from the model card, as above)")
     parser.add_argument("--most-wrong", type=float, default=0.05,
                         help="largest share of wrong answers on the photos when choosing the "
                              "threshold (default 0.05)")
@@ -113,9 +110,9 @@ def report_lines(before: dict, after: dict) -> list[str]:
 def main(argv=None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    if arguments.validation_size < 1:
+    if arguments.validation_size is not None and arguments.validation_size < 1:
         parser.error(f"--validation-size must be at least 1, got {arguments.validation_size}.")
-    if arguments.split_seed < 0:
+    if arguments.split_seed is not None and arguments.split_seed < 0:
         parser.error(f"--split-seed must be 0 or more, got {arguments.split_seed}.")
     if not 0 <= arguments.most_wrong < 1:
         parser.error(f"--most-wrong must be at least 0 and below 1, got {arguments.most_wrong}.")
@@ -127,6 +124,9 @@ def main(argv=None) -> int:
         card = read_card_file(card_path)
         out.mkdir(parents=True, exist_ok=True)
         dataset = load_fashion_mnist(arguments.data_dir or None)
+        size, seed = training_split(card)
+        arguments.validation_size = arguments.validation_size or size
+        arguments.split_seed = seed if arguments.split_seed is None else arguments.split_seed
         _, validation = split_indices(len(dataset.train_labels), arguments.validation_size,
                                       arguments.split_seed, 0)
         photo_set = load_photo_set(arguments.photos, arguments.photo_labels)

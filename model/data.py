@@ -159,6 +159,24 @@ def split_indices(count: int, validation_size: int, split_seed: int, train_limit
     return train, validation
 
 
+def training_split(card: dict) -> tuple[int, int]:
+    """(validation_size, split_seed): Fashion-MNIST's validation split as the run that wrote
+    a model card held it out (its "training" options), so that what is checked or fitted on
+    validation images never includes the model's own training images; model.train's
+    defaults for a card without them. Raises ValueError when they are not whole numbers."""
+    from model.config import TrainConfig
+
+    defaults = TrainConfig()
+    training = card.get("training")
+    training = training if isinstance(training, dict) else {}
+    size = training.get("validation_size", defaults.validation_size)
+    seed = training.get("split_seed", defaults.split_seed)
+    if not all(isinstance(value, int) and not isinstance(value, bool) for value in (size, seed)):
+        raise ValueError(f"The model card's validation split ({size!r}, seed {seed!r}) is not "
+                         "two whole numbers; fix its \"training\" entry.")
+    return size, seed
+
+
 def download_with_keras() -> Path:
     """Fetches the dataset through Keras into its cache; only called when asked for."""
     from keras.datasets import fashion_mnist  # Imported here: TensorFlow is slow to import.

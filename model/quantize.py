@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.config import TrainConfig
-from model.data import split_indices
+from model.data import split_indices, training_split
 from model.paths import FLOAT_SUFFIX, read_card_file
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
@@ -36,8 +35,6 @@ from segmentation.files import write_bytes, write_text
 
 CARD_KEY = "int8"  # The model card's entry for the int8 export.
 MAX_ACCURACY_DROP = 0.001  # Fashion-MNIST validation accuracy may fall by 0.1 point at most.
-# Fashion-MNIST's validation split, as model.train holds it out by default.
-VALIDATION_SIZE, SPLIT_SEED = TrainConfig().validation_size, TrainConfig().split_seed
 
 
 def float_path(path: str | os.PathLike) -> Path:
@@ -90,16 +87,17 @@ def compare_on_photos(float_predictor, int8_predictor, directory, labels_file) -
 
 
 def compare_models(float_file: Path, int8_file: Path, dataset, photos=None,
-                   photo_labels=None) -> dict:
+                   photo_labels=None, split: tuple[int, int] = training_split({})) -> dict:
     """The card entry: sizes and accuracies of both exports on Fashion-MNIST's validation split
-    (as model.train holds it out), which decides, and on its test set, which is reported.
+    (split: its size and seed, as the model's training run held it out; model.data.
+    training_split), which decides, and on its test set, which is reported.
     Raises ValueError when the int8 model's validation accuracy (single pass or flip
     averaged) is more than MAX_ACCURACY_DROP below the float model's."""
     try:
         float_predictor, int8_predictor = LiteRtPredictor(float_file), LiteRtPredictor(int8_file)
     except ModelLoadError as error:
         raise ValueError(f"The export cannot be used: {error}") from error
-    _, held_out = split_indices(len(dataset.train_labels), VALIDATION_SIZE, SPLIT_SEED)
+    _, held_out = split_indices(len(dataset.train_labels), *split)
     validation = accuracy_figures(float_predictor, int8_predictor,
                                   dataset.train_images[held_out], dataset.train_labels[held_out])
     drop = max(validation["accuracy_float32"] - validation["accuracy_int8"],
@@ -131,6 +129,7 @@ def write_checked(float_flatbuffer: bytes, int8_flatbuffer: bytes, out: Path, fl
     already (model.export.check_export)."""
     try:  # Before any work: a broken card stops it here.
         card = read_card_file(card_path)
+        split = training_split(card)
     except ValueError as error:
         raise ValueError(f"{error} Nothing was written.") from error
     with tempfile.TemporaryDirectory() as folder:
@@ -138,7 +137,7 @@ def write_checked(float_flatbuffer: bytes, int8_flatbuffer: bytes, out: Path, fl
         float_file.write_bytes(float_flatbuffer)
         int8_file.write_bytes(int8_flatbuffer)
         print("checking the int8 model against the float one ...", file=sys.stderr, flush=True)
-        entry = compare_models(float_file, int8_file, dataset, photos, photo_labels)
+        entry = compare_models(float_file, int8_file, dataset, photos, photo_labels, split)
     entry["file"], entry["float32_file"] = out.name, float_out.name
     write_bytes(float_out, float_flatbuffer)
     write_bytes(out, int8_flatbuffer)

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import types
 
 import numpy as np
 import pytest
@@ -238,11 +239,37 @@ def test_calibrate_refuses_a_bad_option_before_any_work(tmp_path, capsys, option
     assert option in capsys.readouterr().err
 
 
-def test_calibrate_and_the_int8_check_hold_out_what_model_train_holds_out():
-    from model import calibrate, quantize
+def test_the_validation_split_is_the_one_the_model_was_trained_without():
     from model.config import TrainConfig
+    from model.data import training_split
 
-    parsed = calibrate.build_parser().parse_args(["--photos", "photos"])
-    split = (TrainConfig().validation_size, TrainConfig().split_seed)
-    assert (parsed.validation_size, parsed.split_seed) == split
-    assert (quantize.VALIDATION_SIZE, quantize.SPLIT_SEED) == split
+    defaults = (TrainConfig().validation_size, TrainConfig().split_seed)
+    assert training_split({}) == defaults  # A card without training options: the defaults.
+    assert training_split({"training": "odd"}) == defaults
+    assert training_split({"training": {"validation_size": 7000, "split_seed": 3}}) == (7000, 3)
+    with pytest.raises(ValueError, match="not two whole numbers"):
+        training_split({"training": {"validation_size": "all"}})
+
+
+@pytest.mark.skipif(not SHIPPED_TFLITE_MODEL.is_file(), reason="the shipped model is missing")
+def test_calibrate_holds_out_the_split_its_model_card_names(tmp_path, monkeypatch, capsys):
+    from model import calibrate
+
+    model = tmp_path / "mine.tflite"
+    shutil.copyfile(SHIPPED_TFLITE_MODEL, model)
+    (tmp_path / "model_card.json").write_text(json.dumps(
+        {"training": {"validation_size": 7, "split_seed": 3}}))
+    monkeypatch.setattr(calibrate, "load_fashion_mnist",
+                        lambda data_dir: types.SimpleNamespace(train_labels=np.zeros(100)))
+    splits = []
+
+    def record_and_stop(count, size, seed, limit):
+        splits.append((size, seed))
+        raise ValueError("stopped here by the test")
+
+    monkeypatch.setattr(calibrate, "split_indices", record_and_stop)
+    arguments = ["--model", str(model), "--photos", str(tmp_path), "--dry-run"]
+    assert calibrate.main(arguments) == 2
+    assert calibrate.main(arguments + ["--split-seed", "0", "--validation-size", "9"]) == 2
+    assert splits == [(7, 3), (9, 0)]
+    assert "stopped here by the test" in capsys.readouterr().err

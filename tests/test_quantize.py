@@ -36,13 +36,16 @@ def test_quantized_export_writes_both_models_and_the_card_entry(fashion_mnist, t
     model = tiny_model(tmp_path / "fashion_cnn.keras")
     card = tmp_path / "model_card.json"
     calibration = {"fashion_cnn.tflite": {"sha256": "0" * 64, "temperature": 1.5}}
-    card.write_text(json.dumps({"name": "tiny", "calibration": calibration}))
+    # The run held out 3,000 images: the check uses those, never the model's training images.
+    training = {"validation_size": 3000, "split_seed": 2}
+    card.write_text(json.dumps({"name": "tiny", "calibration": calibration,
+                                "training": training}))
     assert main([str(model), "--quantize", "--data-dir", str(fashion_mnist.directory)]) == 0
     written = json.loads(card.read_text())
     assert written["name"] == "tiny" and written["calibration"] == calibration
     validation, test = (written["int8"][key] for key in ("fashion_mnist_validation",
                                                          "fashion_mnist_test"))
-    assert (validation["images"], test["images"]) == (5000, 10000)
+    assert (validation["images"], test["images"]) == (3000, 10000)
     int8_file, float_file = tmp_path / "fashion_cnn.tflite", tmp_path / "fashion_cnn_float32.tflite"
     assert written["int8"]["bytes_int8"] == int8_file.stat().st_size
     assert int8_weights(int8_file) > 0 and int8_weights(float_file) == 0
