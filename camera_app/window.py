@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
         texts = [str(warning.message) for warning in caught
                  if issubclass(warning.category, MODEL_WARNINGS)]
         if texts:
-            self.show_message(" ".join(texts), "model")
+            self.show_message("\n".join(texts), "model")
 
     def set_source(self, spec: str, fall_back_to_demo: bool = False) -> bool:
         """Switches to another source; on failure keeps the current one (or plays the demo)."""

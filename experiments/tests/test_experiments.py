@@ -198,3 +198,29 @@ def test_the_widen_command_writes_a_card_that_keeps_the_lineage(tmp_path, capsys
     assert main([str(start), "--stem-filters", "3", "--block-filters", "6", "9",
                  "--out", str(tmp_path / "narrower")]) == 2
     assert "only adds filters" in capsys.readouterr().err
+
+
+def test_a_photo_subset_keeps_a_fixed_share_of_every_folder(tmp_path, capsys):
+    from experiments.photo_subset import main, subset
+
+    files = [tmp_path / f"{index}.jpg" for index in range(10)]
+    assert len(subset(files, 0.5, seed=0)) == 5
+    assert subset(files, 0.5, seed=0) == subset(list(reversed(files)), 0.5, seed=0)
+    assert len(subset(files[:1], 0.1, seed=0)) == 1
+    with pytest.raises(ValueError, match="share"):
+        subset(files, 0, seed=0)
+
+    source = tmp_path / "photos"
+    for folder, count in (("shoes", 4), ("dress", 3)):
+        (source / folder).mkdir(parents=True)
+        for index in range(count):
+            (source / folder / f"{index}.jpg").write_bytes(b"x")
+    (source / "shoes" / "notes.txt").write_text("not a photo")
+    assert main([str(source), str(tmp_path / "half"), "--share", "0.5"]) == 0
+    assert len(list((tmp_path / "half" / "shoes").iterdir())) == 2
+    assert len(list((tmp_path / "half" / "dress").iterdir())) == 2  # round(1.5) == 2
+    assert all(path.resolve().parent.parent == source.resolve()
+               for path in (tmp_path / "half").glob("*/*"))
+    with pytest.raises(SystemExit):
+        main([str(source), str(tmp_path / "half")])
+    assert "exists" in capsys.readouterr().err
