@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from model.options import check_fields, option
+from model.partial_labels import SET_LOSSES
 
 # TrainConfig fields removed on 2026-12-05, by their path in a saved configuration (a model
 # card's "training", model.tune's best.json), with the value they always had or that made
@@ -82,23 +83,29 @@ class TrainConfig:
     batch_size: int = option(128, "images per step (Fashion-MNIST and photos together)",
                              low=1, high=65536)
     optimizer: str = option("sgd", "'sgd' (Nesterov momentum 0.9), 'adamw' or 'sam' "
-                                   "(sharpness-aware steps of --sam-base; model.sam)")
-    sam_base: str = option("sgd", "the optimizer that SAM steps with: 'sgd' or 'adamw'")
+                                   "(sharpness-aware steps of --sam-base; model.sam)",
+                            choices=("sgd", "adamw", "sam"))
+    sam_base: str = option("sgd", "the optimizer that SAM steps with: 'sgd' or 'adamw'",
+                           choices=("sgd", "adamw"))
     sam_rho: float = option(0.05, "SAM's neighbourhood radius: how far the weights move "
                                   "along the normalised gradient before the gradient is "
                                   "taken", low=0, high=10)
     learning_rate: float = option(0.05, "peak learning rate", low=0, high=10)
     weight_decay: float = option(5e-4, "decoupled weight decay", low=0, high=1)
-    schedule: str = option("cosine", "'cosine' (with warm-up) or 'constant'")
+    schedule: str = option("cosine", "'cosine' (with warm-up) or 'constant'",
+                           choices=("cosine", "constant"))
     label_smoothing: float = option(0.1, "label smoothing of the cross-entropy", low=0,
                                     high=0.99)
     set_loss: str = option("sum", "loss of a photo that accepts several classes: 'sum' "
                                   "(their summed probability) or 'pick' (the model's own most "
-                                  "likely accepted class; model.partial_labels)")
-    precision: str = option("bf16", "'fp32' or 'bf16' (mixed bfloat16 on AMX)")
+                                  "likely accepted class; model.partial_labels)",
+                           choices=SET_LOSSES)
+    precision: str = option("bf16", "'fp32' or 'bf16' (mixed bfloat16 on AMX)",
+                            choices=("fp32", "bf16"))
     distribute: str = option("", "'' (one device: the first GPU TensorFlow sees, else the "
                                  "CPU) or 'mirrored' (tf.distribute.MirroredStrategy over "
-                                 "every GPU, or every logical CPU device without one)")
+                                 "every GPU, or every logical CPU device without one)",
+                             choices=("", "mirrored"))
     validation_size: int = option(5000, "images held out of the training set for "
                                         "validation", low=1, high=59000)
     train_limit: int = option(0, "use only this many training images (0: all); for smoke "
@@ -116,6 +123,9 @@ class TrainConfig:
 
     def __post_init__(self):
         check_fields(self)
+        if self.distribute == "mirrored" and self.optimizer == "sam":
+            raise ValueError("--distribute mirrored does not work with --optimizer sam; use "
+                             "sgd or adamw.")
 
 
 def upgraded_fields(values: dict) -> dict:

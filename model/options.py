@@ -16,10 +16,11 @@ from segmentation.config import check_range
 from segmentation.options import add_field_options
 
 
-def option(default, help_text: str, flag: str = "", low=None, high=None):
-    """A dataclass field with its command-line help (and, optionally, its own flag name and
-    the range [low, high] a number, or each number of a tuple, must lie in; check_fields)."""
-    metadata = {"help": help_text, "flag": flag, "low": low, "high": high}
+def option(default, help_text: str, flag: str = "", low=None, high=None, choices=None):
+    """A dataclass field with its command-line help (and, optionally, its own flag name, the
+    range [low, high] a number, or each number of a tuple, must lie in, and the values a
+    string may take; check_fields)."""
+    metadata = {"help": help_text, "flag": flag, "low": low, "high": high, "choices": choices}
     if dataclasses.is_dataclass(default):
         return field(default_factory=lambda: default, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -27,8 +28,14 @@ def option(default, help_text: str, flag: str = "", low=None, high=None):
 
 def check_fields(config) -> None:
     """Raises ValueError naming the first field of config (a dataclass) whose number, or a
-    number of whose tuple, lies outside its option's range; called by __post_init__."""
+    number of whose tuple, lies outside its option's range, or whose string is not one of
+    its choices; called by __post_init__."""
     for config_field in dataclasses.fields(config):
+        choices = config_field.metadata.get("choices")
+        if choices is not None and getattr(config, config_field.name) not in choices:
+            raise ValueError(f"{config_field.name} must be one of "
+                             f"{', '.join(map(repr, choices))}, got "
+                             f"{getattr(config, config_field.name)!r}.")
         low, high = config_field.metadata.get("low"), config_field.metadata.get("high")
         if low is None:
             continue

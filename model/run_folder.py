@@ -27,7 +27,8 @@ from segmentation.images import make_output_folder
 CHECKPOINT_FOLDER = "checkpoint"  # BackupAndRestore's folder inside --out.
 HISTORY_FILE = "history.csv"  # One row of logs per epoch (CSVLogger).
 RUN_CONFIG_FILE = "run_config.json"  # The options of the run that writes the folder.
-# What a run writes into its folder; one of them there means the folder holds a run.
+# What a run writes into its folder; one of them there means the folder holds a run, except
+# RUN_CONFIG_FILE alone (written first: a run that stopped before its first epoch ended).
 RUN_FILES = (KERAS_FILE, TFLITE_FILE, FLOAT_TFLITE_FILE, CARD_FILE, HISTORY_FILE,
              "training_curves.png", "confusion_matrix.png", RUN_CONFIG_FILE, CHECKPOINT_FOLDER)
 
@@ -44,6 +45,8 @@ def prepare_output(out: Path, config, resume: bool = False, overwrite: bool = Fa
                          "interrupted run, or overwrite it.")
     make_output_folder(out)
     found = [name for name in RUN_FILES if (out / name).exists()]
+    if found == [RUN_CONFIG_FILE]:  # A run that stopped before its first epoch: nothing to keep.
+        found = []
     options = argument_values(config)
     if resume:
         if not (out / CHECKPOINT_FOLDER).is_dir():

@@ -436,9 +436,14 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # A full disk: the files written are whole (segmentation.files).
-        print(f"error: cannot write into {out}: {error.strerror or error}. The training state "
-              f"of the last finished epoch is in {out / CHECKPOINT_FOLDER}: free some space and "
-              "run the same command with --resume.", file=sys.stderr)
+        where = f" ({error.filename})" if error.filename else ""
+        if (out / CHECKPOINT_FOLDER).is_dir():
+            then = (f"The training state of the last finished epoch is in "
+                    f"{out / CHECKPOINT_FOLDER}: mend that and run the same command with "
+                    "--resume.")
+        else:
+            then = "No epoch had finished: mend that and run the same command again."
+        print(f"error: {error.strerror or error}{where}. {then}", file=sys.stderr)
         return 2
     return 0
 

@@ -53,8 +53,9 @@ def add_field_options(parser, config_class, overrides_only: bool = False,
                             help=f"{help_text} (default {shown}{allowed})")
             if isinstance(default, tuple):
                 keywords.update(nargs="+", default=None if overrides_only else list(default))
-            if choices and name in choices:
-                keywords["choices"] = choices[name]
+            allowed_values = (choices or {}).get(name) or config_field.metadata.get("choices")
+            if allowed_values:
+                keywords["choices"] = allowed_values
             else:
                 keywords["metavar"] = name.upper()
         parser.add_argument(flag_of(config_field), **keywords)

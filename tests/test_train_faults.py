@@ -63,6 +63,38 @@ def test_a_folder_that_holds_a_run_is_refused_unless_asked(tmp_path, capsys):
     assert sorted(path.name for path in out.iterdir()) == ["notes.txt", RUN_CONFIG_FILE]
 
 
+@pytest.mark.tensorflow  # train() imports it before it looks for the dataset.
+def test_a_run_that_stopped_before_its_first_epoch_does_not_lock_its_folder(tmp_path, capsys):
+    from model.train import main
+
+    out = tmp_path / "out"
+    arguments = ["--out", str(out), "--data-dir", str(tmp_path / "none")]
+    assert main(arguments) == 2  # No dataset: it stops after writing run_config.json.
+    assert "already holds a run" not in capsys.readouterr().err
+    assert sorted(path.name for path in out.iterdir()) == [RUN_CONFIG_FILE]
+    assert main(arguments + ["--epochs", "5"]) == 2  # Again, with other options: not refused.
+    error = capsys.readouterr().err
+    assert "already holds a run" not in error and "Fashion-MNIST" in error
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--optimizer", "adam"], "invalid choice: 'adam'"),
+    (["--schedule", "step"], "invalid choice: 'step'"),
+    (["--set-loss", "max"], "invalid choice: 'max'"),
+    (["--distribute", "mirrored", "--optimizer", "sam"], "does not work with --optimizer sam"),
+])
+def test_training_options_are_refused_before_the_output_folder_is_touched(tmp_path, capsys,
+                                                                           arguments, message):
+    from model.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "out"), *arguments])
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ValueError, match="optimizer must be one of 'sgd', 'adamw', 'sam'"):
+        TrainConfig(optimizer="adam")
+
+
 def test_resume_refuses_other_options(tmp_path):
     out = tmp_path / "out"
     prepare_output(out, TrainConfig(epochs=3))
