@@ -453,9 +453,8 @@ class MainWindow(QMainWindow):
         self.worker.result_ready.connect(self.show_result)
         self.worker.source_failed.connect(self.source_failed)
         self.worker.source_ended.connect(self.source_ended)
-        self.worker.source_warning.connect(lambda text: self.show_message(text, "skipped"))
-        self.worker.frame_failed.connect(lambda text: self.statusBar().showMessage(
-            f"A frame could not be processed: {text}"))
+        self.worker.source_warning.connect(self.source_warning)
+        self.worker.frame_failed.connect(self.frame_failed)
         self.worker.start()
         return True
 
@@ -472,7 +471,10 @@ class MainWindow(QMainWindow):
 
     def choose_source(self, index: int):
         spec = self.source_choice.itemData(index)
-        if self.set_source(spec):
+        already_playing = (spec == self.source_spec and self.worker is not None
+                           and self.worker.isRunning())
+        # Already playing: not opened again (a camera opened twice is busy), but chosen.
+        if already_playing or self.set_source(spec):
             self.hide_message()
 
     def open_file(self):
@@ -487,13 +489,33 @@ class MainWindow(QMainWindow):
         if path and self.set_source(path):
             self.hide_message()
 
+    def from_current_worker(self) -> bool:
+        """Whether the signal being handled comes from the playing worker, not from one that
+        was replaced and is still ending."""
+        return self.worker is not None and self.sender() is self.worker
+
     def source_failed(self, text: str):
+        if not self.from_current_worker():
+            return
+        if self.source_spec == "demo":
+            self.show_message(f"{text} The demo clip cannot be played either; open a file or "
+                              "choose a camera.")
+            return
         self.show_message(f"{text} Playing the demo instead; choose the source again to retry.")
-        if self.source_spec != "demo":
-            QTimer.singleShot(0, lambda: self.set_source("demo"))
+        QTimer.singleShot(0, lambda: self.set_source("demo"))
 
     def source_ended(self):
-        self.show_message(f"End of {self.source_name}. Open another file or choose a source.")
+        if self.from_current_worker():
+            self.show_message(f"End of {self.source_name}. Open another file or choose a "
+                              "source.")
+
+    def source_warning(self, text: str):
+        if self.from_current_worker():
+            self.show_message(text, "skipped")
+
+    def frame_failed(self, text: str):
+        if self.from_current_worker():
+            self.statusBar().showMessage(f"A frame could not be processed: {text}")
 
     def stop_worker(self, wait: bool = False):
         """Stops the worker; with wait, also waits for every worker still ending (on close)."""
@@ -507,7 +529,7 @@ class MainWindow(QMainWindow):
     # ----- Showing results -----
 
     def show_result(self, result):
-        if self.worker is None or self.sender() is not self.worker:
+        if not self.from_current_worker():
             return  # A late result from a worker that was replaced.
         self.last_result = result
         self.video.setPixmap(to_pixmap(result.frame).scaled(

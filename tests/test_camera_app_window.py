@@ -481,3 +481,50 @@ def test_the_shipped_model_loads_without_a_message(open_window):
     window = open_window("demo", model_path=SHIPPED_TFLITE_MODEL)
     assert window.predictor is not None
     assert "model" not in window.messages
+
+
+def test_a_replaced_worker_cannot_change_the_new_source(open_window, qtbot, tmp_path):
+    window = open_window("demo")
+    old = window.worker
+    cv2.imwrite(str(tmp_path / "a.png"), garment_frame())
+    assert window.set_source(str(tmp_path))
+    # The old worker reports late, as one still ending after its 3 s stop would.
+    old.source_failed.emit("Camera 0 stopped delivering frames.")
+    old.source_ended.emit()
+    old.source_warning.emit("A late warning.")
+    qtbot.wait(50)
+    assert window.source_spec == str(tmp_path)
+    assert "Camera 0" not in window.message.text() and "late" not in window.message.text()
+    assert "End of" not in window.message.text()
+
+
+def test_the_demo_failing_says_so_without_a_loop(open_window, qtbot, monkeypatch):
+    class BrokenDemo:
+        name = "demo.mp4"
+        frame_interval = 0.01
+
+        def read(self):
+            raise SourceError("demo.mp4 has no frames that can be decoded.")
+
+        def release(self):
+            pass
+
+    opened = []
+    monkeypatch.setattr(window_module, "open_source",
+                        lambda spec, loop=True: opened.append(spec) or BrokenDemo())
+    window = open_window("demo", wait_for_frame=False)
+    qtbot.waitUntil(lambda: window.message.isVisible(), timeout=10000)
+    qtbot.wait(100)
+    assert "cannot be played either" in window.message.text()
+    assert "Playing the demo instead" not in window.message.text()
+    assert opened == ["demo"]
+
+
+def test_choosing_the_playing_source_again_does_not_open_it_twice(open_window, monkeypatch):
+    window = open_window("demo")
+    worker, opened = window.worker, []
+    real_open_source = window_module.open_source
+    monkeypatch.setattr(window_module, "open_source",
+                        lambda spec, loop=True: opened.append(spec) or real_open_source(spec, loop))
+    window.choose_source(window.source_choice.findData("demo"))
+    assert opened == [] and window.worker is worker and worker.isRunning()
