@@ -27,7 +27,8 @@ from model import outcomes
 from model.calibration import averaged_views, calibration_entry, fit_temperature, set_log_loss
 from model.classes import ANSWER_THRESHOLD, GROUPS, NUM_CLASSES
 from model.data import DatasetError, load_fashion_mnist, split_indices, training_split
-from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file, store_card_entry
+from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry, read_card_file,
+                         report_folder)
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 
@@ -84,9 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="largest share of wrong answers on the photos when choosing the "
                              "threshold (default 0.05)")
     parser.add_argument("--out", type=Path, help="folder for reliability.png and "
-                                                 "risk_coverage.png (default: beside the model)")
+                                                 "risk_coverage.png (default: beside the "
+                                                 "model; with --dry-run, none unless given)")
     parser.add_argument("--dry-run", action="store_true",
-                        help="report only; leave the model card as it is")
+                        help="report only: write nothing beside the model (the card as it is)")
     return parser
 
 
@@ -118,11 +120,12 @@ def main(argv=None) -> int:
         parser.error(f"--most-wrong must be at least 0 and below 1, got {arguments.most_wrong}.")
 
     card_path = arguments.model.parent / CARD_FILE
-    out = arguments.out or arguments.model.parent
+    out = report_folder(arguments.out, arguments.model, arguments.dry_run)
     try:  # Everything that can stop it, before the work.
         predictor = LiteRtPredictor(arguments.model, temperature=1.0)
         card = read_card_file(card_path)
-        out.mkdir(parents=True, exist_ok=True)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
         dataset = load_fashion_mnist(arguments.data_dir or None)
         size, seed = training_split(card)
         arguments.validation_size = arguments.validation_size or size
@@ -151,21 +154,13 @@ def main(argv=None) -> int:
                          measured(name, *data, temperature, arguments.most_wrong))
         print("\n".join(report_lines(*results[name])))
 
-    from model.plots import plot_reliability, plot_risk_coverage
-
-    diagrams = {}
-    for name, (before, after) in results.items():
-        for figures, when in ((before, "before"), (after, "after")):
-            report = figures["at_shipped"]
-            diagrams[f"{name}, {when} (T={figures['temperature']:.2f})"] = (
-                report["calibration_bins"], report["calibration_error"])
-    plot_reliability(diagrams, out / "reliability.png")
-    photos_after = results["validation photos"][1]
-    chosen = photos_after["chosen"]
-    plot_risk_coverage(photos_after["curve"], out / "risk_coverage.png",
-                       chosen["threshold"] if chosen else None,
-                       f"Validation photos, T={temperature:.2f}")
-    print(f"Wrote {out / 'reliability.png'} and {out / 'risk_coverage.png'}", file=sys.stderr)
+    if out is not None:
+        try:
+            write_plots(results, temperature, out)
+        except OSError as error:
+            print(f"error: cannot write into {out} ({error.strerror or error}); choose another "
+                  "--out.", file=sys.stderr)
+            return 2
 
     def summary(figures):
         return {"log_loss": round(figures["log_loss"], 5),
@@ -181,11 +176,28 @@ def main(argv=None) -> int:
         before={name: summary(before) for name, (before, _) in results.items()},
         after={name: summary(after) for name, (_, after) in results.items()})
     print(f"Temperature {temperature:.4f}")
-    if arguments.dry_run:
-        return 0
-    store_card_entry(card_path, card, "calibration", arguments.model.name, entry)
-    print(f"Wrote the temperature for {arguments.model.name} into {card_path}")
-    return 0
+    return finish_card_entry(card_path, card, "calibration", arguments.model, entry,
+                             arguments.dry_run, "temperature")
+
+
+def write_plots(results: dict, temperature: float, out: Path) -> None:
+    """reliability.png (every data set before and after) and risk_coverage.png (the
+    validation photos after) into out."""
+    from model.plots import plot_reliability, plot_risk_coverage
+
+    diagrams = {}
+    for name, (before, after) in results.items():
+        for figures, when in ((before, "before"), (after, "after")):
+            report = figures["at_shipped"]
+            diagrams[f"{name}, {when} (T={figures['temperature']:.2f})"] = (
+                report["calibration_bins"], report["calibration_error"])
+    plot_reliability(diagrams, out / "reliability.png")
+    photos_after = results["validation photos"][1]
+    chosen = photos_after["chosen"]
+    plot_risk_coverage(photos_after["curve"], out / "risk_coverage.png",
+                       chosen["threshold"] if chosen else None,
+                       f"Validation photos, T={temperature:.2f}")
+    print(f"Wrote {out / 'reliability.png'} and {out / 'risk_coverage.png'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ against those of the labelled folders, each side weighing the same, its L2 penal
 (0.50-0.99) at which the labelled folders keep the answers the app shows without it (at the
 model's stored calibration and the app's threshold, model.classes.ANSWER_THRESHOLD: fit again
 after changing either): no right answer lost, no wrong one added, since "not one of the ten" is wrong for a garment of the ten classes. Prints the
-figures, writes other_garments.png (the scores of both kinds of validation photos) beside
-the model, and stores the detector in the model card beside the model, tied to the file's
-SHA-256 (unless --dry-run). No threshold that costs nothing: nothing stored, exit status 1.
+figures, writes other_garments.png (the scores of both kinds of validation photos) into --out
+(default: beside the model), and stores the detector in the model card beside the model, tied
+to the file's SHA-256. --dry-run writes nothing beside the model. No threshold that costs
+nothing: nothing stored, exit status 1.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from model import outcomes
 from model.classes import ANSWER_THRESHOLD
 from model.other_garments import (OtherGarmentDetector, choose_l2, detector_entry,
                                   fit_logistic, sigmoid)
-from model.paths import CARD_FILE, SHIPPED_TFLITE_MODEL, read_card_file, store_card_entry
+from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry, read_card_file,
+                         report_folder)
 from model.photos import FolderLabels, build_photo_set, load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError
 from model.taught import embed
@@ -52,8 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--other-folders", nargs="+", required=True, metavar="NAME",
                         help="sub-folders of both photo folders holding garments of none of "
                              "the ten classes (e.g. hat shorts skirt)")
+    parser.add_argument("--out", type=Path, help="folder for other_garments.png (default: "
+                                                 "beside the model; with --dry-run, none "
+                                                 "unless given)")
     parser.add_argument("--dry-run", action="store_true",
-                        help="report only; leave the model card as it is")
+                        help="report only: write nothing beside the model (the card as it is)")
     return parser
 
 
@@ -77,12 +82,15 @@ def kept_answers(probabilities, accepted, group, folders, missing, flagged) -> b
 def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     card_path = arguments.model.parent / CARD_FILE
+    out = report_folder(arguments.out, arguments.model, arguments.dry_run)
     try:  # Everything that can stop it, before the work.
         predictor = LiteRtPredictor(arguments.model)
         if predictor.embedding_size is None:
             raise ModelLoadError(f"{arguments.model} gives no embedding; export it again with "
                                  "`python -m model.export MODEL.keras --out MODEL.tflite`.")
         card = read_card_file(card_path)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
         known_train = load_photo_set(arguments.photos, arguments.labels)
         known_validation = load_photo_set(arguments.validation_photos,
                                           arguments.validation_labels)
@@ -91,6 +99,10 @@ def main(argv=None) -> int:
                                                              arguments.other_folders)
     except (ModelLoadError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot write into {out} ({error.strerror or error}); choose another "
+              "--out.", file=sys.stderr)
         return 2
 
     train_features = np.concatenate([embed(predictor, known_train.images)[1],
@@ -109,11 +121,17 @@ def main(argv=None) -> int:
     threshold = next((value for value in THRESHOLDS if kept_answers(
         probabilities, known_validation.accepted, known_validation.group,
         known_validation.folders, missing, known_scores >= value)), None)
-    from model.plots import plot_other_garment_scores
+    if out is not None:
+        from model.plots import plot_other_garment_scores
 
-    plot_other_garment_scores(known_scores, other_scores, threshold,
-                              arguments.model.parent / "other_garments.png")
-    print(f"Wrote {arguments.model.parent / 'other_garments.png'}", file=sys.stderr)
+        try:
+            plot_other_garment_scores(known_scores, other_scores, threshold,
+                                      out / "other_garments.png")
+        except OSError as error:
+            print(f"error: cannot write into {out} ({error.strerror or error}); choose another "
+                  "--out.", file=sys.stderr)
+            return 2
+        print(f"Wrote {out / 'other_garments.png'}", file=sys.stderr)
     if threshold is None:
         print("No threshold keeps the labelled folders' answers; nothing stored.")
         return 1
@@ -134,11 +152,8 @@ def main(argv=None) -> int:
         validation={"photos": Path(arguments.validation_photos).name,
                     "other_shown": shown, "ten_classes_flagged": flagged,
                     "ten_classes": len(known_scores)})
-    if arguments.dry_run:
-        return 0
-    store_card_entry(card_path, card, "other_garments", arguments.model.name, entry)
-    print(f"Wrote the detector for {arguments.model.name} into {card_path}")
-    return 0
+    return finish_card_entry(card_path, card, "other_garments", arguments.model, entry,
+                             arguments.dry_run, "detector")
 
 
 if __name__ == "__main__":

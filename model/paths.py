@@ -5,6 +5,7 @@ In a clone (or an editable install) they sit in the top-level `assets/` folder. 
 """
 
 import json
+import sys
 from pathlib import Path
 
 _MODEL_PACKAGE = Path(__file__).resolve().parent
@@ -82,6 +83,34 @@ def stored_card_entry(model_path, section: str) -> dict | None:
         raise CardEntryError(f"the {section} entry in {card_path} was fitted on other "
                              f"contents of {model_path.name}")
     return entry
+
+
+def report_folder(out, model_path, dry_run: bool) -> Path | None:
+    """Where a fitting command (model.calibrate, model.fit_other_garments) writes its plots:
+    --out when given, else beside the model, except in a dry run, which writes nothing
+    beside the model (None: no plots)."""
+    if out is not None:
+        return Path(out)
+    return None if dry_run else Path(model_path).parent
+
+
+def finish_card_entry(card_path: Path, card: dict, section: str, model_path, entry: dict,
+                      dry_run: bool, what: str) -> int:
+    """The end of a fitting command: stores entry for the model file (store_card_entry)
+    unless dry_run and says so; returns the exit status, 2 with a message when the card
+    cannot be written (then nothing is stored)."""
+    if dry_run:
+        return 0
+    name = Path(model_path).name
+    try:
+        store_card_entry(card_path, card, section, name, entry)
+    except OSError as error:
+        print(f"error: cannot write {card_path} ({error.strerror or error}); nothing was "
+              "stored. Copy the model to a folder you can write to and run it there.",
+              file=sys.stderr)
+        return 2
+    print(f"Wrote the {what} for {name} into {card_path}")
+    return 0
 
 
 def store_card_entry(card_path: Path, card: dict, section: str, file_name: str,

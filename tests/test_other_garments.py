@@ -190,9 +190,12 @@ def test_the_fit_stores_a_detector_that_the_app_and_the_command_lines_use(tmp_pa
     model.parent.mkdir()
     shutil.copyfile(SHIPPED_TFLITE_MODEL, model)
     assert load_predictor(model).other_garments is None  # No card beside it yet.
-    status = fit_other_garments.main([
-        "--model", str(model), "--photos", str(tmp_path / "train"),
-        "--validation-photos", str(tmp_path / "validation"), "--other-folders", "hat"])
+    arguments = ["--model", str(model), "--photos", str(tmp_path / "train"),
+                 "--validation-photos", str(tmp_path / "validation"), "--other-folders", "hat"]
+    assert fit_other_garments.main(arguments + ["--dry-run"]) == 0
+    assert [path.name for path in model.parent.iterdir()] == [model.name]  # Nothing beside it.
+    capsys.readouterr()
+    status = fit_other_garments.main(arguments)
     printed = capsys.readouterr().out
     assert status == 0, printed
     assert "'not one of the ten' for 6 of 6 validation photos" in printed
@@ -229,3 +232,21 @@ def test_the_command_line_and_the_app_both_say_not_one_of_the_ten(tmp_path, caps
     assert record["other_garment"] is True and record["answer"] is None
     assert record["other_score"] == pytest.approx(app.answer.other_score, abs=1e-5)
     assert record["label"] == "T-shirt/top"  # The most likely class is still reported.
+
+
+def test_a_card_that_cannot_be_written_is_said_and_nothing_is_stored(tmp_path, capsys):
+    from model.paths import finish_card_entry
+
+    card_path = tmp_path / "model_card.json"
+    card_path.mkdir()  # Stands in for a folder the user cannot write to.
+    assert finish_card_entry(card_path, {}, "calibration", tmp_path / "m.tflite",
+                             {"temperature": 0.7}, dry_run=False, what="temperature") == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert finish_card_entry(tmp_path / "card.json", {}, "calibration", tmp_path / "m.tflite",
+                             {"temperature": 0.7}, dry_run=True, what="temperature") == 0
+    assert not (tmp_path / "card.json").exists()
+    assert finish_card_entry(tmp_path / "card.json", {}, "calibration", tmp_path / "m.tflite",
+                             {"temperature": 0.7}, dry_run=False, what="temperature") == 0
+    assert json.loads((tmp_path / "card.json").read_text()) == {
+        "calibration": {"m.tflite": {"temperature": 0.7}}}
+    assert "Wrote the temperature for m.tflite" in capsys.readouterr().out
