@@ -18,6 +18,7 @@ exported with the probabilities only.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -121,6 +122,14 @@ def main(argv=None) -> int:
         print(f"error: {arguments.model}: no such file. Pass the .keras file that model.train "
               "wrote.", file=sys.stderr)
         return 2
+    out = Path(arguments.out or Path(arguments.model).with_suffix(".tflite"))
+    float_out = Path(arguments.float_out) if arguments.float_out else quantize.float_path(out)
+    card = Path(arguments.card) if arguments.card else Path(arguments.model).parent / CARD_FILE
+    unwritable = [problem for path in ([out, float_out, card] if arguments.quantize else [out])
+                  if (problem := cannot_write(path))]
+    if unwritable:  # Before any conversion: the files are written together or not at all.
+        print(f"error: {unwritable[0]}; nothing was written.", file=sys.stderr)
+        return 2
     import keras
 
     try:
@@ -129,9 +138,8 @@ def main(argv=None) -> int:
         print(f"error: {arguments.model}: cannot load it as a Keras model ({error}). Pass the "
               ".keras file that model.train wrote.", file=sys.stderr)
         return 2
-    out = Path(arguments.out or Path(arguments.model).with_suffix(".tflite"))
     if arguments.quantize:
-        return export_int8(model, out, arguments)
+        return export_int8(model, out, float_out, card, arguments)
     try:
         print(f"wrote {export_tflite(model, out)}")
     except (OSError, ValueError) as error:
@@ -140,15 +148,25 @@ def main(argv=None) -> int:
     return 0
 
 
-def export_int8(model, out: Path, arguments) -> int:
+def cannot_write(path: Path) -> str:
+    """Why the file path cannot be written ("" when it can): a folder in its place, or a
+    folder around it that is missing or not writable."""
+    if path.is_dir():
+        return f"{path} is a folder; give a file name"
+    if not path.parent.is_dir():
+        return f"the folder of {path} does not exist"
+    if not os.access(path.parent, os.W_OK):
+        return f"the folder of {path} cannot be written to"
+    return ""
+
+
+def export_int8(model, out: Path, float_out: Path, card: Path, arguments) -> int:
     """The --quantize command: both exports checked and written, the card updated."""
     try:
         dataset = load_fashion_mnist(arguments.data_dir)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    float_out = Path(arguments.float_out) if arguments.float_out else quantize.float_path(out)
-    card = Path(arguments.card) if arguments.card else Path(arguments.model).parent / CARD_FILE
     try:
         float_flatbuffer = to_flatbuffer(model)
         check_export(model, float_flatbuffer)

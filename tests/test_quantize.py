@@ -113,3 +113,19 @@ def test_shipped_int8_model_names_the_demo_garments_as_the_float_one():
     assert (int8.argmax(1) == float32.argmax(1)).all()
     assert np.abs(int8 - float32).max() < 0.05
     assert int8_weights(SHIPPED_TFLITE_MODEL) > 0 and int8_weights(SHIPPED_FLOAT_TFLITE_MODEL) == 0
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("place, message", [("missing/fashion_cnn.tflite", "does not exist"),
+                                            ("a-folder", "is a folder")])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, place,
+                                                                     message):
+    from model.export import main
+
+    model = tmp_path / "fashion_cnn.keras"
+    model.write_bytes(b"never loaded: the outputs are checked first")
+    (tmp_path / "a-folder").mkdir()
+    assert main([str(model), "--quantize", "--out", str(tmp_path / place)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "nothing was written" in error
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-folder", model.name]
