@@ -410,26 +410,26 @@ class MainWindow(QMainWindow):
 
     def start(self):
         self.shown_seconds = time.perf_counter() - self.launched
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
                 self.predictor = load_predictor(self.model_path)
-            self.show_model_warnings(caught)
-        except Exception as error:  # Whatever a model file makes LiteRT or Keras raise.
-            self.show_message(f"The model could not be loaded: {fault_text(error)} "
-                              "Frames are still segmented, but not named.", "model")
+            except Exception as error:  # Whatever a model file makes LiteRT or Keras raise.
+                self.show_message(f"The model could not be loaded: {fault_text(error)} "
+                                  "Frames are still segmented, but not named.", "model")
+        self.show_model_warnings(caught)
         self.open_teaching()
         self.set_source(self.requested_source, fall_back_to_demo=True)
 
     def show_model_warnings(self, caught):
-        """Shows what the model loaded without (its calibration, the detector of other
+        """Shows what a loaded model came without (its calibration, the detector of other
         garments) above the view, and passes every caught warning on as before (stderr)."""
         for warning in caught:
             warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                    warning.lineno)
         texts = [str(warning.message) for warning in caught
                  if issubclass(warning.category, MODEL_WARNINGS)]
-        if texts:
+        if texts and self.predictor is not None:
             self.show_message("\n".join(texts), "model")
 
     def set_source(self, spec: str, fall_back_to_demo: bool = False) -> bool:

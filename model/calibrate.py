@@ -4,14 +4,16 @@
     python -m model.calibrate --model runs/x/fashion_cnn.tflite --photos PHOTOS/validation \
         --photo-labels PHOTOS/labels.csv --dry-run
 
-Predicts Fashion-MNIST's validation split (the training images that training holds out:
---validation-size and --split-seed as in model.train) and the validation photos, each image
+Predicts Fashion-MNIST's validation split (the training images that the model's training run
+held out, as its model card says; model.train's defaults without a card) and the validation
+photos, each image
 with its mirror image, as the app does. Fits the temperature on both, each set weighing the
 same (model.calibration), and writes it into the model card beside the model file, for that
 file (not with --dry-run). Reports, before and after: the negative log-likelihood, the
 shown answer's four outcomes per folder (model.outcomes) and its expected calibration error,
 and the threshold with the most right answers among those with at most --most-wrong wrong
-ones. Draws reliability.png and risk_coverage.png into --out (default: beside the model).
+ones. Draws reliability.png and risk_coverage.png into --out (default: beside the model; with
+--dry-run, only into an --out that is given).
 Choose on validation data only, never on a test set.
 """
 
@@ -27,8 +29,8 @@ from model import outcomes
 from model.calibration import averaged_views, calibration_entry, fit_temperature, set_log_loss
 from model.classes import ANSWER_THRESHOLD, GROUPS, NUM_CLASSES
 from model.data import DatasetError, load_fashion_mnist, split_indices, training_split
-from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry, read_card_file,
-                         report_folder)
+from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry,
+                         make_report_folder, read_card_file, report_folder)
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 
@@ -124,8 +126,7 @@ def main(argv=None) -> int:
     try:  # Everything that can stop it, before the work.
         predictor = LiteRtPredictor(arguments.model, temperature=1.0)
         card = read_card_file(card_path)
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
+        make_report_folder(out)
         dataset = load_fashion_mnist(arguments.data_dir or None)
         size, seed = training_split(card)
         arguments.validation_size = arguments.validation_size or size
@@ -133,12 +134,8 @@ def main(argv=None) -> int:
         _, validation = split_indices(len(dataset.train_labels), arguments.validation_size,
                                       arguments.split_seed, 0)
         photo_set = load_photo_set(arguments.photos, arguments.photo_labels)
-    except (ModelLoadError, DatasetError, ValueError) as error:
+    except (ModelLoadError, DatasetError, ValueError, OSError) as error:  # OSError: unreadable.
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"error: cannot write into {out} ({error.strerror or error}); choose another "
-              "--out.", file=sys.stderr)
         return 2
     labels = dataset.train_labels[validation]
     fashion = (mirror_views(predictor, dataset.train_images[validation]),

@@ -29,8 +29,8 @@ from model import outcomes
 from model.classes import ANSWER_THRESHOLD
 from model.other_garments import (OtherGarmentDetector, choose_l2, detector_entry,
                                   fit_logistic, sigmoid)
-from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry, read_card_file,
-                         report_folder)
+from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry,
+                         make_report_folder, read_card_file, report_folder)
 from model.photos import FolderLabels, build_photo_set, load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError
 from model.taught import embed
@@ -89,20 +89,15 @@ def main(argv=None) -> int:
             raise ModelLoadError(f"{arguments.model} gives no embedding; export it again with "
                                  "`python -m model.export MODEL.keras --out MODEL.tflite`.")
         card = read_card_file(card_path)
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
+        make_report_folder(out)
         known_train = load_photo_set(arguments.photos, arguments.labels)
         known_validation = load_photo_set(arguments.validation_photos,
                                           arguments.validation_labels)
         other_train, _ = other_photo_images(arguments.photos, arguments.other_folders)
         other_validation, other_folders = other_photo_images(arguments.validation_photos,
                                                              arguments.other_folders)
-    except (ModelLoadError, ValueError) as error:
+    except (ModelLoadError, ValueError, OSError) as error:  # OSError: a photo not readable.
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"error: cannot write into {out} ({error.strerror or error}); choose another "
-              "--out.", file=sys.stderr)
         return 2
 
     train_features = np.concatenate([embed(predictor, known_train.images)[1],

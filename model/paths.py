@@ -94,6 +94,18 @@ def report_folder(out, model_path, dry_run: bool) -> Path | None:
     return None if dry_run else Path(model_path).parent
 
 
+def make_report_folder(out: Path | None) -> None:
+    """Makes the plots' folder of report_folder (None: no plots); raises ValueError saying
+    what to do when it cannot be made."""
+    if out is None:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot write into {out} ({error.strerror or error}); choose another "
+                         "--out.") from error
+
+
 def finish_card_entry(card_path: Path, card: dict, section: str, model_path, entry: dict,
                       dry_run: bool, what: str) -> int:
     """The end of a fitting command: stores entry for the model file (store_card_entry)

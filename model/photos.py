@@ -403,12 +403,11 @@ def load_photo_set(directory, labels_path=None, cache=None,
     photo_set = build_photo_set(directory, labels, config, progress, view_count)
     try:
         write_photo_set(cache, photo_set)
+        cached_in = f"cached in {cache}"
     except OSError as error:  # The cache only saves time: go on without it.
-        print(f"  the photo cache {cache} could not be written ({error.strerror or error}); "
-              "going on without it (run from a folder you can write to, to keep it).",
-              file=sys.stderr)
-        return photo_set
-    if progress:
+        cached_in = (f"the cache {cache} could not be written ({error.strerror or error}), so "
+                     "they are not cached (run from a folder you can write to, to keep it)")
+    if progress or not cached_in.startswith("cached"):
         print(f"  photos of {directory}: {len(photo_set.images)} used, "
-              f"{len(photo_set.left_out)} left out; cached in {cache}", file=sys.stderr)
+              f"{len(photo_set.left_out)} left out; {cached_in}", file=sys.stderr)
     return photo_set

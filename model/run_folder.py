@@ -27,8 +27,8 @@ from segmentation.images import make_output_folder
 CHECKPOINT_FOLDER = "checkpoint"  # BackupAndRestore's folder inside --out.
 HISTORY_FILE = "history.csv"  # One row of logs per epoch (CSVLogger).
 RUN_CONFIG_FILE = "run_config.json"  # The options of the run that writes the folder.
-# What a run writes into its folder; one of them there means the folder holds a run, except
-# RUN_CONFIG_FILE alone (written first: a run that stopped before its first epoch ended).
+# What a run writes into its folder; one of them there means the folder holds a run, unless
+# the run stopped before its first epoch ended (not_started).
 RUN_FILES = (KERAS_FILE, TFLITE_FILE, FLOAT_TFLITE_FILE, CARD_FILE, HISTORY_FILE,
              "training_curves.png", "confusion_matrix.png", RUN_CONFIG_FILE, CHECKPOINT_FOLDER)
 
@@ -45,7 +45,7 @@ def prepare_output(out: Path, config, resume: bool = False, overwrite: bool = Fa
                          "interrupted run, or overwrite it.")
     make_output_folder(out)
     found = [name for name in RUN_FILES if (out / name).exists()]
-    if found == [RUN_CONFIG_FILE]:  # A run that stopped before its first epoch: nothing to keep.
+    if not_started(out, found):  # A run that stopped before its first epoch: nothing to keep.
         found = []
     options = argument_values(config)
     if resume:
@@ -65,6 +65,15 @@ def prepare_output(out: Path, config, resume: bool = False, overwrite: bool = Fa
         path = out / name
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     files.write_text(out / RUN_CONFIG_FILE, json.dumps(options, indent=2) + "\n")
+
+
+def not_started(out: Path, found: list[str]) -> bool:
+    """Whether the run files found in out are only those a run writes before its first epoch
+    ends: RUN_CONFIG_FILE (written first) and an empty HISTORY_FILE (CSVLogger opens it when
+    training begins and writes its first row when an epoch ends)."""
+    history = out / HISTORY_FILE
+    return (RUN_CONFIG_FILE in found and set(found) <= {RUN_CONFIG_FILE, HISTORY_FILE}
+            and (not history.exists() or (history.is_file() and history.stat().st_size == 0)))
 
 
 def saved_options(out: Path) -> dict:

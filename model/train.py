@@ -78,20 +78,15 @@ def distribution_strategy(config: TrainConfig):
     '' is TensorFlow's default: one device, the first GPU that TensorFlow sees, else the CPU.
     'mirrored' is MirroredStrategy: a copy of the model on every GPU (on every logical CPU
     device when there is no GPU), each step's batch split between them and the gradients
-    summed; the batch size stays the global one. Raises ValueError for another name and for
-    --optimizer sam, whose two-pass step is written for one device.
+    summed; the batch size stays the global one. TrainConfig refuses another name, and
+    'mirrored' with --optimizer sam, whose two-pass step is written for one device.
     """
     import tensorflow as tf
 
-    if config.distribute not in ("", "mirrored"):
-        raise ValueError(f"--distribute must be '' or 'mirrored', got {config.distribute!r}.")
     gpus = [device.name for device in tf.config.list_logical_devices("GPU")]
     if not config.distribute:
         print(f"Training on {gpus[0] if gpus else 'the CPU'}.", flush=True)
         return tf.distribute.get_strategy()
-    if config.optimizer == "sam":
-        raise ValueError("--distribute mirrored does not work with --optimizer sam; use sgd or "
-                         "adamw.")
     devices = gpus or [device.name for device in tf.config.list_logical_devices("CPU")]
     # NCCL sums gradients between GPUs; between CPU devices one device does it.
     cross_device_ops = None if gpus else tf.distribute.ReductionToOneDevice()

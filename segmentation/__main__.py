@@ -36,10 +36,10 @@ from segmentation.options import add_config_arguments, config_from_arguments
 from segmentation.pipeline import segment
 
 
-# The reason given for a garment that a taught "nothing" example decided is no garment.
 # Bytes of a source file's name kept in its output files' names (after a 4-digit index), so
 # that a long name stays within the file system's limit of 255 bytes.
 STEM_BYTES = 100
+# The reason given for a garment that a taught "nothing" example decided is no garment.
 TAUGHT_NOTHING = "taught as no garment (a 'nothing' example is the nearest)"
 
 

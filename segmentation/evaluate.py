@@ -81,10 +81,12 @@ def photo_files(directory, labels: list[FolderLabels]) -> list[tuple[FolderLabel
 
 
 def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: bool = True,
-                 progress: bool = False, taught=None) -> list[PhotoScore]:
+                 progress: bool = False, taught=None,
+                 failure_tiles: bool = True) -> list[PhotoScore]:
     """Reads, segments and classifies each photo of photo_files() and scores the answer, one
     photo in memory at a time; an unreadable photo is scored with its error and the rest go
-    on. taught (TaughtExamples), when given, decides answers as in the app."""
+    on. taught (TaughtExamples), when given, decides answers as in the app; failure_tiles:
+    keep the failure sheet's tiles of the photos not exact."""
     scores = []
     for folder_labels, path in tqdm(photos, unit="photo", file=sys.stderr,
                                     disable=not progress):
@@ -108,7 +110,7 @@ def score_photos(photos, predictor, config: SegmentationConfig, flip_averaging: 
             predicted = int(np.argmax(probabilities))
             confidence = float(probabilities[predicted])
         exact = predicted in folder_labels.accepted_classes
-        tiles = None if exact else tuple(image_files.fit_tile(picture) for picture in (
+        tiles = None if exact or not failure_tiles else tuple(image_files.fit_tile(picture) for picture in (
             image_files.draw_overlay(image, result, None, config.sampling_windows()),
             result.mask, result.model_input))
         scores.append(PhotoScore(folder_labels.folder, path, replace(result, crop=None),
@@ -322,7 +324,7 @@ def main(argv=None) -> int:
         other_scores = score_photos(
             photo_files(arguments.directory, [FolderLabels(name, (), ())
                                               for name in arguments.other_folders]),
-            predictor, config, arguments.flip_averaging, taught=taught)
+            predictor, config, arguments.flip_averaging, taught=taught, failure_tiles=False)
         report_unreadable(other_scores)
         summary["other_folders"] = other_folder_report(other_scores, arguments.threshold)
     if taught is not None:

@@ -29,7 +29,7 @@ def add_field_options(parser, config_class, overrides_only: bool = False,
     "low" and "high") appended. A bool field gets --name/--no-name, a tuple field one or more
     values of its items' type. overrides_only: every option defaults to None, so that only
     the options given override a configuration (a preset). choices: allowed values by field
-    name.
+    name, else the field's metadata "choices" (model.options.option).
     """
     defaults = config_class()
     for config_field in fields(config_class):

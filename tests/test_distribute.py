@@ -41,10 +41,10 @@ def test_mirrored_training_on_two_cpu_devices(fashion_mnist, tmp_path):
     assert card["test_accuracy"] > 0.3
 
 
-@pytest.mark.tensorflow
 def test_unknown_distribution_is_refused():
     from model.config import TrainConfig
-    from model.train import distribution_strategy
 
-    with pytest.raises(ValueError, match="--distribute must be '' or 'mirrored'"):
-        distribution_strategy(TrainConfig(distribute="tpu"))
+    with pytest.raises(ValueError, match="distribute must be one of '', 'mirrored'"):
+        TrainConfig(distribute="tpu")
+    with pytest.raises(ValueError, match="does not work with --optimizer sam"):
+        TrainConfig(distribute="mirrored", optimizer="sam")

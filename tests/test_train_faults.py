@@ -75,6 +75,11 @@ def test_a_run_that_stopped_before_its_first_epoch_does_not_lock_its_folder(tmp_
     assert main(arguments + ["--epochs", "5"]) == 2  # Again, with other options: not refused.
     error = capsys.readouterr().err
     assert "already holds a run" not in error and "Fashion-MNIST" in error
+    (out / "history.csv").write_text("")  # Opened when training begins, before any epoch ends.
+    prepare_output(out, TrainConfig())
+    (out / "history.csv").write_text("epoch,loss\n0,1.0\n")  # One epoch ended: a run.
+    with pytest.raises(ValueError, match="already holds a run"):
+        prepare_output(out, TrainConfig())
 
 
 @pytest.mark.parametrize("arguments, message", [
