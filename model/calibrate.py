@@ -30,7 +30,7 @@ from model.calibration import averaged_views, calibration_entry, fit_temperature
 from model.classes import ANSWER_THRESHOLD, GROUPS, NUM_CLASSES
 from model.data import DatasetError, load_fashion_mnist, split_indices, training_split
 from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry,
-                         make_report_folder, read_card_file, report_folder)
+                         read_card_file, report_folder)
 from model.photos import load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError, predict_in_batches
 
@@ -122,11 +122,10 @@ def main(argv=None) -> int:
         parser.error(f"--most-wrong must be at least 0 and below 1, got {arguments.most_wrong}.")
 
     card_path = arguments.model.parent / CARD_FILE
-    out = report_folder(arguments.out, arguments.model, arguments.dry_run)
     try:  # Everything that can stop it, before the work.
         predictor = LiteRtPredictor(arguments.model, temperature=1.0)
         card = read_card_file(card_path)
-        make_report_folder(out)
+        out = report_folder(arguments.out, arguments.model, arguments.dry_run)
         dataset = load_fashion_mnist(arguments.data_dir or None)
         size, seed = training_split(card)
         arguments.validation_size = arguments.validation_size or size

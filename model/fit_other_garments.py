@@ -30,7 +30,7 @@ from model.classes import ANSWER_THRESHOLD
 from model.other_garments import (OtherGarmentDetector, choose_l2, detector_entry,
                                   fit_logistic, sigmoid)
 from model.paths import (CARD_FILE, SHIPPED_TFLITE_MODEL, finish_card_entry,
-                         make_report_folder, read_card_file, report_folder)
+                         read_card_file, report_folder)
 from model.photos import FolderLabels, build_photo_set, load_photo_set
 from model.predictor import LiteRtPredictor, ModelLoadError
 from model.taught import embed
@@ -82,14 +82,13 @@ def kept_answers(probabilities, accepted, group, folders, missing, flagged) -> b
 def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     card_path = arguments.model.parent / CARD_FILE
-    out = report_folder(arguments.out, arguments.model, arguments.dry_run)
     try:  # Everything that can stop it, before the work.
         predictor = LiteRtPredictor(arguments.model)
         if predictor.embedding_size is None:
             raise ModelLoadError(f"{arguments.model} gives no embedding; export it again with "
                                  "`python -m model.export MODEL.keras --out MODEL.tflite`.")
         card = read_card_file(card_path)
-        make_report_folder(out)
+        out = report_folder(arguments.out, arguments.model, arguments.dry_run)
         known_train = load_photo_set(arguments.photos, arguments.labels)
         known_validation = load_photo_set(arguments.validation_photos,
                                           arguments.validation_labels)

@@ -86,24 +86,19 @@ def stored_card_entry(model_path, section: str) -> dict | None:
 
 
 def report_folder(out, model_path, dry_run: bool) -> Path | None:
-    """Where a fitting command (model.calibrate, model.fit_other_garments) writes its plots:
-    --out when given, else beside the model, except in a dry run, which writes nothing
-    beside the model (None: no plots)."""
-    if out is not None:
-        return Path(out)
-    return None if dry_run else Path(model_path).parent
-
-
-def make_report_folder(out: Path | None) -> None:
-    """Makes the plots' folder of report_folder (None: no plots); raises ValueError saying
-    what to do when it cannot be made."""
+    """The folder, made if missing, where a fitting command (model.calibrate,
+    model.fit_other_garments) writes its plots: --out when given, else beside the model,
+    except in a dry run, which writes nothing beside the model (None: no plots). Raises
+    ValueError saying what to do when it cannot be made."""
+    out = Path(out) if out is not None else None if dry_run else Path(model_path).parent
     if out is None:
-        return
+        return None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ValueError(f"cannot write into {out} ({error.strerror or error}); choose another "
                          "--out.") from error
+    return out
 
 
 def finish_card_entry(card_path: Path, card: dict, section: str, model_path, entry: dict,
